@@ -1,0 +1,85 @@
+//! Finding, reading and validating the pipeline file.
+
+use super::error::CliError;
+use pipekit_schema::{MAX_PIPELINE_BYTES, Parsed, Source};
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+/// A validated pipeline and where it came from.
+pub struct Loaded {
+    pub parsed: Parsed,
+    /// The file as the user named it (or the default that was found).
+    pub path: PathBuf,
+    /// Its directory, absolute.
+    pub dir: PathBuf,
+}
+
+/// Reads and validates the pipeline file; every problem comes back rendered, exit 2.
+pub fn load(file: &Option<PathBuf>) -> Result<Loaded, CliError> {
+    let path = locate(file)?;
+    let text = read_capped(&path)?;
+    let source = Source { name: path.display().to_string(), text };
+    let parsed = pipekit_schema::parse(&source)
+        .map_err(|diagnostics| CliError::InvalidInput(diagnostics.render(use_color())))?;
+    let dir = std::path::absolute(&path)
+        .ok()
+        .and_then(|absolute| absolute.parent().map(Path::to_path_buf))
+        .ok_or_else(|| CliError::Environment(format!("cannot resolve `{}`", path.display())))?;
+    Ok(Loaded { parsed, path, dir })
+}
+
+/// `pipekit-ci validate`: prints the notes, or every problem, and says how it went.
+pub fn validate(file: &Option<PathBuf>) -> Result<u8, CliError> {
+    let loaded = load(file)?;
+    let name = loaded.path.display().to_string();
+    let color = use_color();
+    let source_text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+    for note in &loaded.parsed.notes {
+        eprintln!("{}", note.render(&name, &source_text, color));
+    }
+    let jobs = loaded.parsed.pipeline.jobs.len();
+    println!("{name}: valid, {jobs} job{}", if jobs == 1 { "" } else { "s" });
+    Ok(0)
+}
+
+fn locate(file: &Option<PathBuf>) -> Result<PathBuf, CliError> {
+    if let Some(file) = file {
+        return Ok(file.clone());
+    }
+    ["pipekit.yml", "pipekit.yaml"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            CliError::InvalidInput(
+                "no pipekit.yml or pipekit.yaml in the current directory; name one with -f FILE"
+                    .into(),
+            )
+        })
+}
+
+/// Reads at most one byte over the cap, so a huge file is refused without being loaded.
+fn read_capped(path: &Path) -> Result<String, CliError> {
+    let shown = path.display();
+    let file = std::fs::File::open(path)
+        .map_err(|error| CliError::InvalidInput(format!("cannot read `{shown}`: {error}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PIPELINE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| CliError::InvalidInput(format!("cannot read `{shown}`: {error}")))?;
+    if bytes.len() > MAX_PIPELINE_BYTES {
+        return Err(CliError::InvalidInput(format!(
+            "{shown}:1:1: the pipeline file is larger than {} MiB; split it or trim it",
+            MAX_PIPELINE_BYTES / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        CliError::InvalidInput(format!("{shown}: not UTF-8 text (invalid byte at offset {offset})"))
+    })
+}
+
+/// Colors only for a person at a terminal who did not opt out.
+pub fn use_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}

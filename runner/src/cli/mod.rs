@@ -1,0 +1,40 @@
+//! The `pipekit-ci` command line: arguments, the commands, console output and exit codes.
+
+mod args;
+mod console;
+mod diagnosis;
+mod error;
+mod graph;
+mod load;
+mod run_command;
+mod workspace;
+
+pub use error::CliError;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Entry point of the binary: runs the command and turns its result into the spec's
+/// exit code.
+pub fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { CliError::INVALID_INPUT } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        args::Command::Run(run) => run_command::run(run),
+        args::Command::Validate(validate) => load::validate(&validate.file),
+        args::Command::Graph(graph) => graph::print(&graph),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::from(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Jobs as host processes, each in its own process group.
+
+use super::process_group::ProcessGroup;
+use super::{ExecutorError, Executor, JobControl, JobLaunch, SpawnedJob};
+use crate::scheduler::JobExit;
+use async_trait::async_trait;
+use nix::sys::signal::Signal;
+use std::net::{IpAddr, Ipv4Addr};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::Command;
+
+/// Runs every job as a process on this machine (the embedded default).
+#[derive(Debug, Default, Clone)]
+pub struct LocalExecutor;
+
+#[async_trait]
+impl Executor for LocalExecutor {
+    async fn spawn(&self, launch: JobLaunch) -> Result<SpawnedJob, ExecutorError> {
+        let Some((program, args)) = launch.argv.split_first() else {
+            return Err(ExecutorError::NoCommand { job: launch.job_name });
+        };
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env_clear()
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&launch.working_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own group: a terminal's Ctrl-C reaches pipekit-ci only, which then stops
+            // each job (and all its children) in order.
+            .process_group(0)
+            .kill_on_drop(true);
+        let spawn_error = |source| ExecutorError::Spawn {
+            job: launch.job_name.clone(),
+            program: program.clone(),
+            source,
+        };
+        let mut child = command.spawn().map_err(spawn_error)?;
+        let (Some(stdout), Some(stderr), Some(pid)) =
+            (child.stdout.take(), child.stderr.take(), child.id())
+        else {
+            return Err(spawn_error(std::io::Error::other("no pipes or pid for the child")));
+        };
+        let group = ProcessGroup(pid as i32);
+        let job = launch.job_name.clone();
+        let exit = async move {
+            let status = child
+                .wait()
+                .await
+                .map_err(|source| ExecutorError::Wait { job, source })?;
+            // Whatever the job left behind in its group (`sleep &`) ends with it; it would
+            // otherwise hold the log pipes open.
+            group.signal(Signal::SIGKILL);
+            Ok(match (status.code(), status.signal()) {
+                (Some(code), _) => JobExit::Code(code),
+                (None, Some(signal)) => JobExit::Signal(signal),
+                (None, None) => JobExit::Code(-1),
+            })
+        };
+        Ok(SpawnedJob {
+            stdout: Box::new(stdout),
+            stderr: Box::new(stderr),
+            exit: Box::pin(exit),
+            control: Box::new(LocalControl { group, env: launch.env, working_dir: launch.working_dir }),
+        })
+    }
+}
+
+/// Stops a host job through its process group.
+struct LocalControl {
+    group: ProcessGroup,
+    env: Vec<(String, String)>,
+    working_dir: std::path::PathBuf,
+}
+
+#[async_trait]
+impl JobControl for LocalControl {
+    async fn stop(&self, grace: Duration) {
+        if !self.group.signal(Signal::SIGTERM) {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        while tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if !self.group.is_alive() {
+                return;
+            }
+        }
+        self.group.signal(Signal::SIGKILL);
+    }
+
+    fn kill(&self) {
+        self.group.signal(Signal::SIGKILL);
+    }
+
+    fn address(&self) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    }
+
+    async fn probe(&self, argv: &[String], timeout: Duration) -> Result<bool, ExecutorError> {
+        let Some((program, args)) = argv.split_first() else {
+            return Ok(true);
+        };
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.working_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(|source| ExecutorError::Spawn {
+            job: "healthcheck".into(),
+            program: program.clone(),
+            source,
+        })?;
+        match tokio::time::timeout(timeout, child.wait()).await {
+            Ok(Ok(status)) => Ok(status.success()),
+            Ok(Err(_)) | Err(_) => Ok(false),
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! pipekit-runner: the scheduler, executors, signal watchers, storage and reports behind
+//! the `pipekit-ci` binary.
+//!
+//! Data flow: a validated [`pipekit_schema::Pipeline`] -> [`scheduler::Scheduler`] decides
+//! which job may start -> an [`executor::Executor`] runs it -> [`run::RunEvent`]s go out to
+//! the reporters (progress, `run.json`, JUnit).
+
+pub mod cli;
+pub mod executor;
+pub mod report;
+pub mod run;
+pub mod scheduler;
+pub mod signals;
+pub mod storage;

@@ -1,0 +1,11 @@
+//! Reports written at the end of a run: `junit.xml` and `run.json`.
+
+mod error;
+mod junit;
+mod run_json;
+mod run_record;
+
+pub use error::ReportError;
+pub use junit::junit_report;
+pub use run_json::{write_junit, write_run_json};
+pub use run_record::{JobRecord, JobState, RunRecord, RunStatus, SignalRecord};

@@ -1,0 +1,109 @@
+//! Writing `run.json` and `junit.xml` to disk.
+
+use std::path::Path;
+
+use super::ReportError;
+use super::junit::junit_report;
+use super::run_record::RunRecord;
+use crate::storage::write_atomically;
+
+/// Writes `record` as pretty JSON to `path`, atomically, so a reader never sees half a record.
+pub fn write_run_json(record: &RunRecord, path: &Path) -> Result<(), ReportError> {
+    let mut json = serde_json::to_vec_pretty(record)?;
+    json.push(b'\n');
+    write_atomically(path, &json).map_err(|source| ReportError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Writes the JUnit report to `path`, atomically, creating its folder (for `--junit PATH`).
+pub fn write_junit(record: &RunRecord, run_dir: &Path, path: &Path) -> Result<(), ReportError> {
+    let xml = junit_report(record, run_dir)?;
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|source| ReportError::Write {
+            path: parent.to_owned(),
+            source,
+        })?;
+    }
+    write_atomically(path, xml.as_bytes()).map_err(|source| ReportError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{JobRecord, JobState, RunStatus, SignalRecord};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn record() -> RunRecord {
+        RunRecord {
+            run_id: "20261122-001500-123-abcd".to_owned(),
+            pipeline: "ci".to_owned(),
+            pipeline_file: "pipekit.yml".to_owned(),
+            started_at: "2026-11-22T00:15:00.123Z".to_owned(),
+            duration_seconds: 1.5,
+            status: RunStatus::Passed,
+            jobs: vec![JobRecord {
+                name: "build".to_owned(),
+                state: JobState::Passed,
+                exit_code: Some(0),
+                started_after_seconds: Some(0.0),
+                duration_seconds: Some(1.5),
+                reason: None,
+                signals: vec![SignalRecord {
+                    name: "ready".to_owned(),
+                    fired_after_seconds: Some(0.25),
+                }],
+                log: "logs/build.log".to_owned(),
+                artifact: Some("artifacts/build.tar.zst".to_owned()),
+                junit_files: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn run_json_reads_back_as_the_same_record() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("run.json");
+        write_run_json(&record(), &path)?;
+
+        let text = std::fs::read_to_string(&path)?;
+        assert!(text.contains("\n  \"run_id\": \"20261122-001500-123-abcd\""));
+        assert!(text.contains("\"state\": \"passed\""));
+        assert_eq!(serde_json::from_str::<RunRecord>(&text)?, record());
+        Ok(())
+    }
+
+    #[test]
+    fn junit_goes_where_asked_creating_folders() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("reports/nested/junit.xml");
+        write_junit(&record(), dir.path(), &path)?;
+        let xml = std::fs::read_to_string(&path)?;
+        assert!(
+            xml.contains("<testcase name=\"build\" classname=\"ci\""),
+            "{xml}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn unwritable_destinations_name_the_path() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join("file"), "")?;
+        let path = dir.path().join("file/run.json");
+        let message = write_run_json(&record(), &path).map_err(|error| error.to_string());
+        assert_eq!(
+            message,
+            Err(format!("failed to write `{}`", path.display()))
+        );
+        Ok(())
+    }
+}

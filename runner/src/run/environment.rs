@@ -1,0 +1,135 @@
+//! The environment and command line a job starts with (spec section 4).
+
+use crate::storage::{EnvFileError, read_env_file};
+use pipekit_schema::{Command, Job, Pipeline};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Why a job's environment could not be assembled.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvironmentError {
+    #[error("cannot read env_file `{path}`: {source}")]
+    EnvFile { path: String, source: EnvFileError },
+    #[error("invalid `.env` handed to this job in `{path}`: {source}")]
+    SharedEnv { path: String, source: EnvFileError },
+}
+
+/// Where a job runs, for its `PIPEKIT_*` variables.
+#[derive(Debug, Clone)]
+pub struct JobPlaces<'a> {
+    pub run_id: &'a str,
+    pub shared_root: &'a Path,
+    pub workspace: &'a Path,
+    /// Directory of the pipeline file: `env_file` paths are relative to it, as in Compose.
+    pub pipeline_dir: &'a Path,
+    /// `shared/<job>/.env`, written by other jobs.
+    pub shared_env_file: &'a Path,
+}
+
+/// The full environment of a host job, lowest precedence first: pipekit-ci's own
+/// environment, the pipeline's `env`, `env_file`s, the job's `environment`, the `.env`
+/// other jobs handed it in shared storage, and the `PIPEKIT_*` variables.
+pub fn job_environment(
+    pipeline: &Pipeline,
+    job: &Job,
+    places: &JobPlaces<'_>,
+    inherited: impl Iterator<Item = (String, String)>,
+) -> Result<Vec<(String, String)>, EnvironmentError> {
+    let mut env: BTreeMap<String, String> = inherited.collect();
+    let host = env.clone();
+    env.extend(pipeline.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    for file in &job.env_files {
+        let path = places.pipeline_dir.join(file);
+        let pairs = read_env_file(&path)
+            .map_err(|source| EnvironmentError::EnvFile { path: file.clone(), source })?;
+        env.extend(pairs);
+    }
+    for (key, value) in &job.environment {
+        match value {
+            Some(value) => {
+                env.insert(key.clone(), value.clone());
+            }
+            // `- KEY` without a value: taken from pipekit-ci's environment, as in Compose.
+            None => match host.get(key) {
+                Some(value) => {
+                    env.insert(key.clone(), value.clone());
+                }
+                None => {
+                    env.remove(key);
+                }
+            },
+        }
+    }
+    let handed = read_env_file(places.shared_env_file).map_err(|source| {
+        EnvironmentError::SharedEnv { path: places.shared_env_file.display().to_string(), source }
+    })?;
+    env.extend(handed);
+    let path = |p: &Path| p.display().to_string();
+    for (key, value) in [
+        ("CI", "true".to_string()),
+        ("PIPEKIT", "true".to_string()),
+        ("PIPEKIT_JOB", job.name.clone()),
+        ("PIPEKIT_RUN_ID", places.run_id.to_string()),
+        ("PIPEKIT_SHARED", path(places.shared_root)),
+        ("PIPEKIT_WORKSPACE", path(places.workspace)),
+    ] {
+        env.insert(key.to_string(), value);
+    }
+    Ok(env.into_iter().collect())
+}
+
+/// Program and arguments: a string `command` runs under `sh -c`, a list is exec form.
+pub fn argv_of(command: Option<&Command>) -> Vec<String> {
+    match command {
+        Some(Command::Shell(script)) => vec!["sh".into(), "-c".into(), script.clone()],
+        Some(Command::Exec(argv)) => argv.clone(),
+        None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_from_host_to_pipekit_variables() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shared_env = dir.path().join(".env");
+        std::fs::write(&shared_env, "PASSWORD=s3cret\nLEVEL=handed\n").expect("write .env");
+        let mut job = Job { name: "db".into(), ..Job::default() };
+        job.environment.insert("LEVEL".into(), Some("job".into()));
+        job.environment.insert("FROM_HOST".into(), None);
+        job.environment.insert("ABSENT".into(), None);
+        let mut pipeline = Pipeline { name: "p".into(), env: BTreeMap::new(), jobs: vec![] };
+        pipeline.env.insert("LEVEL".into(), "pipeline".into());
+        pipeline.env.insert("RUST_LOG".into(), "info".into());
+        let places = JobPlaces {
+            run_id: "r1",
+            shared_root: dir.path(),
+            workspace: dir.path(),
+            pipeline_dir: dir.path(),
+            shared_env_file: &shared_env,
+        };
+        let host = [("FROM_HOST", "h"), ("CI", "false"), ("ABSENT", "x")]
+            .map(|(k, v)| (k.to_string(), v.to_string()));
+        let env: BTreeMap<_, _> = job_environment(&pipeline, &job, &places, host.into_iter())
+            .expect("environment")
+            .into_iter()
+            .collect();
+        assert_eq!(env["LEVEL"], "handed");
+        assert_eq!(env["PASSWORD"], "s3cret");
+        assert_eq!(env["RUST_LOG"], "info");
+        assert_eq!(env["FROM_HOST"], "h");
+        assert_eq!(env["CI"], "true");
+        assert_eq!(env["PIPEKIT_JOB"], "db");
+        assert_eq!(env["PIPEKIT_RUN_ID"], "r1");
+        assert!(env.contains_key("ABSENT"), "inherited, and `- ABSENT` keeps the host value");
+    }
+
+    #[test]
+    fn command_forms() {
+        assert_eq!(argv_of(Some(&Command::Shell("echo hi".into()))), ["sh", "-c", "echo hi"]);
+        assert_eq!(argv_of(Some(&Command::Exec(vec!["true".into()]))), ["true"]);
+        assert!(argv_of(None).is_empty());
+    }
+}

@@ -1,0 +1,16 @@
+//! One run of a pipeline: the driver that joins the dispatcher, the executor, the signal
+//! watchers and the storage, and the stream of [`RunEvent`]s it emits for reporters.
+
+mod driver;
+mod environment;
+mod event;
+mod log_writer;
+mod output_pump;
+mod junit_files;
+mod recorder;
+
+pub use driver::{RunContext, RunOptions, execute};
+pub use environment::{EnvironmentError, argv_of, job_environment};
+pub use event::{Reporter, RunEvent};
+pub use junit_files::find_junit_files;
+pub use recorder::Recorder;

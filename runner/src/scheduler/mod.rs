@@ -1,0 +1,14 @@
+//! The dispatcher: events in, decisions out. No processes, no clocks, no I/O, so every
+//! scheduling rule is testable as plain data.
+
+mod condition;
+mod dispatcher;
+mod event;
+mod job_progress;
+
+pub use condition::ConditionStatus;
+pub use dispatcher::Dispatcher;
+pub use event::{Decision, JobExit, Outcome, SchedulerEvent, StopReason};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+//! Problems found in a pipeline file, with where they are and how to fix them.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+
+/// How bad a finding is: errors stop the run, notes and warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+/// A place in the pipeline file: 1-based line and column (in characters), byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Lowercase sentence fragment: "unknown field `timout` in job `web`".
+    pub message: String,
+    pub location: Option<Location>,
+    /// Short text under the caret.
+    pub label: Option<String>,
+    /// What to do: "did you mean `timeout`?".
+    pub hint: Option<String>,
+}
+
+/// Every error (and note) found in one file, renderable like a compiler's output.
+#[derive(Debug, Clone)]
+pub struct Diagnostics {
+    pub source_name: String,
+    pub source_text: String,
+    /// Sorted by position; at least one has [`Severity::Error`].
+    pub items: Vec<Diagnostic>,
+}
+
+impl Diagnostic {
+    /// Sets the text under the caret.
+    pub(crate) fn with_label(&mut self, label: impl Into<String>) -> &mut Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Sets what to do about it.
+    pub(crate) fn with_hint(&mut self, hint: impl Into<String>) -> &mut Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Renders like a compiler: `name:line:column`, the source line, a caret, label and hint.
+    pub fn render(&self, source_name: &str, source_text: &str, color: bool) -> String {
+        self.render_shared(source_name, &Arc::from(source_text), color)
+    }
+
+    fn render_shared(&self, source_name: &str, source_text: &Arc<str>, color: bool) -> String {
+        let report = Report {
+            diagnostic: self,
+            source: NamedSource::new(source_name, Arc::clone(source_text)),
+            source_name,
+            span: self.location.map(|location| clamp_span(location, source_text)),
+        };
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_links(false)
+            .with_urls(false)
+            .with_width(100);
+        let mut output = String::new();
+        if handler.render_report(&mut output, &report).is_err() {
+            // Rendering into a String cannot fail short of a bug in the handler; fall back
+            // to the plain form rather than losing the finding.
+            output = report.to_string();
+        }
+        output
+    }
+}
+
+/// Past this many findings the rest are counted but not drawn (each drawing scans the file).
+const MAX_RENDERED: usize = 100;
+
+impl Diagnostics {
+    /// Renders every finding, then a summary like "error: 3 problems in pipekit.yml".
+    pub fn render(&self, color: bool) -> String {
+        let source: Arc<str> = Arc::from(self.source_text.as_str());
+        let mut output = String::new();
+        for item in self.items.iter().take(MAX_RENDERED) {
+            output.push_str(&item.render_shared(&self.source_name, &source, color));
+            if !output.ends_with('\n') {
+                output.push('\n');
+            }
+        }
+        let hidden = self.items.len().saturating_sub(MAX_RENDERED);
+        if hidden > 0 {
+            output.push_str(&format!("… and {hidden} more not shown\n"));
+        }
+        output.push_str(&self.summary());
+        output.push('\n');
+        output
+    }
+
+    /// "error: 2 problems in pipekit.yml (and 1 note)".
+    fn summary(&self) -> String {
+        let count = |severity| {
+            self.items
+                .iter()
+                .filter(|item| item.severity == severity)
+                .count()
+        };
+        let problems = count(Severity::Error) + count(Severity::Warning);
+        let notes = count(Severity::Note);
+        let mut summary = format!(
+            "error: {problems} problem{} in {}",
+            plural(problems),
+            self.source_name
+        );
+        if notes > 0 {
+            summary.push_str(&format!(" (and {notes} note{})", plural(notes)));
+        }
+        summary
+    }
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.render(false).trim_end())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// Keeps a span inside the text and on character boundaries, which miette expects.
+fn clamp_span(location: Location, text: &str) -> SourceSpan {
+    let mut start = location.offset.min(text.len());
+    while start > 0 && !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = start.saturating_add(location.len).min(text.len());
+    while end < text.len() && !text.is_char_boundary(end) {
+        end += 1;
+    }
+    SourceSpan::new(start.into(), end - start)
+}
+
+/// One finding dressed for miette's graphical handler.
+struct Report<'a> {
+    diagnostic: &'a Diagnostic,
+    source: NamedSource<Arc<str>>,
+    source_name: &'a str,
+    span: Option<SourceSpan>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diagnostic, formatter)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.span, self.diagnostic.location) {
+            (Some(_), Some(_)) => formatter.write_str(&self.diagnostic.message),
+            // Without a snippet miette would not name the file.
+            _ => write!(formatter, "{}: {}", self.source_name, self.diagnostic.message),
+        }
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .hint
+            .as_ref()
+            .map(|hint| Box::new(hint) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.span.map(|_| &self.source as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        let label = LabeledSpan::new_primary_with_span(self.diagnostic.label.clone(), span);
+        Some(Box::new(std::iter::once(label)))
+    }
+}

@@ -1,0 +1,48 @@
+//! pipekit-schema: pipeline text in, a validated [`Pipeline`] (or every problem found) out.
+//!
+//! Pure and synchronous: the only input is the text of the file and the name to show for it.
+
+mod analyze;
+mod context;
+mod depends_on;
+mod diagnostic;
+mod duration;
+mod fields;
+mod graph;
+mod healthcheck;
+mod job;
+mod line_index;
+mod pipeline;
+mod raw;
+mod resolve;
+mod signal_expression;
+mod suggest;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
+pub use pipeline::{
+    Awaited, Build, Command, Condition, Healthcheck, Job, JobId, Pipeline, Signal, SignalId,
+    SignalKind, Stream,
+};
+
+/// Larger pipeline files are refused before parsing (GitLab caps `.gitlab-ci.yml` likewise).
+pub const MAX_PIPELINE_BYTES: usize = 2 * 1024 * 1024;
+
+/// A pipeline file's text and the name diagnostics show for it (usually its path).
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// A pipeline that validated, with the notes and warnings found on the way.
+#[derive(Debug)]
+pub struct Parsed {
+    pub pipeline: Pipeline,
+    /// Non-fatal findings (fields the local executor ignores, and the like).
+    pub notes: Vec<Diagnostic>,
+}
+
+/// Parses and validates a pipeline file; on failure returns every problem found.
+pub fn parse(source: &Source) -> Result<Parsed, Diagnostics> {
+    analyze::analyze(source)
+}

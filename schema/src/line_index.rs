@@ -1,0 +1,123 @@
+//! Conversions between byte offsets and line/column positions in the pipeline text.
+
+use crate::diagnostic::Location;
+
+/// Where each line of a text starts, to turn byte offsets into [`Location`]s.
+#[derive(Debug)]
+pub(crate) struct LineIndex<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        Self { text, line_starts }
+    }
+
+    pub(crate) fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// A location for `len` bytes at `offset`, clamped to the text and to character boundaries.
+    pub(crate) fn locate(&self, offset: usize, len: usize) -> Location {
+        let offset = self.floor_boundary(offset.min(self.text.len()));
+        let end = self.ceil_boundary(offset.saturating_add(len).min(self.text.len()));
+        let line = self.line_starts.partition_point(|start| *start <= offset);
+        let line_start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |before| before.chars().count())
+            + 1;
+        Location {
+            line: line.max(1),
+            column,
+            offset,
+            len: end - offset,
+        }
+    }
+
+    /// The byte offset of a 1-based line and character column (clamped to the text).
+    pub(crate) fn offset_of(&self, line: usize, column: usize) -> usize {
+        let Some(start) = self.line_starts.get(line.saturating_sub(1)).copied() else {
+            return self.text.len();
+        };
+        let rest = self.text.get(start..).unwrap_or_default();
+        let within_line = rest
+            .char_indices()
+            .take_while(|(_, character)| *character != '\n')
+            .nth(column.saturating_sub(1))
+            .map_or_else(
+                || rest.find('\n').unwrap_or(rest.len()),
+                |(at, _)| at,
+            );
+        start + within_line
+    }
+
+    /// The text of the 1-based line `line`, without its line break.
+    pub(crate) fn line_text(&self, line: usize) -> Option<&'a str> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let rest = self.text.get(start..)?;
+        let line_text = rest.split('\n').next().unwrap_or_default();
+        Some(line_text.strip_suffix('\r').unwrap_or(line_text))
+    }
+
+    fn floor_boundary(&self, mut offset: usize) -> usize {
+        while offset > 0 && !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        offset
+    }
+
+    fn ceil_boundary(&self, mut offset: usize) -> usize {
+        while offset < self.text.len() && !self.text.is_char_boundary(offset) {
+            offset += 1;
+        }
+        offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_offsets_on_lines_and_columns() {
+        let index = LineIndex::new("ab\ncdé\nf");
+        let cases = [
+            (0, 1, 1, 1),
+            (1, 1, 1, 2),
+            (3, 1, 2, 1),
+            (5, 2, 2, 3),
+            (8, 1, 3, 1),
+            (9, 0, 3, 2),
+            (100, 0, 3, 2),
+        ];
+        for (offset, len, line, column) in cases {
+            let location = index.locate(offset, len);
+            assert_eq!(
+                (location.line, location.column),
+                (line, column),
+                "offset {offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn finds_offsets_of_positions() {
+        let index = LineIndex::new("ab\ncdé\nf");
+        assert_eq!(index.offset_of(1, 1), 0);
+        assert_eq!(index.offset_of(2, 3), 5);
+        assert_eq!(index.offset_of(2, 9), 7);
+        assert_eq!(index.offset_of(3, 1), 8);
+        assert_eq!(index.offset_of(7, 1), 9);
+        assert_eq!(index.line_text(2), Some("cdé"));
+    }
+}

@@ -1,0 +1,324 @@
+//! The YAML text as a generic tree in which every value knows where it came from.
+//!
+//! serde-saphyr does the YAML work (anchors, merge keys, duplicate keys, budgets);
+//! this module only keeps spans and turns its errors into [`Diagnostic`]s.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+use serde_saphyr::options::AliasLimits;
+
+use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::line_index::LineIndex;
+
+/// One YAML value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<String>, Spanned<Node>)>),
+}
+
+impl Node {
+    /// How the value is called in "expected a string, found a list" messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Node::Null => "nothing",
+            Node::Bool(_) => "a boolean",
+            Node::Int(_) => "an integer",
+            Node::Float(_) => "a number",
+            Node::Str(_) => "a string",
+            Node::Seq(_) => "a list",
+            Node::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Node, E> {
+        Ok(Node::Bool(value))
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Node, E> {
+        Ok(Node::Int(value))
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Node, E> {
+        // Too big for i64: keep it as a number; no field takes integers that large.
+        Ok(i64::try_from(value).map_or(Node::Float(value as f64), Node::Int))
+    }
+
+    fn visit_i128<E>(self, value: i128) -> Result<Node, E> {
+        Ok(i64::try_from(value).map_or(Node::Float(value as f64), Node::Int))
+    }
+
+    fn visit_u128<E>(self, value: u128) -> Result<Node, E> {
+        Ok(i64::try_from(value).map_or(Node::Float(value as f64), Node::Int))
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Node, E> {
+        Ok(Node::Float(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Node, E> {
+        Ok(Node::Str(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Node, E> {
+        Ok(Node::Str(value))
+    }
+
+    fn visit_bytes<E: de::Error>(self, value: &[u8]) -> Result<Node, E> {
+        Ok(Node::Str(String::from_utf8_lossy(value).into_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = access.next_element::<Spanned<Node>>()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = access.next_key::<Spanned<Node>>()? {
+            let text = match key.value {
+                Node::Str(text) => text,
+                Node::Int(number) => number.to_string(),
+                Node::Float(number) => number.to_string(),
+                Node::Bool(flag) => flag.to_string(),
+                Node::Null => return Err(de::Error::custom("a mapping key is empty")),
+                Node::Seq(_) | Node::Map(_) => {
+                    return Err(de::Error::custom("a mapping key must be a plain string"));
+                }
+            };
+            let key = Spanned {
+                value: text,
+                referenced: key.referenced,
+                defined: key.defined,
+            };
+            let value = access.next_value::<Spanned<Node>>()?;
+            entries.push((key, value));
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+/// Parses YAML text into a spanned tree, or one diagnostic saying why it is not valid YAML.
+pub(crate) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> {
+    let mut alias_limits = AliasLimits::default();
+    // A pipeline reuses an anchor a few dozen times at most; these bounds stop a
+    // "billion laughs" file within milliseconds instead of after a million replayed events.
+    alias_limits.max_total_replayed_events = 10_000;
+    alias_limits.max_alias_expansions_per_anchor = 1_000;
+    let options = serde_saphyr::options! {
+        with_snippet: false,
+        alias_limits: alias_limits,
+        budget: serde_saphyr::budget! {
+            max_aliases: 10_000,
+            max_anchors: 10_000,
+            max_nodes: 200_000,
+            max_events: 1_000_000,
+            max_documents: 1,
+        },
+    };
+    serde_saphyr::from_str_with_options::<Spanned<Node>>(index.text(), options)
+        .map_err(|error| yaml_error(index, &error))
+}
+
+/// Where a spanned value was used (for merged and aliased values: the `<<` or `*alias` site).
+pub(crate) fn location_of(index: &LineIndex<'_>, location: &serde_saphyr::Location) -> Location {
+    let span = location.span();
+    match (span.byte_offset(), span.byte_len()) {
+        (Some(offset), Some(len)) => index.locate(to_usize(offset), to_usize(len)),
+        _ => {
+            let offset = index.offset_of(to_usize(location.line()), to_usize(location.column()));
+            index.locate(offset, 0)
+        }
+    }
+}
+
+fn to_usize(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}
+
+fn yaml_error(index: &LineIndex<'_>, error: &serde_saphyr::Error) -> Diagnostic {
+    let location = error
+        .location()
+        .filter(|location| location.line() > 0)
+        .map_or_else(|| index.locate(0, 0), |location| location_of(index, &location));
+    if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = error.without_snippet() {
+        return duplicate_key(index, key.as_deref(), location);
+    }
+    if let serde_saphyr::Error::Budget { breach, .. } = error.without_snippet() {
+        return Diagnostic {
+            severity: Severity::Error,
+            message: "the file expands to more YAML than a pipeline needs".to_owned(),
+            location: Some(location),
+            label: Some(format!("limit reached here ({breach:?})")),
+            hint: Some("anchors and aliases must not multiply into huge documents".to_owned()),
+        };
+    }
+    let text = error.without_snippet().to_string();
+    let message = strip_position(&text);
+    let (message, hint) = if message.contains("replay") || message.contains("expansion") {
+        (
+            "the file expands to more YAML than a pipeline needs".to_owned(),
+            Some("anchors and aliases must not multiply into huge documents".to_owned()),
+        )
+    } else if message.contains("recursion limit") || message.contains("nesting") {
+        (
+            "the YAML is nested too deeply".to_owned(),
+            Some("a pipeline needs only a few levels of nesting".to_owned()),
+        )
+    } else if message.starts_with("multiple YAML documents") {
+        (
+            "the file holds more than one YAML document".to_owned(),
+            Some("remove the `---` separator: a pipeline file is one document".to_owned()),
+        )
+    } else {
+        (format!("invalid YAML: {message}"), None)
+    };
+    Diagnostic {
+        severity: Severity::Error,
+        message,
+        location: Some(location),
+        label: Some("here".to_owned()),
+        hint,
+    }
+}
+
+/// serde-saphyr appends " at line L, column C" (and alias sites) to its messages; the
+/// rendered diagnostic shows the position anyway.
+fn strip_position(message: &str) -> &str {
+    let message = message.lines().next().unwrap_or_default();
+    message
+        .find(" at line ")
+        .map_or(message, |at| message.get(..at).unwrap_or(message))
+        .trim()
+}
+
+fn duplicate_key(index: &LineIndex<'_>, key: Option<&str>, location: Location) -> Diagnostic {
+    let first = key.and_then(|key| first_occurrence(index, key, location));
+    Diagnostic {
+        severity: Severity::Error,
+        message: match key {
+            Some(key) => format!("duplicate key `{key}`"),
+            None => "duplicate key".to_owned(),
+        },
+        location: Some(location),
+        label: Some("defined again here".to_owned()),
+        hint: Some(match first {
+            Some(line) => format!("first defined on line {line}; remove or rename one of them"),
+            None => "remove or rename one of them".to_owned(),
+        }),
+    }
+}
+
+/// The line of an earlier block-style `key:` at the same indentation in the same mapping.
+fn first_occurrence(index: &LineIndex<'_>, key: &str, duplicate: Location) -> Option<usize> {
+    let indent = duplicate.column.checked_sub(1)?;
+    for line in (1..duplicate.line).rev() {
+        let text = index.line_text(line)?;
+        let trimmed = text.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let this_indent = text.len() - trimmed.len();
+        if this_indent < indent {
+            return None;
+        }
+        if this_indent == indent {
+            let unquoted = trimmed.trim_start_matches(['"', '\'', '-', ' ']);
+            if let Some(rest) = unquoted.strip_prefix(key)
+                && rest.trim_start_matches(['"', '\'']).starts_with(':')
+            {
+                return Some(line);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Spanned<Node>, Diagnostic> {
+        parse(&LineIndex::new(text))
+    }
+
+    #[test]
+    fn keeps_spans_of_keys_and_values() {
+        let tree = parse_text("a:\n  b: \"x\"\n").expect("valid YAML");
+        let Node::Map(entries) = &tree.value else {
+            panic!("expected a mapping, got {:?}", tree.value);
+        };
+        let (key, value) = &entries[0];
+        assert_eq!(key.value, "a");
+        let Node::Map(inner) = &value.value else {
+            panic!("expected a mapping");
+        };
+        let (_, b) = &inner[0];
+        let index = LineIndex::new("a:\n  b: \"x\"\n");
+        let location = location_of(&index, &b.referenced);
+        assert_eq!((location.line, location.column, location.len), (2, 6, 3));
+    }
+
+    #[test]
+    fn duplicate_keys_name_the_first_occurrence() {
+        let error = parse_text("services:\n  c:\n    image: y\n  c:\n    image: z\n")
+            .expect_err("duplicate key");
+        assert_eq!(error.message, "duplicate key `c`");
+        assert_eq!(error.location.map(|l| (l.line, l.column)), Some((4, 3)));
+        assert_eq!(
+            error.hint.as_deref(),
+            Some("first defined on line 2; remove or rename one of them")
+        );
+    }
+
+    #[test]
+    fn syntax_errors_lose_the_position_suffix() {
+        let error = parse_text("services: {a: [1, 2}\n").expect_err("bad brackets");
+        assert!(!error.message.contains(" at line "), "{}", error.message);
+        assert!(error.message.starts_with("invalid YAML"), "{}", error.message);
+    }
+
+    #[test]
+    fn empty_keys_are_errors() {
+        let error = parse_text("~: b\n").expect_err("empty key");
+        assert!(error.message.contains("key is empty"), "{}", error.message);
+    }
+}
