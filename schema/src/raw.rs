@@ -146,7 +146,11 @@ pub(crate) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> 
     let options = serde_saphyr::options! {
         with_snippet: false,
         alias_limits: alias_limits,
+        // Parsing recurses per nesting level (tens of KiB of stack each in debug builds);
+        // pipelines nest about six levels deep, and 24 stays safe on a 2 MiB thread stack.
         budget: serde_saphyr::budget! {
+            max_depth: 24,
+            flow_nesting_limit: 24,
             max_aliases: 10_000,
             max_anchors: 10_000,
             max_nodes: 200_000,

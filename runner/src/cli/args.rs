@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "pipekit-ci", version, about = "Run a pipeline of jobs gated on signals")]
+#[command(
+    name = "pipekit-ci",
+    version,
+    about = "Run a pipeline of jobs gated on signals"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

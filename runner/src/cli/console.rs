@@ -23,12 +23,21 @@ struct Bars {
 impl Console {
     /// `live`: draw bars (stderr is a terminal and progress was not turned off).
     pub fn new(pipeline: Arc<Pipeline>, live: bool) -> Self {
-        let width = pipeline.jobs.iter().map(|job| job.name.len()).max().unwrap_or(0);
+        let width = pipeline
+            .jobs
+            .iter()
+            .map(|job| job.name.len())
+            .max()
+            .unwrap_or(0);
         let bars = live.then(|| Bars {
             multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
             per_job: vec![None; pipeline.jobs.len()],
         });
-        Self { pipeline, width, bars }
+        Self {
+            pipeline,
+            width,
+            bars,
+        }
     }
 
     fn name(&self, job: pipekit_schema::JobId) -> &str {
@@ -49,28 +58,18 @@ impl Console {
     }
 
     fn status(&mut self, job: pipekit_schema::JobId, text: String, running: bool) {
-        let name = format!("{:<width$}", self.name(job), width = self.width);
         let Some(bars) = &mut self.bars else {
+            let name = format!("{:<width$}", self.name(job), width = self.width);
             self.line(format!("==> {name} {text}"));
             return;
         };
-        let bar = bars.per_job[job.0].get_or_insert_with(|| {
-            let bar = bars.multi.add(ProgressBar::new_spinner());
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.set_prefix(name);
-            bar
-        });
-        if running {
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {prefix} {wide_msg} {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(Duration::from_millis(120));
+        if let Some(bar) = &bars.per_job[job.0] {
+            if running {
+                bar.set_style(style("{spinner} {prefix} {msg} {elapsed}"));
+                bar.enable_steady_tick(Duration::from_millis(120));
+            }
+            bar.set_message(text);
         }
-        bar.set_message(text);
     }
 
     fn finish(&mut self, job: pipekit_schema::JobId, text: String) {
@@ -78,10 +77,7 @@ impl Console {
         if let Some(bars) = &self.bars
             && let Some(bar) = &bars.per_job[job.0]
         {
-            bar.set_style(
-                ProgressStyle::with_template("  {prefix} {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
+            bar.set_style(style("  {prefix} {msg}"));
             bar.finish();
         }
     }
@@ -92,6 +88,21 @@ impl Reporter for Console {
         match event {
             RunEvent::RunStarted { run_dir, .. } => {
                 self.line(format!("==> run folder {}", run_dir.display()));
+                // One line per job, in file order, from the start: the screen does not jump.
+                let names: Vec<String> = self
+                    .pipeline
+                    .jobs
+                    .iter()
+                    .map(|job| format!("{:<width$}", job.name, width = self.width))
+                    .collect();
+                if let Some(bars) = &mut self.bars {
+                    for (index, name) in names.into_iter().enumerate() {
+                        let bar = bars.multi.add(ProgressBar::new_spinner());
+                        bar.set_style(style("{spinner} {prefix} {msg}"));
+                        bar.set_prefix(name);
+                        bars.per_job[index] = Some(bar);
+                    }
+                }
             }
             RunEvent::JobWaiting { job, on } => {
                 self.status(*job, format!("waiting on {}", on.join(", ")), false);
@@ -109,7 +120,12 @@ impl Reporter for Console {
             RunEvent::JobStopping { job, reason } => {
                 self.status(*job, format!("stopping: {reason}"), false);
             }
-            RunEvent::ArtifactsPacked { job, files, bytes, compressed_bytes } => {
+            RunEvent::ArtifactsPacked {
+                job,
+                files,
+                bytes,
+                compressed_bytes,
+            } => {
                 let text = format!(
                     "packed {files} artifact file{} ({} -> {})",
                     if *files == 1 { "" } else { "s" },
@@ -117,7 +133,11 @@ impl Reporter for Console {
                     human_bytes(*compressed_bytes)
                 );
                 if self.bars.is_some() {
-                    self.line(format!("{:<width$} | {text}", self.name(*job), width = self.width));
+                    self.line(format!(
+                        "{:<width$} | {text}",
+                        self.name(*job),
+                        width = self.width
+                    ));
                 } else {
                     self.status(*job, text, false);
                 }
@@ -141,6 +161,10 @@ impl Reporter for Console {
     }
 }
 
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut value = bytes as f64;
@@ -149,5 +173,9 @@ pub fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }

@@ -10,10 +10,19 @@ const TAIL_LINES: usize = 10;
 
 /// One row per job: name, state, time, reason.
 pub fn summary_table(record: &RunRecord) -> String {
-    let width = record.jobs.iter().map(|job| job.name.len()).max().unwrap_or(3).max(3);
+    let width = record
+        .jobs
+        .iter()
+        .map(|job| job.name.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
     let mut out = format!("{:<width$}  {:<9}  {:>8}  note\n", "job", "result", "time");
     for job in &record.jobs {
-        let time = job.duration_seconds.map(|s| format!("{s:.2}s")).unwrap_or_default();
+        let time = job
+            .duration_seconds
+            .map(|s| format!("{s:.2}s"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "{:<width$}  {:<9}  {:>8}  {}",
@@ -29,7 +38,11 @@ pub fn summary_table(record: &RunRecord) -> String {
 /// For a failed run: the jobs that failed on their own (the root causes), the last lines
 /// of their logs, and the jobs they kept from running.
 pub fn diagnosis(record: &RunRecord, run_dir: &Path) -> Option<String> {
-    let failed: Vec<_> = record.jobs.iter().filter(|j| j.state == JobState::Failed).collect();
+    let failed: Vec<_> = record
+        .jobs
+        .iter()
+        .filter(|j| j.state == JobState::Failed)
+        .collect();
     if failed.is_empty() {
         return None;
     }
@@ -75,7 +88,10 @@ fn log_tail(path: &Path, count: usize) -> Vec<String> {
         return Vec::new();
     };
     let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if file.seek(SeekFrom::Start(length.saturating_sub(WINDOW))).is_err() {
+    if file
+        .seek(SeekFrom::Start(length.saturating_sub(WINDOW)))
+        .is_err()
+    {
         return Vec::new();
     }
     let mut bytes = Vec::new();
@@ -84,5 +100,8 @@ fn log_tail(path: &Path, count: usize) -> Vec<String> {
     }
     let text = String::from_utf8_lossy(&bytes);
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(count)..].iter().map(|l| l.to_string()).collect()
+    lines[lines.len().saturating_sub(count)..]
+        .iter()
+        .map(|l| l.to_string())
+        .collect()
 }

@@ -37,8 +37,11 @@ fn text(pipeline: &Pipeline) -> String {
             out.push_str(" (detached)");
         }
         if !job.depends_on.is_empty() {
-            let conditions: Vec<String> =
-                job.depends_on.iter().map(|c| pipeline.describe(*c)).collect();
+            let conditions: Vec<String> = job
+                .depends_on
+                .iter()
+                .map(|c| pipeline.describe(*c))
+                .collect();
             out.push_str(&format!(" <- {}", conditions.join(", ")));
         }
         out.push('\n');
@@ -53,7 +56,11 @@ fn quoted(text: &str) -> String {
 fn dot(pipeline: &Pipeline) -> String {
     let mut out = format!("digraph {} {{\n  rankdir=LR;\n", quoted(&pipeline.name));
     for job in &pipeline.jobs {
-        let shape = if job.detach { "box, style=dashed" } else { "box" };
+        let shape = if job.detach {
+            "box, style=dashed"
+        } else {
+            "box"
+        };
         out.push_str(&format!("  {} [shape={shape}];\n", quoted(&job.name)));
     }
     for job in &pipeline.jobs {
@@ -77,12 +84,20 @@ fn mermaid(pipeline: &Pipeline) -> String {
     let id = |index: usize| format!("j{index}");
     let mut out = String::from("graph LR\n");
     for (index, job) in pipeline.jobs.iter().enumerate() {
-        out.push_str(&format!("  {}[\"{}\"]\n", id(index), job.name.replace('"', "#quot;")));
+        out.push_str(&format!(
+            "  {}[\"{}\"]\n",
+            id(index),
+            job.name.replace('"', "#quot;")
+        ));
     }
     for (index, job) in pipeline.jobs.iter().enumerate() {
         for condition in &job.depends_on {
             let label = edge_label(pipeline, *condition).replace('"', "#quot;");
-            out.push_str(&format!("  {} -->|\"{label}\"| {}\n", id(condition.job.0), id(index)));
+            out.push_str(&format!(
+                "  {} -->|\"{label}\"| {}\n",
+                id(condition.job.0),
+                id(index)
+            ));
         }
     }
     out

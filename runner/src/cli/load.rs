@@ -18,7 +18,10 @@ pub struct Loaded {
 pub fn load(file: &Option<PathBuf>) -> Result<Loaded, CliError> {
     let path = locate(file)?;
     let text = read_capped(&path)?;
-    let source = Source { name: path.display().to_string(), text };
+    let source = Source {
+        name: path.display().to_string(),
+        text,
+    };
     let parsed = pipekit_schema::parse(&source)
         .map_err(|diagnostics| CliError::InvalidInput(diagnostics.render(use_color())))?;
     let dir = std::path::absolute(&path)
@@ -38,7 +41,10 @@ pub fn validate(file: &Option<PathBuf>) -> Result<u8, CliError> {
         eprintln!("{}", note.render(&name, &source_text, color));
     }
     let jobs = loaded.parsed.pipeline.jobs.len();
-    println!("{name}: valid, {jobs} job{}", if jobs == 1 { "" } else { "s" });
+    println!(
+        "{name}: valid, {jobs} job{}",
+        if jobs == 1 { "" } else { "s" }
+    );
     Ok(0)
 }
 
@@ -75,7 +81,9 @@ fn read_capped(path: &Path) -> Result<String, CliError> {
     }
     String::from_utf8(bytes).map_err(|error| {
         let offset = error.utf8_error().valid_up_to();
-        CliError::InvalidInput(format!("{shown}: not UTF-8 text (invalid byte at offset {offset})"))
+        CliError::InvalidInput(format!(
+            "{shown}: not UTF-8 text (invalid byte at offset {offset})"
+        ))
     })
 }
 

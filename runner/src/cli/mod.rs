@@ -20,7 +20,11 @@ pub fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() { CliError::INVALID_INPUT } else { 0 };
+            let code = if error.use_stderr() {
+                CliError::INVALID_INPUT
+            } else {
+                0
+            };
             let _ = error.print();
             return ExitCode::from(code);
         }

@@ -23,14 +23,18 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     let pipeline = Arc::new(parsed.pipeline);
     let only = resolve_only(&pipeline, &args.only)?;
     if !args.stop_grace.is_finite() || args.stop_grace < 0.0 {
-        return Err(CliError::InvalidInput("--stop-grace takes a number of seconds >= 0".into()));
+        return Err(CliError::InvalidInput(
+            "--stop-grace takes a number of seconds >= 0".into(),
+        ));
     }
     let scope = Dispatcher::new(pipeline.clone(), &only, false);
     check_executor(&pipeline, args.executor, |id| scope.in_scope(id))?;
 
     let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
     let folder = RunFolder::create(&dir, &names).map_err(|error| {
-        CliError::Environment(format!("{error}; is the directory of the pipeline file writable?"))
+        CliError::Environment(format!(
+            "{error}; is the directory of the pipeline file writable?"
+        ))
     })?;
     let folder = Arc::new(folder);
     let workspace = source_tree(&dir);
@@ -46,8 +50,10 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         .map_err(|error| CliError::Environment(error.to_string()))?;
 
     let live = std::io::stderr().is_terminal() && !args.no_progress;
-    let mut reporters: Vec<Box<dyn Reporter>> =
-        vec![Box::new(Console::new(pipeline.clone(), live)), Box::new(recorder.clone())];
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![
+        Box::new(Console::new(pipeline.clone(), live)),
+        Box::new(recorder.clone()),
+    ];
     let context = RunContext {
         pipeline: pipeline.clone(),
         folder: folder.clone(),
@@ -109,10 +115,14 @@ fn check_executor(
     choice: ExecutorChoice,
     in_scope: impl Fn(JobId) -> bool,
 ) -> Result<(), CliError> {
-    let container_job = pipeline.job_ids().find(|id| in_scope(*id) && pipeline.job(*id).needs_container());
+    let container_job = pipeline
+        .job_ids()
+        .find(|id| in_scope(*id) && pipeline.job(*id).needs_container());
     match (choice, container_job) {
         (ExecutorChoice::Local, Some(_)) => {
-            eprintln!("note: --executor local: images are ignored, every command runs on this host");
+            eprintln!(
+                "note: --executor local: images are ignored, every command runs on this host"
+            );
             Ok(())
         }
         (ExecutorChoice::Local | ExecutorChoice::Auto, None) => Ok(()),
@@ -162,7 +172,11 @@ fn listen_for_interrupts() -> Result<mpsc::UnboundedReceiver<()>, CliError> {
     Ok(receiver)
 }
 
-fn write_reports(record: &RunRecord, folder: &RunFolder, extra_junit: Option<&Path>) -> Result<(), CliError> {
+fn write_reports(
+    record: &RunRecord,
+    folder: &RunFolder,
+    extra_junit: Option<&Path>,
+) -> Result<(), CliError> {
     let failed = |error: crate::report::ReportError| CliError::Environment(error.to_string());
     write_run_json(record, &folder.run_json_path()).map_err(failed)?;
     write_junit(record, folder.root(), &folder.junit_path()).map_err(failed)?;

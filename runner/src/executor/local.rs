@@ -1,7 +1,7 @@
 //! Jobs as host processes, each in its own process group.
 
 use super::process_group::ProcessGroup;
-use super::{ExecutorError, Executor, JobControl, JobLaunch, SpawnedJob};
+use super::{Executor, ExecutorError, JobControl, JobLaunch, SpawnedJob};
 use crate::scheduler::JobExit;
 use async_trait::async_trait;
 use nix::sys::signal::Signal;
@@ -19,7 +19,9 @@ pub struct LocalExecutor;
 impl Executor for LocalExecutor {
     async fn spawn(&self, launch: JobLaunch) -> Result<SpawnedJob, ExecutorError> {
         let Some((program, args)) = launch.argv.split_first() else {
-            return Err(ExecutorError::NoCommand { job: launch.job_name });
+            return Err(ExecutorError::NoCommand {
+                job: launch.job_name,
+            });
         };
         let mut command = Command::new(program);
         command
@@ -43,7 +45,9 @@ impl Executor for LocalExecutor {
         let (Some(stdout), Some(stderr), Some(pid)) =
             (child.stdout.take(), child.stderr.take(), child.id())
         else {
-            return Err(spawn_error(std::io::Error::other("no pipes or pid for the child")));
+            return Err(spawn_error(std::io::Error::other(
+                "no pipes or pid for the child",
+            )));
         };
         let group = ProcessGroup(pid as i32);
         let job = launch.job_name.clone();
@@ -65,7 +69,11 @@ impl Executor for LocalExecutor {
             stdout: Box::new(stdout),
             stderr: Box::new(stderr),
             exit: Box::pin(exit),
-            control: Box::new(LocalControl { group, env: launch.env, working_dir: launch.working_dir }),
+            control: Box::new(LocalControl {
+                group,
+                env: launch.env,
+                working_dir: launch.working_dir,
+            }),
         })
     }
 }

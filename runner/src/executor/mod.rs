@@ -6,8 +6,8 @@ mod process_group;
 
 pub use local::LocalExecutor;
 
-use async_trait::async_trait;
 use crate::scheduler::JobExit;
+use async_trait::async_trait;
 use std::future::Future;
 use std::net::IpAddr;
 use std::path::PathBuf;

@@ -4,7 +4,7 @@ use super::environment::{JobPlaces, argv_of, job_environment};
 use super::event::{Reporter, RunEvent};
 use super::log_writer::LogWriter;
 use super::output_pump::OutputPump;
-use crate::executor::{ExecutorError, Executor, JobControl, JobLaunch};
+use crate::executor::{Executor, ExecutorError, JobControl, JobLaunch};
 use crate::scheduler::{Decision, Dispatcher, JobExit, SchedulerEvent, StopReason};
 use crate::signals::{GrepMatcher, watch_exists, watch_health, watch_port};
 use crate::storage::{PackSummary, RunFolder, pack};
@@ -42,9 +42,17 @@ pub struct RunContext {
 /// What the driver's tasks tell it.
 pub(super) enum Message {
     Scheduler(SchedulerEvent),
-    Output { job: JobId, stream: Stream, line: String },
+    Output {
+        job: JobId,
+        stream: Stream,
+        line: String,
+    },
     /// The process exited and its output was read to the end.
-    Exited { job: JobId, result: Result<JobExit, ExecutorError>, after_exit: AfterExit },
+    Exited {
+        job: JobId,
+        result: Result<JobExit, ExecutorError>,
+        after_exit: AfterExit,
+    },
 }
 
 /// What was done with a job's outputs after it exited.
@@ -117,8 +125,11 @@ struct Driver<'r> {
 impl<'r> Driver<'r> {
     fn new(context: RunContext, reporters: &'r mut [Box<dyn Reporter>]) -> Self {
         let pipeline = context.pipeline.clone();
-        let dispatcher =
-            Dispatcher::new(pipeline.clone(), &context.options.only, context.options.fail_fast);
+        let dispatcher = Dispatcher::new(
+            pipeline.clone(),
+            &context.options.only,
+            context.options.fail_fast,
+        );
         let mut dependents = vec![Vec::new(); pipeline.jobs.len()];
         let mut health_awaited = vec![false; pipeline.jobs.len()];
         for id in pipeline.job_ids() {
@@ -158,8 +169,12 @@ impl<'r> Driver<'r> {
             return;
         }
         let pipeline = self.context.pipeline.clone();
-        let on: Vec<String> =
-            self.dispatcher.waiting_on(id).into_iter().map(|c| pipeline.describe(c)).collect();
+        let on: Vec<String> = self
+            .dispatcher
+            .waiting_on(id)
+            .into_iter()
+            .map(|c| pipeline.describe(c))
+            .collect();
         if on != self.reported_waiting[id.0] {
             self.reported_waiting[id.0] = on.clone();
             self.emit(RunEvent::JobWaiting { job: id, on });
@@ -181,14 +196,21 @@ impl<'r> Driver<'r> {
             Message::Scheduler(event) => {
                 if let SchedulerEvent::SignalFired(job, signal) = &event {
                     let name = self.context.pipeline.job(*job).signal(*signal).name.clone();
-                    self.emit(RunEvent::SignalFired { job: *job, signal: name });
+                    self.emit(RunEvent::SignalFired {
+                        job: *job,
+                        signal: name,
+                    });
                 }
                 self.handle(event, queue);
             }
             Message::Output { job, stream, line } => {
                 self.emit(RunEvent::Output { job, stream, line });
             }
-            Message::Exited { job, result, after_exit } => {
+            Message::Exited {
+                job,
+                result,
+                after_exit,
+            } => {
                 if let Some(running) = self.running[job.0].take() {
                     running.watchers.iter().for_each(AbortHandle::abort);
                 }
@@ -231,7 +253,10 @@ impl<'r> Driver<'r> {
                     StopReason::DependentsEnded => "every job depending on it has ended".into(),
                     StopReason::Failed(why) | StopReason::Cancelled(why) => why.clone(),
                 };
-                self.emit(RunEvent::JobStopping { job: id, reason: reason_text });
+                self.emit(RunEvent::JobStopping {
+                    job: id,
+                    reason: reason_text,
+                });
                 if let Some(running) = &self.running[id.0] {
                     let control = running.control.clone();
                     let grace = self.context.options.stop_grace;
@@ -240,7 +265,11 @@ impl<'r> Driver<'r> {
             }
             Decision::Finish(id, outcome) => {
                 let exit = self.dispatcher.exit(id);
-                self.emit(RunEvent::JobFinished { job: id, outcome, exit });
+                self.emit(RunEvent::JobFinished {
+                    job: id,
+                    outcome,
+                    exit,
+                });
             }
         }
     }
@@ -270,8 +299,18 @@ impl<'r> Driver<'r> {
         };
         let log = LogWriter::create(&folder.log_path(&job.name))
             .map_err(|error| format!("cannot create the job's log file: {error}"))?;
-        let launch = JobLaunch { job_name: job.name.clone(), argv, env, working_dir };
-        let spawned = self.context.executor.spawn(launch).await.map_err(|e| e.to_string())?;
+        let launch = JobLaunch {
+            job_name: job.name.clone(),
+            argv,
+            env,
+            working_dir,
+        };
+        let spawned = self
+            .context
+            .executor
+            .spawn(launch)
+            .await
+            .map_err(|e| e.to_string())?;
         let control: Arc<dyn JobControl> = Arc::from(spawned.control);
 
         let pump = |stream, reader| {
@@ -287,8 +326,13 @@ impl<'r> Driver<'r> {
         let stdout = pump(Stream::Stdout, spawned.stdout);
         let stderr = pump(Stream::Stderr, spawned.stderr);
         let sender = self.sender.clone();
-        let artifacts = (!job.artifacts.is_empty())
-            .then(|| (job.artifacts.clone(), self.context.workspace.clone(), folder.artifact_path(&job.name)));
+        let artifacts = (!job.artifacts.is_empty()).then(|| {
+            (
+                job.artifacts.clone(),
+                self.context.workspace.clone(),
+                folder.artifact_path(&job.name),
+            )
+        });
         tokio::spawn(async move {
             let result = spawned.exit.await;
             // Whatever holds the pipes now (a daemonised grandchild) gets a moment, not forever.
@@ -304,7 +348,13 @@ impl<'r> Driver<'r> {
                 _ => None,
             };
             let after_exit = AfterExit { artifacts };
-            let _ = sender.send(Message::Exited { job: id, result, after_exit }).await;
+            let _ = sender
+                .send(Message::Exited {
+                    job: id,
+                    result,
+                    after_exit,
+                })
+                .await;
         });
 
         let watchers = self.start_watchers(id, &control);

@@ -40,8 +40,10 @@ pub fn job_environment(
     env.extend(pipeline.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     for file in &job.env_files {
         let path = places.pipeline_dir.join(file);
-        let pairs = read_env_file(&path)
-            .map_err(|source| EnvironmentError::EnvFile { path: file.clone(), source })?;
+        let pairs = read_env_file(&path).map_err(|source| EnvironmentError::EnvFile {
+            path: file.clone(),
+            source,
+        })?;
         env.extend(pairs);
     }
     for (key, value) in &job.environment {
@@ -60,9 +62,11 @@ pub fn job_environment(
             },
         }
     }
-    let handed = read_env_file(places.shared_env_file).map_err(|source| {
-        EnvironmentError::SharedEnv { path: places.shared_env_file.display().to_string(), source }
-    })?;
+    let handed =
+        read_env_file(places.shared_env_file).map_err(|source| EnvironmentError::SharedEnv {
+            path: places.shared_env_file.display().to_string(),
+            source,
+        })?;
     env.extend(handed);
     let path = |p: &Path| p.display().to_string();
     for (key, value) in [
@@ -96,11 +100,18 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let shared_env = dir.path().join(".env");
         std::fs::write(&shared_env, "PASSWORD=s3cret\nLEVEL=handed\n").expect("write .env");
-        let mut job = Job { name: "db".into(), ..Job::default() };
+        let mut job = Job {
+            name: "db".into(),
+            ..Job::default()
+        };
         job.environment.insert("LEVEL".into(), Some("job".into()));
         job.environment.insert("FROM_HOST".into(), None);
         job.environment.insert("ABSENT".into(), None);
-        let mut pipeline = Pipeline { name: "p".into(), env: BTreeMap::new(), jobs: vec![] };
+        let mut pipeline = Pipeline {
+            name: "p".into(),
+            env: BTreeMap::new(),
+            jobs: vec![],
+        };
         pipeline.env.insert("LEVEL".into(), "pipeline".into());
         pipeline.env.insert("RUST_LOG".into(), "info".into());
         let places = JobPlaces {
@@ -123,12 +134,18 @@ mod tests {
         assert_eq!(env["CI"], "true");
         assert_eq!(env["PIPEKIT_JOB"], "db");
         assert_eq!(env["PIPEKIT_RUN_ID"], "r1");
-        assert!(env.contains_key("ABSENT"), "inherited, and `- ABSENT` keeps the host value");
+        assert!(
+            env.contains_key("ABSENT"),
+            "inherited, and `- ABSENT` keeps the host value"
+        );
     }
 
     #[test]
     fn command_forms() {
-        assert_eq!(argv_of(Some(&Command::Shell("echo hi".into()))), ["sh", "-c", "echo hi"]);
+        assert_eq!(
+            argv_of(Some(&Command::Shell("echo hi".into()))),
+            ["sh", "-c", "echo hi"]
+        );
         assert_eq!(argv_of(Some(&Command::Exec(vec!["true".into()]))), ["true"]);
         assert!(argv_of(None).is_empty());
     }

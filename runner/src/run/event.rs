@@ -9,19 +9,48 @@ use std::time::Duration;
 /// Something that happened in a run.
 #[derive(Debug, Clone)]
 pub enum RunEvent {
-    RunStarted { run_id: String, run_dir: PathBuf },
+    RunStarted {
+        run_id: String,
+        run_dir: PathBuf,
+    },
     /// A job is waiting; `on` lists the conditions that do not hold yet (`db.ready`).
-    JobWaiting { job: JobId, on: Vec<String> },
-    JobStarted { job: JobId },
+    JobWaiting {
+        job: JobId,
+        on: Vec<String>,
+    },
+    JobStarted {
+        job: JobId,
+    },
     /// One line of a job's output (without its newline).
-    Output { job: JobId, stream: Stream, line: String },
-    SignalFired { job: JobId, signal: String },
+    Output {
+        job: JobId,
+        stream: Stream,
+        line: String,
+    },
+    SignalFired {
+        job: JobId,
+        signal: String,
+    },
     /// A running job is being stopped, and why.
-    JobStopping { job: JobId, reason: String },
-    ArtifactsPacked { job: JobId, files: u64, bytes: u64, compressed_bytes: u64 },
-    JobFinished { job: JobId, outcome: Outcome, exit: Option<JobExit> },
+    JobStopping {
+        job: JobId,
+        reason: String,
+    },
+    ArtifactsPacked {
+        job: JobId,
+        files: u64,
+        bytes: u64,
+        compressed_bytes: u64,
+    },
+    JobFinished {
+        job: JobId,
+        outcome: Outcome,
+        exit: Option<JobExit>,
+    },
     /// The run is over; every job has finished.
-    RunFinished { interrupted: bool },
+    RunFinished {
+        interrupted: bool,
+    },
 }
 
 /// Follows a run. Called on the driver's task, in order, so keep it quick.

@@ -49,17 +49,33 @@ mod tests {
     #[test]
     fn finds_plain_paths_and_globs_but_not_run_folders() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for file in ["report.xml", "target/a/junit.xml", "target/b/junit.xml", ".pipekit/x/junit.xml"]
-        {
+        for file in [
+            "report.xml",
+            "target/a/junit.xml",
+            "target/b/junit.xml",
+            ".pipekit/x/junit.xml",
+        ] {
             let path = dir.path().join(file);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
             std::fs::write(path, "<testsuites/>").expect("write");
         }
-        let patterns = ["report.xml".into(), "**/junit.xml".into(), "missing.xml".into()];
+        let patterns = [
+            "report.xml".into(),
+            "**/junit.xml".into(),
+            "missing.xml".into(),
+        ];
         let found: Vec<String> = find_junit_files(dir.path(), &patterns)
             .iter()
-            .map(|p| p.strip_prefix(dir.path()).expect("inside").display().to_string())
+            .map(|p| {
+                p.strip_prefix(dir.path())
+                    .expect("inside")
+                    .display()
+                    .to_string()
+            })
             .collect();
-        assert_eq!(found, ["report.xml", "target/a/junit.xml", "target/b/junit.xml"]);
+        assert_eq!(
+            found,
+            ["report.xml", "target/a/junit.xml", "target/b/junit.xml"]
+        );
     }
 }

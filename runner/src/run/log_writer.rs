@@ -14,18 +14,26 @@ pub struct LogWriter {
 impl LogWriter {
     pub fn create(path: &Path) -> io::Result<Self> {
         let file = File::create(path)?;
-        Ok(Self { file: Arc::new(Mutex::new(BufWriter::with_capacity(64 * 1024, file))) })
+        Ok(Self {
+            file: Arc::new(Mutex::new(BufWriter::with_capacity(64 * 1024, file))),
+        })
     }
 
     /// Appends one line and its newline.
     pub fn write_line(&self, line: &[u8]) -> io::Result<()> {
-        let mut file = self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         file.write_all(line)?;
         file.write_all(b"\n")
     }
 
     /// Makes what was written visible to readers of the file (`tail -f`, the JUnit report).
     pub fn flush(&self) -> io::Result<()> {
-        self.file.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush()
+        self.file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .flush()
     }
 }

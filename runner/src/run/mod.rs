@@ -4,9 +4,9 @@
 mod driver;
 mod environment;
 mod event;
+mod junit_files;
 mod log_writer;
 mod output_pump;
-mod junit_files;
 mod recorder;
 
 pub use driver::{RunContext, RunOptions, execute};
@@ -14,3 +14,6 @@ pub use environment::{EnvironmentError, argv_of, job_environment};
 pub use event::{Reporter, RunEvent};
 pub use junit_files::find_junit_files;
 pub use recorder::Recorder;
+
+#[cfg(test)]
+mod tests;

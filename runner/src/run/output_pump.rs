@@ -63,7 +63,11 @@ impl OutputPump {
             false => self.matcher.matches(&line),
         };
         // The line first, so that reporters show what made the signal fire before it fires.
-        let output = Message::Output { job: self.job, stream: self.stream, line };
+        let output = Message::Output {
+            job: self.job,
+            stream: self.stream,
+            line,
+        };
         let _ = self.messages.send(output).await;
         for signal in fired {
             let event = SchedulerEvent::SignalFired(self.job, signal);

@@ -45,7 +45,10 @@ impl Recorder {
                 signals: job
                     .signals
                     .iter()
-                    .map(|s| SignalRecord { name: s.name.clone(), fired_after_seconds: None })
+                    .map(|s| SignalRecord {
+                        name: s.name.clone(),
+                        fired_after_seconds: None,
+                    })
                     .collect(),
                 log: format!("logs/{}.log", job.name),
                 artifact: None,
@@ -62,17 +65,27 @@ impl Recorder {
             jobs,
         };
         let started = vec![None; pipeline.jobs.len()];
-        Self { record: Arc::new(Mutex::new(record)), slots, started }
+        Self {
+            record: Arc::new(Mutex::new(record)),
+            slots,
+            started,
+        }
     }
 
     /// A copy of the record as it stands.
     pub fn snapshot(&self) -> RunRecord {
-        self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Sets a job's JUnit files (found after it exited).
     pub fn set_junit_files(&self, job: JobId, files: Vec<String>) {
-        let mut record = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut record = self
+            .record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(slot) = self.slots[job.0] {
             record.jobs[slot].junit_files = files;
         }
@@ -80,14 +93,20 @@ impl Recorder {
 
     /// Marks the run as ended by an environment error.
     pub fn set_errored(&self) {
-        let mut record = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut record = self
+            .record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         record.status = RunStatus::Errored;
     }
 }
 
 impl Reporter for Recorder {
     fn on_event(&mut self, at: Duration, event: &RunEvent) {
-        let mut record = self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut record = self
+            .record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         record.duration_seconds = at.as_secs_f64();
         let slots = &self.slots;
         let slot = |job: &JobId| slots[job.0];
@@ -112,7 +131,11 @@ impl Reporter for Recorder {
                 let job = &mut record.jobs[slot];
                 job.artifact = Some(format!("artifacts/{}.tar.zst", job.name));
             }
-            RunEvent::JobFinished { job: id, outcome, exit } => {
+            RunEvent::JobFinished {
+                job: id,
+                outcome,
+                exit,
+            } => {
                 let started = self.started[id.0];
                 let Some(slot) = slot(id) else { return };
                 let job = &mut record.jobs[slot];

@@ -14,7 +14,11 @@ pub enum ConditionStatus {
 }
 
 /// Evaluates `condition` against what is known of the job it names.
-pub fn evaluate(pipeline: &Pipeline, jobs: &[JobProgress], condition: Condition) -> ConditionStatus {
+pub fn evaluate(
+    pipeline: &Pipeline,
+    jobs: &[JobProgress],
+    condition: Condition,
+) -> ConditionStatus {
     let target = &jobs[condition.job.0];
     let name = &pipeline.job(condition.job).name;
     let never_started = || never_started_reason(name, target);
@@ -36,9 +40,10 @@ pub fn evaluate(pipeline: &Pipeline, jobs: &[JobProgress], condition: Condition)
         Awaited::ExitCode(code) => match target.exit {
             // A job that failed on its way out (artifacts not packed) exited 0 but must not
             // release jobs that count on what it produced.
-            Some(_) if target.failure.is_some() => {
-                ConditionStatus::Never(format!("`{name}` failed: {}", target.failure.as_deref().unwrap_or_default()))
-            }
+            Some(_) if target.failure.is_some() => ConditionStatus::Never(format!(
+                "`{name}` failed: {}",
+                target.failure.as_deref().unwrap_or_default()
+            )),
             Some(super::JobExit::Code(actual)) if actual == code => ConditionStatus::Holds,
             Some(exit) => ConditionStatus::Never(format!("`{name}` {exit}")),
             None if target.is_finished() => ConditionStatus::Never(never_started()),

@@ -37,7 +37,13 @@ impl Dispatcher {
                 }
             }
         }
-        Self { pipeline, jobs, dependents, fail_fast, cancelling: None }
+        Self {
+            pipeline,
+            jobs,
+            dependents,
+            fail_fast,
+            cancelling: None,
+        }
     }
 
     /// The first decisions: every job without conditions starts.
@@ -77,9 +83,14 @@ impl Dispatcher {
                 let job = &self.jobs[id.0];
                 if !job.fired[signal.0] && job.exit.is_none() && job.is_active() {
                     let declared = self.pipeline.job(id).signal(signal);
-                    let after = declared.timeout.map(|t| format!(" after {}s", t.as_secs_f64()));
-                    let reason =
-                        format!("signal `{}` timed out{}", declared.name, after.unwrap_or_default());
+                    let after = declared
+                        .timeout
+                        .map(|t| format!(" after {}s", t.as_secs_f64()));
+                    let reason = format!(
+                        "signal `{}` timed out{}",
+                        declared.name,
+                        after.unwrap_or_default()
+                    );
                     self.jobs[id.0].signal_lost[signal.0] =
                         Some(format!("`{}`'s {reason}", self.pipeline.job(id).name));
                     self.fail_running(id, reason, &mut decisions);
@@ -95,7 +106,12 @@ impl Dispatcher {
             SchedulerEvent::TimedOut(id) => {
                 let job = &self.jobs[id.0];
                 if job.exit.is_none() && job.is_active() {
-                    let limit = self.pipeline.job(id).timeout.unwrap_or_default().as_secs_f64();
+                    let limit = self
+                        .pipeline
+                        .job(id)
+                        .timeout
+                        .unwrap_or_default()
+                        .as_secs_f64();
                     self.fail_running(id, format!("timed out after {limit}s"), &mut decisions);
                 }
             }
@@ -118,7 +134,9 @@ impl Dispatcher {
 
     /// True once every job in scope has reached its final state.
     pub fn is_done(&self) -> bool {
-        self.jobs.iter().all(|job| !job.in_scope || job.is_finished())
+        self.jobs
+            .iter()
+            .all(|job| !job.in_scope || job.is_finished())
     }
 
     pub fn in_scope(&self, id: JobId) -> bool {

@@ -6,7 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// `name`, its signals, `detach`, and its conditions as (job index, awaited).
-type JobSpec = (&'static str, &'static [&'static str], bool, &'static [(usize, Awaited)]);
+type JobSpec = (
+    &'static str,
+    &'static [&'static str],
+    bool,
+    &'static [(usize, Awaited)],
+);
 
 fn pipeline(specs: &[JobSpec]) -> Arc<Pipeline> {
     let jobs = specs
@@ -25,12 +30,19 @@ fn pipeline(specs: &[JobSpec]) -> Arc<Pipeline> {
             timeout: Some(Duration::from_secs(10)),
             depends_on: conditions
                 .iter()
-                .map(|(job, awaited)| Condition { job: JobId(*job), awaited: *awaited })
+                .map(|(job, awaited)| Condition {
+                    job: JobId(*job),
+                    awaited: *awaited,
+                })
                 .collect(),
             ..Job::default()
         })
         .collect();
-    Arc::new(Pipeline { name: "test".into(), env: Default::default(), jobs })
+    Arc::new(Pipeline {
+        name: "test".into(),
+        env: Default::default(),
+        jobs,
+    })
 }
 
 const OK: Awaited = Awaited::ExitCode(0);
@@ -138,7 +150,9 @@ fn cases() -> Vec<Case> {
                         failed(1, "exited with code 1"),
                         Decision::Stop(
                             j(0),
-                            StopReason::Cancelled("--fail-fast after `static-analyzer` failed".into()),
+                            StopReason::Cancelled(
+                                "--fail-fast after `static-analyzer` failed".into(),
+                            ),
                         ),
                         skipped(2, "not started: --fail-fast after `static-analyzer` failed"),
                     ],
@@ -163,13 +177,19 @@ fn cases() -> Vec<Case> {
                 (Some(started(0)), vec![]),
                 (Some(exited(0, 0)), vec![passed(0), start(1)]),
                 (Some(started(1)), vec![]),
-                (Some(SchedulerEvent::SignalFired(j(1), SignalId(0))), vec![start(2)]),
+                (
+                    Some(SchedulerEvent::SignalFired(j(1), SignalId(0))),
+                    vec![start(2)],
+                ),
                 (Some(started(2)), vec![]),
                 (
                     Some(exited(2, 0)),
                     vec![passed(2), Decision::Stop(j(1), StopReason::DependentsEnded)],
                 ),
-                (Some(SchedulerEvent::Exited(j(1), JobExit::Signal(15))), vec![passed(1)]),
+                (
+                    Some(SchedulerEvent::Exited(j(1), JobExit::Signal(15))),
+                    vec![passed(1)],
+                ),
             ],
             done: true,
         },
@@ -239,11 +259,17 @@ fn cases() -> Vec<Case> {
             fail_fast: false,
             steps: vec![
                 (None, vec![start(0)]),
-                (Some(SchedulerEvent::FailedToStart(j(0), "bad .env".into())), vec![
-                    failed(0, "bad .env"),
-                    skipped(1, "`a.ExitCode(0)` can no longer hold: `a` failed: bad .env"),
-                    skipped(2, "`b.Started` can no longer hold: `b` was skipped"),
-                ]),
+                (
+                    Some(SchedulerEvent::FailedToStart(j(0), "bad .env".into())),
+                    vec![
+                        failed(0, "bad .env"),
+                        skipped(
+                            1,
+                            "`a.ExitCode(0)` can no longer hold: `a` failed: bad .env",
+                        ),
+                        skipped(2, "`b.Started` can no longer hold: `b` was skipped"),
+                    ],
+                ),
             ],
             done: true,
         },
@@ -257,7 +283,10 @@ fn cases() -> Vec<Case> {
                 (Some(started(0)), vec![]),
                 (
                     Some(SchedulerEvent::TimedOut(j(0))),
-                    vec![Decision::Stop(j(0), StopReason::Failed("timed out after 10s".into()))],
+                    vec![Decision::Stop(
+                        j(0),
+                        StopReason::Failed("timed out after 10s".into()),
+                    )],
                 ),
                 (
                     Some(SchedulerEvent::Exited(j(0), JobExit::Signal(9))),
@@ -285,7 +314,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "a detached job that crashes on its own fails",
-            jobs: &[("server", &[], true, &[]), ("check", &[], false, &[(0, Awaited::Started)])],
+            jobs: &[
+                ("server", &[], true, &[]),
+                ("check", &[], false, &[(0, Awaited::Started)]),
+            ],
             only: &[],
             fail_fast: false,
             steps: vec![
@@ -325,15 +357,24 @@ fn cases() -> Vec<Case> {
                 // Started after the interrupt: stopped at once.
                 (
                     Some(started(1)),
-                    vec![Decision::Stop(j(1), StopReason::Cancelled("interrupted".into()))],
+                    vec![Decision::Stop(
+                        j(1),
+                        StopReason::Cancelled("interrupted".into()),
+                    )],
                 ),
                 (
                     Some(SchedulerEvent::Exited(j(0), JobExit::Signal(15))),
-                    vec![Decision::Finish(j(0), Outcome::Cancelled("interrupted".into()))],
+                    vec![Decision::Finish(
+                        j(0),
+                        Outcome::Cancelled("interrupted".into()),
+                    )],
                 ),
                 (
                     Some(SchedulerEvent::Exited(j(1), JobExit::Signal(15))),
-                    vec![Decision::Finish(j(1), Outcome::Cancelled("interrupted".into()))],
+                    vec![Decision::Finish(
+                        j(1),
+                        Outcome::Cancelled("interrupted".into()),
+                    )],
                 ),
             ],
             done: true,
@@ -350,7 +391,10 @@ fn cases() -> Vec<Case> {
             steps: vec![
                 (None, vec![start(0)]),
                 (Some(started(0)), vec![]),
-                (Some(exited(0, 1)), vec![failed(0, "exited with code 1"), start(1), start(2)]),
+                (
+                    Some(exited(0, 1)),
+                    vec![failed(0, "exited with code 1"), start(1), start(2)],
+                ),
             ],
             done: false,
         },
@@ -368,9 +412,18 @@ fn dispatcher_cases() {
                 None => dispatcher.begin(),
                 Some(event) => dispatcher.handle(event),
             };
-            assert_eq!(actual, expected, "case `{}`, step {step} ({event:?})", case.name);
+            assert_eq!(
+                actual, expected,
+                "case `{}`, step {step} ({event:?})",
+                case.name
+            );
         }
-        assert_eq!(dispatcher.is_done(), case.done, "case `{}`: done", case.name);
+        assert_eq!(
+            dispatcher.is_done(),
+            case.done,
+            "case `{}`: done",
+            case.name
+        );
     }
 }
 
@@ -381,5 +434,11 @@ fn waiting_on_lists_conditions_that_do_not_hold_yet() {
     dispatcher.handle(started(0));
     dispatcher.handle(exited(0, 0));
     let waiting = dispatcher.waiting_on(j(2));
-    assert_eq!(waiting, vec![Condition { job: j(1), awaited: OK }]);
+    assert_eq!(
+        waiting,
+        vec![Condition {
+            job: j(1),
+            awaited: OK
+        }]
+    );
 }

@@ -30,7 +30,11 @@ impl GrepMatcher {
             .then(|| RegexSet::new(&patterns).ok())
             .flatten();
         let fired = vec![false; signals.len()];
-        Self { set, signals, fired }
+        Self {
+            set,
+            signals,
+            fired,
+        }
     }
 
     /// Whether no signal is left to match (the pump can skip matching).
@@ -62,7 +66,10 @@ mod tests {
     fn grep(name: &str, stream: Stream, pattern: &str) -> Signal {
         Signal {
             name: name.into(),
-            kind: SignalKind::Grep { stream, regex: regex::Regex::new(pattern).expect("regex") },
+            kind: SignalKind::Grep {
+                stream,
+                regex: regex::Regex::new(pattern).expect("regex"),
+            },
             timeout: None,
         }
     }

@@ -27,8 +27,7 @@ pub async fn watch_exists(path: PathBuf) {
 pub async fn watch_port(address: IpAddr, port: u16) {
     let target = SocketAddr::new(address, port);
     loop {
-        if let Ok(Ok(_)) = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target)).await
-        {
+        if let Ok(Ok(_)) = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target)).await {
             return;
         }
         tokio::time::sleep(POLL_INTERVAL * 2).await;

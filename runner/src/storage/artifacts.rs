@@ -5,116 +5,15 @@ use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use tar::{EntryType, Header};
-use walkdir::{DirEntry, WalkDir};
+use walkdir::WalkDir;
 
+use super::artifact_error::ArtifactError;
+use super::artifact_selection::{ArtifactSelection, worth_entering};
 use super::atomic::{persist, temporary_sibling};
 
 /// zstd's default level: fast enough to pack on every successful job.
 const COMPRESSION_LEVEL: i32 = 3;
-
-/// Folders that belong to the tooling, never to a build's output.
-const SKIPPED_DIRS: [&str; 2] = [".git", ".pipekit"];
-
-/// Why artifacts could not be packed or unpacked.
-#[derive(Debug, thiserror::Error)]
-pub enum ArtifactError {
-    /// A pattern is not a valid glob.
-    #[error("invalid artifact pattern `{pattern}`")]
-    InvalidPattern {
-        /// The pattern as written.
-        pattern: String,
-        /// What globset said.
-        source: globset::Error,
-    },
-
-    /// A pattern is absolute or climbs out with `..`.
-    #[error("artifact pattern `{pattern}` reaches outside the source tree")]
-    PatternOutsideTree {
-        /// The pattern as written.
-        pattern: String,
-    },
-
-    /// A pattern matched nothing, which is almost always a typo or a build that did not run.
-    #[error("artifact pattern `{pattern}` matched no files")]
-    NoMatch {
-        /// The pattern as written.
-        pattern: String,
-    },
-
-    /// A symlink to be packed points outside the source tree.
-    #[error("symlink `{}` points outside the source tree (to `{}`)", entry.display(), target.display())]
-    SymlinkOutsideTree {
-        /// The symlink, relative to the source tree.
-        entry: PathBuf,
-        /// Where it points.
-        target: PathBuf,
-    },
-
-    /// Something in the source tree could not be read.
-    #[error("failed to read `{}`", path.display())]
-    ReadSource {
-        /// The file or folder.
-        path: PathBuf,
-        /// What the OS said.
-        source: io::Error,
-    },
-
-    /// The archive could not be written.
-    #[error("failed to write archive `{}`", path.display())]
-    WriteArchive {
-        /// The archive.
-        path: PathBuf,
-        /// What the OS said.
-        source: io::Error,
-    },
-
-    /// The archive could not be read or is not a zstd-compressed tar.
-    #[error("failed to read archive `{}`", path.display())]
-    ReadArchive {
-        /// The archive.
-        path: PathBuf,
-        /// What the OS or the decoder said.
-        source: io::Error,
-    },
-
-    /// An entry that would land outside the destination, or that cannot be trusted.
-    #[error("refused archive entry `{entry}`: {reason}")]
-    Refused {
-        /// The entry's path as stored in the archive.
-        entry: String,
-        /// Why.
-        reason: String,
-    },
-
-    /// The archive unpacks to more bytes than allowed.
-    #[error("archive `{}` unpacks to more than {limit} bytes", path.display())]
-    TooLarge {
-        /// The archive.
-        path: PathBuf,
-        /// The limit it passed.
-        limit: u64,
-    },
-
-    /// The archive holds more entries than allowed.
-    #[error("archive `{}` has more than {limit} entries", path.display())]
-    TooManyEntries {
-        /// The archive.
-        path: PathBuf,
-        /// The limit it passed.
-        limit: u64,
-    },
-
-    /// An entry could not be written into the destination.
-    #[error("failed to extract `{}`", path.display())]
-    Extract {
-        /// Where it was being written.
-        path: PathBuf,
-        /// What the OS said.
-        source: io::Error,
-    },
-}
 
 /// What [`pack`] put into an archive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -133,7 +32,7 @@ pub fn pack(
     patterns: &[String],
     archive: &Path,
 ) -> Result<PackSummary, ArtifactError> {
-    let mut selection = Selection::new(patterns)?;
+    let mut selection = ArtifactSelection::new(patterns)?;
     let read_error = |path: &Path| {
         let path = path.to_owned();
         move |source| ArtifactError::ReadSource { path, source }
@@ -370,113 +269,6 @@ impl Read for ExactReader {
         self.remaining -= read as u64;
         Ok(read)
     }
-}
-
-/// The artifact patterns of one job, and which of them matched something.
-struct Selection {
-    patterns: Vec<String>,
-    globs: GlobSet,
-    /// Per pattern, the leading folders it names literally: nothing elsewhere can match.
-    literal_prefixes: Vec<PathBuf>,
-    matched: Vec<bool>,
-}
-
-impl Selection {
-    fn new(patterns: &[String]) -> Result<Selection, ArtifactError> {
-        let mut builder = GlobSetBuilder::new();
-        let mut literal_prefixes = Vec::new();
-        for pattern in patterns {
-            let normalized = normalize_pattern(pattern)?;
-            let glob = GlobBuilder::new(&normalized)
-                .literal_separator(true)
-                .build()
-                .map_err(|source| ArtifactError::InvalidPattern {
-                    pattern: pattern.clone(),
-                    source,
-                })?;
-            builder.add(glob);
-            literal_prefixes.push(
-                Path::new(&normalized)
-                    .components()
-                    .take_while(|component| !has_glob_syntax(component.as_os_str()))
-                    .collect(),
-            );
-        }
-        let globs = builder
-            .build()
-            .map_err(|source| ArtifactError::InvalidPattern {
-                pattern: patterns.join(", "),
-                source,
-            })?;
-        Ok(Selection {
-            patterns: patterns.to_vec(),
-            globs,
-            literal_prefixes,
-            matched: vec![false; patterns.len()],
-        })
-    }
-
-    fn record_matches(&mut self, relative: &Path) -> bool {
-        let indices = self.globs.matches(relative);
-        for &index in &indices {
-            self.matched[index] = true;
-        }
-        !indices.is_empty()
-    }
-
-    fn ensure_every_pattern_matched(&self) -> Result<(), ArtifactError> {
-        match self.matched.iter().position(|matched| !matched) {
-            Some(index) => Err(ArtifactError::NoMatch {
-                pattern: self.patterns[index].clone(),
-            }),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Prunes the tooling folders and any folder no pattern can reach.
-fn worth_entering(literal_prefixes: &[PathBuf], source_tree: &Path, entry: &DirEntry) -> bool {
-    let name = entry.file_name();
-    if SKIPPED_DIRS.iter().any(|skipped| name == *skipped) {
-        return false;
-    }
-    if !entry.file_type().is_dir() {
-        return true;
-    }
-    let relative = entry
-        .path()
-        .strip_prefix(source_tree)
-        .unwrap_or(entry.path());
-    literal_prefixes
-        .iter()
-        .any(|prefix| relative.starts_with(prefix) || prefix.starts_with(relative))
-}
-
-/// `./dist/` → `dist`; `.` → everything. Absolute patterns and `..` are refused.
-fn normalize_pattern(pattern: &str) -> Result<String, ArtifactError> {
-    let path = Path::new(pattern);
-    let mut parts = Vec::new();
-    for component in path.components() {
-        match component {
-            Component::Normal(part) => parts.push(part.to_string_lossy()),
-            Component::CurDir => {}
-            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
-                return Err(ArtifactError::PatternOutsideTree {
-                    pattern: pattern.to_owned(),
-                });
-            }
-        }
-    }
-    if parts.is_empty() {
-        return Ok("**".to_owned());
-    }
-    Ok(parts.join("/"))
-}
-
-fn has_glob_syntax(part: &std::ffi::OsStr) -> bool {
-    part.as_encoded_bytes()
-        .iter()
-        .any(|byte| matches!(byte, b'*' | b'?' | b'[' | b']' | b'{' | b'}' | b'\\'))
 }
 
 #[cfg(test)]

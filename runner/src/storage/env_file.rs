@@ -47,7 +47,7 @@ pub enum EnvFileError {
         path: PathBuf,
     },
 
-    /// The file is larger than [`MAX_ENV_FILE_BYTES`].
+    /// The file is larger than 1 MiB.
     #[error("env file `{}` is larger than {MAX_ENV_FILE_BYTES} bytes", path.display())]
     TooLarge {
         /// The file.

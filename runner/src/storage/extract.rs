@@ -10,7 +10,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use tar::EntryType;
 
-use super::artifacts::{ArtifactError, check_symlink_target};
+use super::artifact_error::ArtifactError;
+use super::artifacts::check_symlink_target;
 
 /// Room for headers, long names and padding on top of the content bytes, per entry.
 const STREAM_OVERHEAD_PER_ENTRY: u64 = 4096;

@@ -1,12 +1,15 @@
 //! The run folder, shared storage, `.env` files and artifacts.
 
+mod artifact_error;
+mod artifact_selection;
 mod artifacts;
 mod atomic;
 mod env_file;
 mod extract;
 mod run_folder;
 
-pub use artifacts::{ArtifactError, PackSummary, pack};
+pub use artifact_error::ArtifactError;
+pub use artifacts::{PackSummary, pack};
 pub use atomic::write_atomically;
 pub use env_file::{EnvFileError, parse_env, read_env_file};
 pub use extract::{ExtractLimits, UnpackSummary, unpack};

@@ -1,0 +1,209 @@
+//! The driver with real host processes. Timer cases run on tokio's paused clock: while the
+//! runtime waits on a process, time jumps to the next timer, so timeouts are deterministic.
+
+use super::*;
+use crate::executor::LocalExecutor;
+use crate::report::{JobState, RunRecord};
+use crate::storage::RunFolder;
+use pipekit_schema::{Source, parse};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Keeps every event, to assert on their order.
+#[derive(Clone, Default)]
+struct Collector(Arc<Mutex<Vec<RunEvent>>>);
+
+impl Reporter for Collector {
+    fn on_event(&mut self, _at: Duration, event: &RunEvent) {
+        self.0.lock().expect("collector").push(event.clone());
+    }
+}
+
+struct Outcome {
+    record: RunRecord,
+    events: Vec<RunEvent>,
+    interrupted: bool,
+    _dir: tempfile::TempDir,
+}
+
+async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = Source {
+        name: "pipekit.yml".into(),
+        text: yaml.into(),
+    };
+    let pipeline = Arc::new(parse(&source).expect("valid pipeline").pipeline);
+    let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
+    let folder = Arc::new(RunFolder::create(dir.path(), &names).expect("run folder"));
+    let recorder = Recorder::new(&pipeline, |_| true, "pipekit.yml", folder.id(), "now");
+    let collector = Collector::default();
+    let mut reporters: Vec<Box<dyn Reporter>> =
+        vec![Box::new(recorder.clone()), Box::new(collector.clone())];
+    let context = RunContext {
+        pipeline,
+        folder,
+        workspace: dir.path().to_path_buf(),
+        pipeline_dir: dir.path().to_path_buf(),
+        executor: Arc::new(LocalExecutor),
+        options: RunOptions {
+            fail_fast: false,
+            only: Vec::new(),
+            stop_grace: Duration::from_secs(5),
+        },
+    };
+    let (sender, receiver) = mpsc::unbounded_channel();
+    if let Some(after) = interrupt_after {
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            let _ = sender.send(());
+        });
+    } else {
+        std::mem::forget(sender);
+    }
+    let interrupted = execute(context, &mut reporters, receiver).await;
+    let events = collector.0.lock().expect("collector").clone();
+    Outcome {
+        record: recorder.snapshot(),
+        events,
+        interrupted,
+        _dir: dir,
+    }
+}
+
+fn job<'r>(record: &'r RunRecord, name: &str) -> &'r crate::report::JobRecord {
+    record
+        .jobs
+        .iter()
+        .find(|job| job.name == name)
+        .expect("job in record")
+}
+
+#[tokio::test(start_paused = true)]
+async fn job_timeout_stops_and_fails_the_job() {
+    let outcome = run_yaml(
+        "services:\n  slow:\n    command: sleep 600\n    timeout: 2\n",
+        None,
+    )
+    .await;
+    let slow = job(&outcome.record, "slow");
+    assert_eq!(slow.state, JobState::Failed);
+    assert_eq!(slow.reason.as_deref(), Some("timed out after 2s"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn signal_timeout_fails_the_job_and_skips_its_dependent() {
+    let yaml = r#"
+services:
+  server:
+    command: sleep 600
+    signals:
+      ready: Grep(stdout, "listening"):3
+  client:
+    depends_on: [server.ready]
+    command: "true"
+"#;
+    let outcome = run_yaml(yaml, None).await;
+    let server = job(&outcome.record, "server");
+    assert_eq!(server.state, JobState::Failed);
+    assert_eq!(
+        server.reason.as_deref(),
+        Some("signal `ready` timed out after 3s")
+    );
+    let client = job(&outcome.record, "client");
+    assert_eq!(client.state, JobState::Skipped);
+    assert!(
+        client
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("`server.ready` can no longer hold")
+    );
+}
+
+#[tokio::test]
+async fn grep_signal_releases_the_dependent_while_the_server_runs() {
+    let yaml = r#"
+services:
+  server:
+    detach: true
+    command: echo booting; echo "server is ready"; exec sleep 600
+    signals:
+      ready: Grep(stdout, "is ready$")
+  client:
+    depends_on: [server.ready]
+    command: echo "$PIPEKIT_JOB ran"
+"#;
+    let outcome = run_yaml(yaml, None).await;
+    assert_eq!(job(&outcome.record, "client").state, JobState::Passed);
+    assert_eq!(
+        job(&outcome.record, "server").state,
+        JobState::Passed,
+        "stopped, not failed"
+    );
+    let fired = job(&outcome.record, "server").signals[0].fired_after_seconds;
+    assert!(fired.is_some(), "signal time recorded");
+    let position = |wanted: &dyn Fn(&RunEvent) -> bool| {
+        outcome
+            .events
+            .iter()
+            .position(wanted)
+            .expect("event present")
+    };
+    let ready_line =
+        position(&|e| matches!(e, RunEvent::Output { line, .. } if line == "server is ready"));
+    let fired = position(&|e| matches!(e, RunEvent::SignalFired { .. }));
+    let client_started = position(&|e| matches!(e, RunEvent::JobStarted { job } if job.0 == 1));
+    assert!(ready_line < fired && fired < client_started);
+}
+
+#[tokio::test]
+async fn interrupt_cancels_running_jobs_and_skips_waiting_ones() {
+    let yaml = r#"
+services:
+  long:
+    command: sleep 600
+  after:
+    depends_on: [long.ExitCode(0)]
+    command: "true"
+"#;
+    let outcome = run_yaml(yaml, Some(Duration::from_millis(300))).await;
+    assert!(outcome.interrupted);
+    assert_eq!(job(&outcome.record, "long").state, JobState::Cancelled);
+    assert_eq!(job(&outcome.record, "after").state, JobState::Skipped);
+    assert_eq!(outcome.record.status, crate::report::RunStatus::Interrupted);
+}
+
+#[tokio::test]
+async fn env_handed_through_shared_storage_reaches_the_next_job() {
+    let yaml = r#"
+services:
+  producer:
+    command: echo 'GREETING="hello there"' > "$PIPEKIT_SHARED/consumer/.env"
+  consumer:
+    depends_on: [producer.ExitCode(0)]
+    command: test "$GREETING" = "hello there" && test "$CI" = true
+"#;
+    let outcome = run_yaml(yaml, None).await;
+    assert_eq!(job(&outcome.record, "consumer").state, JobState::Passed);
+}
+
+#[tokio::test]
+async fn malformed_env_fails_the_job_before_it_starts() {
+    let yaml = r#"
+services:
+  producer:
+    command: echo 'not a pair' > "$PIPEKIT_SHARED/consumer/.env"
+  consumer:
+    depends_on: [producer.ExitCode(0)]
+    command: "true"
+"#;
+    let outcome = run_yaml(yaml, None).await;
+    let consumer = job(&outcome.record, "consumer");
+    assert_eq!(consumer.state, JobState::Failed);
+    assert!(
+        consumer.reason.as_deref().unwrap_or("").contains(".env"),
+        "{consumer:?}"
+    );
+    assert_eq!(consumer.started_after_seconds, None);
+}
