@@ -35,10 +35,12 @@ pub(crate) fn analyze(source: &Source) -> Result<Parsed, Diagnostics> {
             .map_or((0, 0), |location| (location.offset, location.len))
     });
     match pipeline {
-        Some(pipeline) if !items.iter().any(|item| item.severity == Severity::Error) => Ok(Parsed {
-            pipeline,
-            notes: items,
-        }),
+        Some(pipeline) if !items.iter().any(|item| item.severity == Severity::Error) => {
+            Ok(Parsed {
+                pipeline,
+                notes: items,
+            })
+        }
         _ => Err(Diagnostics {
             source_name: source.name.clone(),
             source_text: source.text.clone(),
@@ -77,9 +79,12 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
         }
         other => {
             let location = cx.at(&tree);
-            cx.error(location, format!("the pipeline must be a mapping, found {}", other.kind()))
-                .with_label("expected a mapping with `services:`")
-                .with_hint("a pipeline lists its jobs under `services:`");
+            cx.error(
+                location,
+                format!("the pipeline must be a mapping, found {}", other.kind()),
+            )
+            .with_label("expected a mapping with `services:`")
+            .with_hint("a pipeline lists its jobs under `services:`");
             return None;
         }
     };
@@ -104,13 +109,21 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
             other if other.starts_with("x-") => {}
             other if IGNORED_TOP_LEVEL_KEYS.contains(&other) => {
                 let location = cx.at(key);
-                cx.note(location, format!("`{other}` is not used yet and is ignored"))
-                    .with_label("ignored");
+                cx.note(
+                    location,
+                    format!("`{other}` is not used yet and is ignored"),
+                )
+                .with_label("ignored");
             }
             other => {
                 let location = cx.at(key);
-                let hint = suggest::hint(other, TOP_LEVEL_KEYS.into_iter().chain(IGNORED_TOP_LEVEL_KEYS))
-                    .unwrap_or_else(|| "top-level keys are `version`, `name`, `env` and `services`".to_owned());
+                let hint = suggest::hint(
+                    other,
+                    TOP_LEVEL_KEYS.into_iter().chain(IGNORED_TOP_LEVEL_KEYS),
+                )
+                .unwrap_or_else(|| {
+                    "top-level keys are `version`, `name`, `env` and `services`".to_owned()
+                });
                 cx.error(location, format!("unknown top-level key `{other}`"))
                     .with_label("unknown key")
                     .with_hint(hint);
@@ -132,9 +145,12 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
             .iter()
             .filter_map(|index| drafts.get(*index).map(|draft| draft.job.name.as_str()))
             .collect();
-        cx.error(cycle.closing, format!("dependency cycle: {}", names.join(" -> ")))
-            .with_label("closes the cycle")
-            .with_hint("a job cannot wait, even through other jobs, for itself");
+        cx.error(
+            cycle.closing,
+            format!("dependency cycle: {}", names.join(" -> ")),
+        )
+        .with_label("closes the cycle")
+        .with_hint("a job cannot wait, even through other jobs, for itself");
     }
     pipeline.jobs = drafts
         .into_iter()
@@ -147,7 +163,11 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
     Some(pipeline)
 }
 
-fn read_jobs(cx: &mut Context<'_>, key: &Spanned<String>, services: &Spanned<Node>) -> Vec<JobDraft> {
+fn read_jobs(
+    cx: &mut Context<'_>,
+    key: &Spanned<String>,
+    services: &Spanned<Node>,
+) -> Vec<JobDraft> {
     match &services.value {
         Node::Map(entries) if !entries.is_empty() => entries
             .iter()

@@ -52,9 +52,10 @@ impl<'a> Context<'a> {
             None
         };
         match start {
-            Some(start) if range.start <= value.len() => self
-                .index
-                .locate(start + range.start, range.len().min(value.len() - range.start)),
+            Some(start) if range.start <= value.len() => self.index.locate(
+                start + range.start,
+                range.len().min(value.len() - range.start),
+            ),
             _ => whole,
         }
     }
@@ -94,7 +95,11 @@ impl<'a> Context<'a> {
         self.push(Severity::Warning, location, message.into())
     }
 
-    pub(crate) fn note(&mut self, location: Location, message: impl Into<String>) -> &mut Diagnostic {
+    pub(crate) fn note(
+        &mut self,
+        location: Location,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         self.push(Severity::Note, location, message.into())
     }
 
@@ -102,8 +107,11 @@ impl<'a> Context<'a> {
     pub(crate) fn wrong_type(&mut self, spanned: &Spanned<Node>, what: &str, expected: &str) {
         let location = self.at(spanned);
         let found = spanned.value.kind();
-        self.error(location, format!("{what} must be {expected}, found {found}"))
-            .with_label(format!("expected {expected}"));
+        self.error(
+            location,
+            format!("{what} must be {expected}, found {found}"),
+        )
+        .with_label(format!("expected {expected}"));
     }
 
     pub(crate) fn push_diagnostic(&mut self, diagnostic: Diagnostic) {

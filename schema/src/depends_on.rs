@@ -6,9 +6,9 @@ use std::ops::Range;
 use serde_saphyr::Spanned;
 
 use crate::context::Context;
+use crate::cursor::{Cursor, ExpressionError};
 use crate::diagnostic::Location;
 use crate::raw::Node;
-use crate::signal_expression::{Cursor, ExpressionError};
 use crate::suggest;
 
 const REFERENCE_FORMS: &str =
@@ -53,12 +53,13 @@ pub(crate) struct Dependency {
 pub(crate) fn parse_reference(text: &str) -> Result<Reference, ExpressionError> {
     let mut cursor = Cursor::new(text);
     cursor.skip_whitespace();
-    let job_range =
-        cursor.take_while(|character| character != '.' && !character.is_whitespace());
+    let job_range = cursor.take_while(|character| character != '.' && !character.is_whitespace());
     let job = cursor.slice(job_range.clone()).to_owned();
     if job.is_empty() {
-        return Err(ExpressionError::new(cursor.point(), "expected a job name", "expected a job")
-            .with_hint(REFERENCE_FORMS));
+        return Err(
+            ExpressionError::new(cursor.point(), "expected a job name", "expected a job")
+                .with_hint(REFERENCE_FORMS),
+        );
     }
     if !cursor.eat('.') {
         cursor.skip_whitespace();
@@ -136,7 +137,8 @@ fn exit_code(cursor: &mut Cursor<'_>, job: &str) -> Result<Wanted, ExpressionErr
         .with_hint(hint));
     }
     cursor.skip_whitespace();
-    let range = cursor.take_while(|character| character.is_ascii_digit() || character == '-' || character == '+');
+    let range = cursor
+        .take_while(|character| character.is_ascii_digit() || character == '-' || character == '+');
     let digits = cursor.slice(range.clone());
     let code = match digits.parse::<i64>() {
         Ok(code @ 0..=255) => i32::try_from(code).unwrap_or_default(),
@@ -150,7 +152,11 @@ fn exit_code(cursor: &mut Cursor<'_>, job: &str) -> Result<Wanted, ExpressionErr
         }
         Err(_) => {
             return Err(ExpressionError::new(
-                if digits.is_empty() { cursor.point() } else { range },
+                if digits.is_empty() {
+                    cursor.point()
+                } else {
+                    range
+                },
                 "`ExitCode` needs a number",
                 "expected 0 to 255",
             )
@@ -183,7 +189,11 @@ pub(crate) fn read(cx: &mut Context<'_>, node: &Spanned<Node>, job: &str) -> Vec
 
 fn read_reference(cx: &mut Context<'_>, item: &Spanned<Node>, job: &str) -> Option<Dependency> {
     let Node::Str(text) = &item.value else {
-        cx.wrong_type(item, &format!("an entry of `depends_on` in job `{job}`"), "a string like `db.ready`");
+        cx.wrong_type(
+            item,
+            &format!("an entry of `depends_on` in job `{job}`"),
+            "a string like `db.ready`",
+        );
         return None;
     };
     match parse_reference(text) {
@@ -230,15 +240,21 @@ fn read_condition(
                     "required" => {
                         if field.value == Node::Bool(false) {
                             let location = cx.at(key);
-                            cx.note(location, "`required: false` is not supported; the dependency is required")
-                                .with_label("ignored");
+                            cx.note(
+                                location,
+                                "`required: false` is not supported; the dependency is required",
+                            )
+                            .with_label("ignored");
                         }
                     }
                     other => {
                         let location = cx.at(key);
                         let hint = suggest::hint(other, ["condition", "required", "restart"]);
                         let diagnostic = cx
-                            .error(location, format!("unknown field `{other}` in `depends_on` of job `{job}`"))
+                            .error(
+                                location,
+                                format!("unknown field `{other}` in `depends_on` of job `{job}`"),
+                            )
                             .with_label("unknown field");
                         if let Some(hint) = hint {
                             diagnostic.with_hint(hint);
@@ -248,7 +264,11 @@ fn read_condition(
             }
         }
         _ => {
-            cx.wrong_type(value, &format!("`depends_on.{}` in job `{job}`", name.value), "a mapping with `condition`");
+            cx.wrong_type(
+                value,
+                &format!("`depends_on.{}` in job `{job}`", name.value),
+                "a mapping with `condition`",
+            );
             return None;
         }
     }

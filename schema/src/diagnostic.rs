@@ -67,7 +67,9 @@ impl Diagnostic {
             diagnostic: self,
             source: NamedSource::new(source_name, Arc::clone(source_text)),
             source_name,
-            span: self.location.map(|location| clamp_span(location, source_text)),
+            span: self
+                .location
+                .map(|location| clamp_span(location, source_text)),
         };
         let theme = if color {
             GraphicalTheme::unicode()
@@ -97,10 +99,11 @@ impl Diagnostics {
         let source: Arc<str> = Arc::from(self.source_text.as_str());
         let mut output = String::new();
         for item in self.items.iter().take(MAX_RENDERED) {
-            output.push_str(&item.render_shared(&self.source_name, &source, color));
-            if !output.ends_with('\n') {
-                output.push('\n');
-            }
+            output.push_str(
+                item.render_shared(&self.source_name, &source, color)
+                    .trim_end(),
+            );
+            output.push_str("\n\n");
         }
         let hidden = self.items.len().saturating_sub(MAX_RENDERED);
         if hidden > 0 {
@@ -177,7 +180,11 @@ impl fmt::Display for Report<'_> {
         match (self.span, self.diagnostic.location) {
             (Some(_), Some(_)) => formatter.write_str(&self.diagnostic.message),
             // Without a snippet miette would not name the file.
-            _ => write!(formatter, "{}: {}", self.source_name, self.diagnostic.message),
+            _ => write!(
+                formatter,
+                "{}: {}",
+                self.source_name, self.diagnostic.message
+            ),
         }
     }
 }
@@ -208,5 +215,93 @@ impl miette::Diagnostic for Report<'_> {
         let span = self.span?;
         let label = LabeledSpan::new_primary_with_span(self.diagnostic.label.clone(), span);
         Some(Box::new(std::iter::once(label)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str =
+        "services:\n  web:\n    image: nginx\n    depends_on:\n      - database.redy\n";
+
+    fn finding(severity: Severity, location: Option<Location>) -> Diagnostic {
+        Diagnostic {
+            severity,
+            message: "job `database` declares no signal `redy`".to_owned(),
+            location,
+            label: Some("unknown signal".to_owned()),
+            hint: Some("did you mean `database.ready`?".to_owned()),
+        }
+    }
+
+    fn located() -> Option<Location> {
+        Some(Location {
+            line: 5,
+            column: 18,
+            offset: 67,
+            len: 4,
+        })
+    }
+
+    #[test]
+    fn renders_position_line_caret_label_and_hint() {
+        let rendered = finding(Severity::Error, located()).render("pipekit.yml", TEXT, false);
+        for expected in [
+            "pipekit.yml:5:18",
+            "      - database.redy",
+            "────",
+            "unknown signal",
+            "did you mean `database.ready`?",
+        ] {
+            assert!(
+                rendered.contains(expected),
+                "{expected:?} missing from\n{rendered}"
+            );
+        }
+        assert!(
+            !rendered.contains('\u{1b}'),
+            "no colour codes when colour is off"
+        );
+    }
+
+    #[test]
+    fn renders_findings_without_a_location_with_the_file_name() {
+        let rendered = finding(Severity::Error, None).render("pipekit.yml", TEXT, false);
+        assert!(
+            rendered.contains("pipekit.yml: job `database`"),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn survives_locations_outside_the_text() {
+        let location = Location {
+            line: 99,
+            column: 1,
+            offset: 10_000,
+            len: 50,
+        };
+        let rendered = finding(Severity::Warning, Some(location)).render("pipekit.yml", "é", true);
+        assert!(rendered.contains("redy"), "{rendered}");
+    }
+
+    #[test]
+    fn summarises_problems_and_notes() {
+        let diagnostics = Diagnostics {
+            source_name: "pipekit.yml".to_owned(),
+            source_text: TEXT.to_owned(),
+            items: vec![
+                finding(Severity::Error, located()),
+                finding(Severity::Warning, located()),
+                finding(Severity::Note, located()),
+            ],
+        };
+        let shown = diagnostics.to_string();
+        assert!(
+            shown.ends_with("error: 2 problems in pipekit.yml (and 1 note)"),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("pipekit.yml:5:18").count(), 3, "{shown}");
     }
 }

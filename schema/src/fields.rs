@@ -197,9 +197,12 @@ pub(crate) fn compose_duration(
         Ok(duration) => Some(duration),
         Err(reason) => {
             let location = cx.at(node);
-            cx.error(location, format!("{what} is not a valid duration: {reason}"))
-                .with_label("expected a duration")
-                .with_hint("write durations like `30s`, `1m30s` or `500ms`");
+            cx.error(
+                location,
+                format!("{what} is not a valid duration: {reason}"),
+            )
+            .with_label("expected a duration")
+            .with_hint("write durations like `30s`, `1m30s` or `500ms`");
             None
         }
     }

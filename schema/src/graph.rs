@@ -25,7 +25,10 @@ pub(crate) fn find_cycles(edges: &[Vec<Edge>]) -> Vec<Cycle> {
         .map(|job_edges| {
             let mut seen: Vec<(usize, Location)> = Vec::new();
             for edge in job_edges {
-                if !seen.iter().any(|(target, _)| *target == edge.condition.job.0) {
+                if !seen
+                    .iter()
+                    .any(|(target, _)| *target == edge.condition.job.0)
+                {
                     seen.push((edge.condition.job.0, edge.location));
                 }
             }
@@ -43,7 +46,8 @@ pub(crate) fn find_cycles(edges: &[Vec<Edge>]) -> Vec<Cycle> {
         set(&mut marks, start, Mark::OnPath);
         while let Some((node, next)) = stack.last_mut() {
             let node = *node;
-            let Some(&(target, location)) = targets.get(node).and_then(|list| list.get(*next)) else {
+            let Some(&(target, location)) = targets.get(node).and_then(|list| list.get(*next))
+            else {
                 set(&mut marks, node, Mark::Done);
                 stack.pop();
                 continue;
@@ -55,8 +59,12 @@ pub(crate) fn find_cycles(edges: &[Vec<Edge>]) -> Vec<Cycle> {
                     stack.push((target, 0));
                 }
                 Some(Mark::OnPath) => {
-                    let from = stack.iter().position(|(on_path, _)| *on_path == target).unwrap_or(0);
-                    let mut path: Vec<usize> = stack.iter().skip(from).map(|(job, _)| *job).collect();
+                    let from = stack
+                        .iter()
+                        .position(|(on_path, _)| *on_path == target)
+                        .unwrap_or(0);
+                    let mut path: Vec<usize> =
+                        stack.iter().skip(from).map(|(job, _)| *job).collect();
                     path.push(target);
                     cycles.push(Cycle {
                         path,
@@ -106,7 +114,10 @@ mod tests {
     }
 
     fn paths(lists: &[&[usize]]) -> Vec<Vec<usize>> {
-        find_cycles(&graph(lists)).into_iter().map(|cycle| cycle.path).collect()
+        find_cycles(&graph(lists))
+            .into_iter()
+            .map(|cycle| cycle.path)
+            .collect()
     }
 
     /// Dependencies per job, and the cycles expected.
@@ -119,7 +130,10 @@ mod tests {
             (&[&[1], &[0]], vec![vec![0, 1, 0]]),
             (&[&[1], &[2], &[0]], vec![vec![0, 1, 2, 0]]),
             (&[&[1, 1], &[0]], vec![vec![0, 1, 0]]),
-            (&[&[1], &[0], &[3], &[2]], vec![vec![0, 1, 0], vec![2, 3, 2]]),
+            (
+                &[&[1], &[0], &[3], &[2]],
+                vec![vec![0, 1, 0], vec![2, 3, 2]],
+            ),
             (&[&[1], &[2], &[1]], vec![vec![1, 2, 1]]),
         ];
         for (lists, expected) in cases {

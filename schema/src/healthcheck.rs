@@ -32,13 +32,15 @@ pub(crate) fn is_disabled(node: &Spanned<Node>) -> bool {
     let Node::Map(entries) = &node.value else {
         return false;
     };
-    entries.iter().any(|(key, value)| match (key.value.as_str(), &value.value) {
-        ("disable", Node::Bool(disabled)) => *disabled,
-        ("test", Node::Seq(items)) => items
-            .first()
-            .is_some_and(|first| first.value == Node::Str("NONE".to_owned())),
-        _ => false,
-    })
+    entries
+        .iter()
+        .any(|(key, value)| match (key.value.as_str(), &value.value) {
+            ("disable", Node::Bool(disabled)) => *disabled,
+            ("test", Node::Seq(items)) => items
+                .first()
+                .is_some_and(|first| first.value == Node::Str("NONE".to_owned())),
+            _ => false,
+        })
 }
 
 /// Reads a healthcheck; `None` when it is disabled or invalid (and then reported).
@@ -61,7 +63,9 @@ pub(crate) fn read(cx: &mut Context<'_>, node: &Spanned<Node>, what: &str) -> Op
     let mut valid = true;
     for (key, value) in entries {
         let field = format!("`healthcheck.{}`", key.value);
-        let duration = |cx: &mut Context<'_>, slot: &mut Duration| match fields::compose_duration(cx, value, &field) {
+        let duration = |cx: &mut Context<'_>, slot: &mut Duration| match fields::compose_duration(
+            cx, value, &field,
+        ) {
             Some(duration) => {
                 *slot = duration;
                 true
@@ -131,7 +135,9 @@ fn read_test(cx: &mut Context<'_>, node: &Spanned<Node>, field: &str) -> Option<
     if words.len() != items.len() {
         return None;
     }
-    let (first, rest) = words.split_first().map_or(("", &[][..]), |(first, rest)| (first.as_str(), rest));
+    let (first, rest) = words
+        .split_first()
+        .map_or(("", &[][..]), |(first, rest)| (first.as_str(), rest));
     let command = match first {
         "CMD" if !rest.is_empty() => Command::Exec(rest.to_vec()),
         "CMD-SHELL" if !rest.is_empty() => Command::Shell(rest.join(" ")),
@@ -142,7 +148,9 @@ fn read_test(cx: &mut Context<'_>, node: &Spanned<Node>, field: &str) -> Option<
             return None;
         }
         _ => {
-            let location = items.first().map_or_else(|| cx.at(node), |item| cx.at(item));
+            let location = items
+                .first()
+                .map_or_else(|| cx.at(node), |item| cx.at(item));
             cx.error(location, format!("{field} must start with `CMD`, `CMD-SHELL` or `NONE`"))
                 .with_label("expected `CMD`, `CMD-SHELL` or `NONE`")
                 .with_hint("write `[\"CMD\", \"program\", \"arg\"]`, `[\"CMD-SHELL\", \"shell command\"]` or a plain string");
@@ -171,8 +179,14 @@ mod tests {
     fn reads_every_test_form_with_defaults() {
         let cases = [
             ("test: pg_isready", Command::Shell("pg_isready".to_owned())),
-            ("test: [CMD-SHELL, curl -f localhost]", Command::Shell("curl -f localhost".to_owned())),
-            ("test: [CMD, pg_isready, -q]", Command::Exec(vec!["pg_isready".to_owned(), "-q".to_owned()])),
+            (
+                "test: [CMD-SHELL, curl -f localhost]",
+                Command::Shell("curl -f localhost".to_owned()),
+            ),
+            (
+                "test: [CMD, pg_isready, -q]",
+                Command::Exec(vec!["pg_isready".to_owned(), "-q".to_owned()]),
+            ),
         ];
         for (text, expected) in cases {
             let (healthcheck, messages) = read_text(text);
@@ -200,10 +214,22 @@ mod tests {
     fn reports_invalid_healthchecks() {
         let cases = [
             ("interval: 1s", "`healthcheck` has no `test`"),
-            ("test: [RUN, x]", "`healthcheck.test` must start with `CMD`, `CMD-SHELL` or `NONE`"),
-            ("test: x\ninterval: soon", "`healthcheck.interval` is not a valid duration: `soon` is not a duration"),
-            ("test: x\nretries: -1", "`healthcheck.retries` must not be negative"),
-            ("test: x\nintervall: 1s", "unknown field `intervall` in `healthcheck`"),
+            (
+                "test: [RUN, x]",
+                "`healthcheck.test` must start with `CMD`, `CMD-SHELL` or `NONE`",
+            ),
+            (
+                "test: x\ninterval: soon",
+                "`healthcheck.interval` is not a valid duration: `soon` is not a duration",
+            ),
+            (
+                "test: x\nretries: -1",
+                "`healthcheck.retries` must not be negative",
+            ),
+            (
+                "test: x\nintervall: 1s",
+                "unknown field `intervall` in `healthcheck`",
+            ),
         ];
         for (text, expected) in cases {
             let (healthcheck, messages) = read_text(text);

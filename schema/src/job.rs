@@ -114,7 +114,11 @@ pub(crate) fn read(cx: &mut Context<'_>, name: &Spanned<String>, node: &Spanned<
             return draft;
         }
         _ => {
-            cx.wrong_type(node, &format!("job `{}`", name.value), "a mapping of fields");
+            cx.wrong_type(
+                node,
+                &format!("job `{}`", name.value),
+                "a mapping of fields",
+            );
             return draft;
         }
     };
@@ -130,15 +134,21 @@ pub(crate) fn read(cx: &mut Context<'_>, name: &Spanned<String>, node: &Spanned<
     if !has_field("image") && !has_field("build") {
         let job_name = &draft.job.name;
         if !has_field("command") {
-            cx.error(name_location, format!("job `{job_name}` has nothing to run"))
-                .with_label("no `command`, `image` or `build`")
-                .with_hint("give it a `command`, or an `image` to run in a container");
+            cx.error(
+                name_location,
+                format!("job `{job_name}` has nothing to run"),
+            )
+            .with_label("no `command`, `image` or `build`")
+            .with_hint("give it a `command`, or an `image` to run in a container");
         }
         for key in container_only {
             let location = cx.at(key);
             cx.note(
                 location,
-                format!("`{}` is ignored: job `{job_name}` runs as a host process (no `image`)", key.value),
+                format!(
+                    "`{}` is ignored: job `{job_name}` runs as a host process (no `image`)",
+                    key.value
+                ),
             )
             .with_label("ignored");
         }
@@ -150,7 +160,9 @@ fn check_job_name(cx: &mut Context<'_>, name: &str, location: Location) {
     if name.contains('.') {
         cx.error(location, format!("job name `{name}` must not contain `.`"))
             .with_label("invalid job name")
-            .with_hint("`.` separates a job from its signal in `depends_on`; use `-` or `_` instead");
+            .with_hint(
+                "`.` separates a job from its signal in `depends_on`; use `-` or `_` instead",
+            );
     } else if !is_job_name(name) {
         cx.error(location, format!("invalid job name `{name}`"))
             .with_label("invalid job name")
@@ -160,11 +172,20 @@ fn check_job_name(cx: &mut Context<'_>, name: &str, location: Location) {
 
 fn is_job_name(name: &str) -> bool {
     let mut characters = name.chars();
-    characters.next().is_some_and(|first| first.is_ascii_alphanumeric())
-        && characters.all(|character| character.is_ascii_alphanumeric() || character == '_' || character == '-')
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphanumeric())
+        && characters.all(|character| {
+            character.is_ascii_alphanumeric() || character == '_' || character == '-'
+        })
 }
 
-fn read_field(cx: &mut Context<'_>, draft: &mut JobDraft, key: &Spanned<String>, value: &Spanned<Node>) {
+fn read_field(
+    cx: &mut Context<'_>,
+    draft: &mut JobDraft,
+    key: &Spanned<String>,
+    value: &Spanned<Node>,
+) {
     let job_name = draft.job.name.clone();
     let what = format!("`{}` in job `{job_name}`", key.value);
     let job = &mut draft.job;
@@ -193,14 +214,20 @@ fn read_field(cx: &mut Context<'_>, draft: &mut JobDraft, key: &Spanned<String>,
         other if other.starts_with("x-") => {}
         other if IGNORED_FIELDS.contains(&other) => {
             let location = cx.at(key);
-            cx.note(location, format!("`{other}` is ignored: pipekit-ci does not use it yet"))
-                .with_label("ignored");
+            cx.note(
+                location,
+                format!("`{other}` is ignored: pipekit-ci does not use it yet"),
+            )
+            .with_label("ignored");
         }
         other => {
             let location = cx.at(key);
             let hint = suggest::hint(other, JOB_FIELDS.into_iter().chain(IGNORED_FIELDS));
             let diagnostic = cx
-                .error(location, format!("unknown field `{other}` in job `{job_name}`"))
+                .error(
+                    location,
+                    format!("unknown field `{other}` in job `{job_name}`"),
+                )
                 .with_label("unknown field");
             if let Some(hint) = hint {
                 diagnostic.with_hint(hint);
@@ -233,12 +260,16 @@ fn build(cx: &mut Context<'_>, node: &Spanned<Node>, what: &str) -> Option<Build
             "args" => build.args = fields::string_map(cx, value, &field),
             other if IGNORED_BUILD_FIELDS.contains(&other) => {
                 let location = cx.at(key);
-                cx.note(location, format!("`build.{other}` is ignored: pipekit-ci does not use it yet"))
-                    .with_label("ignored");
+                cx.note(
+                    location,
+                    format!("`build.{other}` is ignored: pipekit-ci does not use it yet"),
+                )
+                .with_label("ignored");
             }
             other => {
                 let location = cx.at(key);
-                let hint = suggest::hint(other, BUILD_FIELDS.into_iter().chain(IGNORED_BUILD_FIELDS));
+                let hint =
+                    suggest::hint(other, BUILD_FIELDS.into_iter().chain(IGNORED_BUILD_FIELDS));
                 let diagnostic = cx
                     .error(location, format!("unknown field `{other}` in {what}"))
                     .with_label("unknown field");
@@ -283,7 +314,13 @@ fn signals(cx: &mut Context<'_>, draft: &mut JobDraft, node: &Spanned<Node>) {
             Err(error) => {
                 let location = cx.inside(value, expression, error.range);
                 let diagnostic = cx
-                    .error(location, format!("{} (signal `{}` of job `{job_name}`)", error.message, name.value))
+                    .error(
+                        location,
+                        format!(
+                            "{} (signal `{}` of job `{job_name}`)",
+                            error.message, name.value
+                        ),
+                    )
                     .with_label(error.label);
                 if let Some(hint) = error.hint {
                     diagnostic.with_hint(hint);
@@ -297,17 +334,29 @@ fn check_signal_name(cx: &mut Context<'_>, name: &Spanned<String>, job_name: &st
     let location = cx.at(name);
     let text = name.value.as_str();
     if IMPLICIT_SIGNALS.contains(&text) {
-        cx.error(location, format!("`{text}` is an implicit signal of every job and cannot be declared"))
-            .with_label("reserved name")
-            .with_hint("choose another name, or use the implicit one directly in `depends_on`");
+        cx.error(
+            location,
+            format!("`{text}` is an implicit signal of every job and cannot be declared"),
+        )
+        .with_label("reserved name")
+        .with_hint("choose another name, or use the implicit one directly in `depends_on`");
         return;
     }
     let mut characters = text.chars();
-    let valid = characters.next().is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && characters.all(|character| character.is_ascii_alphanumeric() || character == '_' || character == '-');
+    let valid = characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|character| {
+            character.is_ascii_alphanumeric() || character == '_' || character == '-'
+        });
     if !valid {
-        cx.error(location, format!("invalid signal name `{text}` in job `{job_name}`"))
-            .with_label("invalid signal name")
-            .with_hint("a signal name starts with a letter or `_` and holds only letters, digits, `_` and `-`");
+        cx.error(
+            location,
+            format!("invalid signal name `{text}` in job `{job_name}`"),
+        )
+        .with_label("invalid signal name")
+        .with_hint(
+            "a signal name starts with a letter or `_` and holds only letters, digits, `_` and `-`",
+        );
     }
 }

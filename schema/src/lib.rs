@@ -4,6 +4,7 @@
 
 mod analyze;
 mod context;
+mod cursor;
 mod depends_on;
 mod diagnostic;
 mod duration;

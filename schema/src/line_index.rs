@@ -54,10 +54,7 @@ impl<'a> LineIndex<'a> {
             .char_indices()
             .take_while(|(_, character)| *character != '\n')
             .nth(column.saturating_sub(1))
-            .map_or_else(
-                || rest.find('\n').unwrap_or(rest.len()),
-                |(at, _)| at,
-            );
+            .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(at, _)| at);
         start + within_line
     }
 

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
+use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::options::AliasLimits;
 
 use crate::diagnostic::{Diagnostic, Location, Severity};
@@ -182,25 +183,24 @@ fn yaml_error(index: &LineIndex<'_>, error: &serde_saphyr::Error) -> Diagnostic 
     let location = error
         .location()
         .filter(|location| location.line() > 0)
-        .map_or_else(|| index.locate(0, 0), |location| location_of(index, &location));
+        .map_or_else(
+            || index.locate(0, 0),
+            |location| location_of(index, &location),
+        );
     if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = error.without_snippet() {
         return duplicate_key(index, key.as_deref(), location);
     }
     if let serde_saphyr::Error::Budget { breach, .. } = error.without_snippet() {
-        return Diagnostic {
-            severity: Severity::Error,
-            message: "the file expands to more YAML than a pipeline needs".to_owned(),
-            location: Some(location),
-            label: Some(format!("limit reached here ({breach:?})")),
-            hint: Some("anchors and aliases must not multiply into huge documents".to_owned()),
-        };
+        return budget_error(breach, location);
     }
     let text = error.without_snippet().to_string();
     let message = strip_position(&text);
     let (message, hint) = if message.contains("replay") || message.contains("expansion") {
+        return expands_too_much(location);
+    } else if message.contains("recursive references") {
         (
-            "the file expands to more YAML than a pipeline needs".to_owned(),
-            Some("anchors and aliases must not multiply into huge documents".to_owned()),
+            "an alias refers to the anchor it is inside".to_owned(),
+            Some("a value cannot contain itself".to_owned()),
         )
     } else if message.contains("recursion limit") || message.contains("nesting") {
         (
@@ -221,6 +221,46 @@ fn yaml_error(index: &LineIndex<'_>, error: &serde_saphyr::Error) -> Diagnostic 
         location: Some(location),
         label: Some("here".to_owned()),
         hint,
+    }
+}
+
+fn budget_error(breach: &BudgetBreach, location: Location) -> Diagnostic {
+    let (message, hint) = match breach {
+        BudgetBreach::Depth { .. } => (
+            "the YAML is nested too deeply",
+            "a pipeline needs only a few levels of nesting",
+        ),
+        BudgetBreach::Documents { .. } => (
+            "the file holds more than one YAML document",
+            "remove the `---` separator: a pipeline file is one document",
+        ),
+        BudgetBreach::Aliases { .. }
+        | BudgetBreach::Anchors { .. }
+        | BudgetBreach::AliasAnchorRatio { .. }
+        | BudgetBreach::RecordedAnchorEvents { .. }
+        | BudgetBreach::RecordedAnchorBytes { .. }
+        | BudgetBreach::MergeKeys { .. } => return expands_too_much(location),
+        _ => (
+            "the file holds more YAML than a pipeline needs",
+            "a pipeline file is a few hundred lines at most",
+        ),
+    };
+    Diagnostic {
+        severity: Severity::Error,
+        message: message.to_owned(),
+        location: Some(location),
+        label: Some("limit reached here".to_owned()),
+        hint: Some(hint.to_owned()),
+    }
+}
+
+fn expands_too_much(location: Location) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        message: "the file expands to more YAML than a pipeline needs".to_owned(),
+        location: Some(location),
+        label: Some("expansion limit reached here".to_owned()),
+        hint: Some("anchors and aliases must not multiply into huge documents".to_owned()),
     }
 }
 
@@ -317,7 +357,11 @@ mod tests {
     fn syntax_errors_lose_the_position_suffix() {
         let error = parse_text("services: {a: [1, 2}\n").expect_err("bad brackets");
         assert!(!error.message.contains(" at line "), "{}", error.message);
-        assert!(error.message.starts_with("invalid YAML"), "{}", error.message);
+        assert!(
+            error.message.starts_with("invalid YAML"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

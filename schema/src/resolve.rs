@@ -27,8 +27,11 @@ pub(crate) fn resolve(cx: &mut Context<'_>, drafts: &[JobDraft]) -> Vec<Vec<Edge
                 };
                 if edges.iter().any(|edge| edge.condition == condition) {
                     let location = dependency.job_location;
-                    cx.warning(location, format!("job `{}` lists this dependency twice", draft.job.name))
-                        .with_label("listed again here");
+                    cx.warning(
+                        location,
+                        format!("job `{}` lists this dependency twice", draft.job.name),
+                    )
+                    .with_label("listed again here");
                     continue;
                 }
                 edges.push(Edge {
@@ -60,9 +63,12 @@ fn resolve_one(
     };
     let target = drafts.get(position)?;
     if position == dependent.0 {
-        cx.error(dependency.job_location, format!("job `{name}` depends on itself"))
-            .with_label("depends on itself")
-            .with_hint("a job cannot wait for its own milestones; remove this entry");
+        cx.error(
+            dependency.job_location,
+            format!("job `{name}` depends on itself"),
+        )
+        .with_label("depends on itself")
+        .with_hint("a job cannot wait for its own milestones; remove this entry");
         return None;
     }
     let awaited = match &dependency.wanted {
@@ -86,7 +92,12 @@ fn resolve_one(
             Awaited::Healthy
         }
         Wanted::Signal(signal) => {
-            if let Some(index) = target.job.signals.iter().position(|declared| declared.name == *signal) {
+            if let Some(index) = target
+                .job
+                .signals
+                .iter()
+                .position(|declared| declared.name == *signal)
+            {
                 Awaited::Signal(SignalId(index))
             } else {
                 if !target.declared_signals.contains(signal) {
@@ -115,7 +126,9 @@ fn unknown_signal(cx: &mut Context<'_>, target: &JobDraft, signal: &str, locatio
             format!("did you mean `{name}.ExitCode(0)`?")
         }
         None if target.declared_signals.is_empty() => {
-            format!("`{name}` declares no signals; every job has `Started`, `Exited` and `ExitCode(n)`")
+            format!(
+                "`{name}` declares no signals; every job has `Started`, `Exited` and `ExitCode(n)`"
+            )
         }
         None => format!(
             "`{name}` declares {}; every job also has `Started`, `Exited` and `ExitCode(n)`",
@@ -127,7 +140,10 @@ fn unknown_signal(cx: &mut Context<'_>, target: &JobDraft, signal: &str, locatio
                 .join(", ")
         ),
     };
-    cx.error(location, format!("job `{name}` declares no signal `{signal}`"))
-        .with_label("unknown signal")
-        .with_hint(hint);
+    cx.error(
+        location,
+        format!("job `{name}` declares no signal `{signal}`"),
+    )
+    .with_label("unknown signal")
+    .with_hint(hint);
 }

@@ -4,6 +4,8 @@
 use std::ops::Range;
 use std::time::Duration;
 
+use crate::cursor::{Cursor, ExpressionError};
+
 use crate::duration;
 use crate::pipeline::{SignalKind, Stream};
 use crate::suggest;
@@ -18,31 +20,6 @@ const CONSTRUCTOR_FORMS: &str =
 /// Compiled regexes larger than this are refused (they would slow down every log line).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
-/// A problem inside a short expression string, located by a byte range within it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ExpressionError {
-    pub(crate) message: String,
-    pub(crate) label: String,
-    pub(crate) hint: Option<String>,
-    pub(crate) range: Range<usize>,
-}
-
-impl ExpressionError {
-    pub(crate) fn new(range: Range<usize>, message: impl Into<String>, label: &str) -> Self {
-        Self {
-            message: message.into(),
-            label: label.to_owned(),
-            hint: None,
-            range,
-        }
-    }
-
-    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-}
-
 /// A parsed signal expression.
 #[derive(Debug, Clone)]
 pub(crate) struct SignalExpression {
@@ -55,14 +32,22 @@ pub(crate) fn parse(expression: &str) -> Result<SignalExpression, ExpressionErro
     let mut cursor = Cursor::new(expression);
     cursor.skip_whitespace();
     if cursor.at_end() {
-        return Err(ExpressionError::new(0..expression.len(), "the signal expression is empty", "expected a constructor")
-            .with_hint(CONSTRUCTOR_FORMS));
+        return Err(ExpressionError::new(
+            0..expression.len(),
+            "the signal expression is empty",
+            "expected a constructor",
+        )
+        .with_hint(CONSTRUCTOR_FORMS));
     }
     let name_range = cursor.identifier();
     let name = cursor.slice(name_range.clone());
     if name.is_empty() {
-        return Err(ExpressionError::new(cursor.rest_range(), "expected a signal constructor", "expected a constructor")
-            .with_hint(CONSTRUCTOR_FORMS));
+        return Err(ExpressionError::new(
+            cursor.rest_range(),
+            "expected a signal constructor",
+            "expected a constructor",
+        )
+        .with_hint(CONSTRUCTOR_FORMS));
     }
     if IMPLICIT_SIGNALS.contains(&name) {
         return Err(ExpressionError::new(
@@ -70,15 +55,19 @@ pub(crate) fn parse(expression: &str) -> Result<SignalExpression, ExpressionErro
             format!("`{name}` is implicit on every job and is not declared under `signals`"),
             "implicit signal",
         )
-        .with_hint(format!("reference it directly in `depends_on`, like `job.{name}`")));
+        .with_hint(format!(
+            "reference it directly in `depends_on`, like `job.{name}`"
+        )));
     }
     if !CONSTRUCTORS.contains(&name) {
         let message = match suggest::did_you_mean(name, CONSTRUCTORS) {
             Some(close) => format!("`{name}` is not a signal constructor; did you mean `{close}`?"),
             None => format!("`{name}` is not a signal constructor"),
         };
-        return Err(ExpressionError::new(name_range, message, "unknown constructor")
-            .with_hint(CONSTRUCTOR_FORMS));
+        return Err(
+            ExpressionError::new(name_range, message, "unknown constructor")
+                .with_hint(CONSTRUCTOR_FORMS),
+        );
     }
     cursor.skip_whitespace();
     cursor.expect('(', &format!("expected `(` after `{name}`"))?;
@@ -126,7 +115,11 @@ fn grep(cursor: &mut Cursor<'_>) -> Result<SignalKind, ExpressionError> {
                 Some(close) => format!("`{other}` is not a stream; did you mean `{close}`?"),
                 None => format!("`{other}` is not a stream"),
             };
-            return Err(ExpressionError::new(stream_range, message, "expected `stdout` or `stderr`"));
+            return Err(ExpressionError::new(
+                stream_range,
+                message,
+                "expected `stdout` or `stderr`",
+            ));
         }
     };
     cursor.skip_whitespace();
@@ -167,11 +160,21 @@ fn exists(cursor: &mut Cursor<'_>) -> Result<SignalKind, ExpressionError> {
     cursor.skip_whitespace();
     let (path, range) = cursor.string("the path")?;
     if path.is_empty() {
-        return Err(ExpressionError::new(range, "the path of `Exists` is empty", "empty path"));
+        return Err(ExpressionError::new(
+            range,
+            "the path of `Exists` is empty",
+            "empty path",
+        ));
     }
     if path.starts_with(['/', '\\']) || path.get(1..2) == Some(":") {
-        return Err(ExpressionError::new(range, format!("`{path}` is an absolute path"), "absolute path")
-            .with_hint("`Exists` paths are relative to the shared storage root, like `database/ready`"));
+        return Err(ExpressionError::new(
+            range,
+            format!("`{path}` is an absolute path"),
+            "absolute path",
+        )
+        .with_hint(
+            "`Exists` paths are relative to the shared storage root, like `database/ready`",
+        ));
     }
     let mut depth = 0_i64;
     for component in path.split(['/', '\\']) {
@@ -186,7 +189,9 @@ fn exists(cursor: &mut Cursor<'_>) -> Result<SignalKind, ExpressionError> {
                 format!("`{path}` points outside the shared storage"),
                 "escapes the shared storage",
             )
-            .with_hint("`Exists` paths are relative to the shared storage root and cannot leave it"));
+            .with_hint(
+                "`Exists` paths are relative to the shared storage root and cannot leave it",
+            ));
         }
     }
     Ok(SignalKind::Exists { path })
@@ -194,20 +199,29 @@ fn exists(cursor: &mut Cursor<'_>) -> Result<SignalKind, ExpressionError> {
 
 fn port(cursor: &mut Cursor<'_>) -> Result<SignalKind, ExpressionError> {
     cursor.skip_whitespace();
-    let range = cursor.take_while(|character| character.is_ascii_alphanumeric() || character == '-');
+    let range =
+        cursor.take_while(|character| character.is_ascii_alphanumeric() || character == '-');
     let text = cursor.slice(range.clone());
     match text.parse::<u32>() {
         Ok(port) if (1..=65_535).contains(&port) => Ok(SignalKind::Port {
             port: u16::try_from(port).unwrap_or(u16::MAX),
         }),
-        Ok(_) => Err(ExpressionError::new(range, format!("port {text} is out of range"), "expected 1 to 65535")),
+        Ok(_) => Err(ExpressionError::new(
+            range,
+            format!("port {text} is out of range"),
+            "expected 1 to 65535",
+        )),
         Err(_) if text.is_empty() => Err(ExpressionError::new(
             cursor.point(),
             "`Port` needs a port number",
             "expected a number",
         )
         .with_hint("write `Port(8080)`")),
-        Err(_) => Err(ExpressionError::new(range, format!("`{text}` is not a port number"), "expected 1 to 65535")),
+        Err(_) => Err(ExpressionError::new(
+            range,
+            format!("`{text}` is not a port number"),
+            "expected 1 to 65535",
+        )),
     }
 }
 
@@ -232,122 +246,6 @@ fn timeout(cursor: &mut Cursor<'_>) -> Result<Duration, ExpressionError> {
     };
     cursor.skip_to_end();
     Ok(timeout)
-}
-
-/// A byte position in an expression, with small lexing helpers.
-pub(crate) struct Cursor<'a> {
-    text: &'a str,
-    position: usize,
-}
-
-impl<'a> Cursor<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
-        Self { text, position: 0 }
-    }
-
-    pub(crate) fn at_end(&self) -> bool {
-        self.position >= self.text.len()
-    }
-
-    pub(crate) fn slice(&self, range: Range<usize>) -> &'a str {
-        self.text.get(range).unwrap_or_default()
-    }
-
-    pub(crate) fn rest_range(&self) -> Range<usize> {
-        self.position..self.text.len()
-    }
-
-    /// An empty range at the current position, widened to the next character if any.
-    pub(crate) fn point(&self) -> Range<usize> {
-        let width = self.peek().map_or(0, char::len_utf8);
-        self.position..self.position + width
-    }
-
-    fn skip_to_end(&mut self) {
-        self.position = self.text.len();
-    }
-
-    pub(crate) fn peek(&self) -> Option<char> {
-        self.text.get(self.position..)?.chars().next()
-    }
-
-    pub(crate) fn eat(&mut self, expected: char) -> bool {
-        if self.peek() == Some(expected) {
-            self.position += expected.len_utf8();
-            true
-        } else {
-            false
-        }
-    }
-
-    pub(crate) fn expect(&mut self, expected: char, message: &str) -> Result<(), ExpressionError> {
-        if self.eat(expected) {
-            return Ok(());
-        }
-        let label = match self.peek() {
-            Some(found) => format!("found `{found}`"),
-            None => "the expression ends here".to_owned(),
-        };
-        Err(ExpressionError::new(self.point(), message, &label))
-    }
-
-    pub(crate) fn skip_whitespace(&mut self) {
-        self.take_while(char::is_whitespace);
-    }
-
-    pub(crate) fn take_while(&mut self, mut keep: impl FnMut(char) -> bool) -> Range<usize> {
-        let start = self.position;
-        while let Some(character) = self.peek() {
-            if !keep(character) {
-                break;
-            }
-            self.position += character.len_utf8();
-        }
-        start..self.position
-    }
-
-    /// `[A-Za-z_][A-Za-z0-9_-]*`, or an empty range.
-    pub(crate) fn identifier(&mut self) -> Range<usize> {
-        if !self
-            .peek()
-            .is_some_and(|character| character.is_ascii_alphabetic() || character == '_')
-        {
-            return self.position..self.position;
-        }
-        self.take_while(|character| character.is_ascii_alphanumeric() || character == '_' || character == '-')
-    }
-
-    /// A `"…"` or `'…'` string; a backslash escapes the quote or itself and is kept otherwise
-    /// (so `"\d+"` reaches the regex as `\d+`).
-    pub(crate) fn string(&mut self, what: &str) -> Result<(String, Range<usize>), ExpressionError> {
-        let start = self.position;
-        let quote = match self.peek() {
-            Some(quote @ ('"' | '\'')) => quote,
-            _ => {
-                return Err(ExpressionError::new(self.point(), format!("expected {what} in quotes"), "expected a quoted string")
-                    .with_hint(CONSTRUCTOR_FORMS));
-            }
-        };
-        self.position += 1;
-        let mut value = String::new();
-        loop {
-            let Some(character) = self.peek() else {
-                return Err(ExpressionError::new(start..self.text.len(), format!("{what} has no closing `{quote}`"), "unterminated string"));
-            };
-            self.position += character.len_utf8();
-            match character {
-                '\\' => match self.peek() {
-                    Some(escaped) if escaped == quote || escaped == '\\' => {
-                        value.push(escaped);
-                        self.position += escaped.len_utf8();
-                    }
-                    _ => value.push('\\'),
-                },
-                _ if character == quote => return Ok((value, start..self.position)),
-                _ => value.push(character),
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -26,7 +26,10 @@ pub(crate) fn did_you_mean<'a>(
 }
 
 /// `"did you mean `x`?"`, for a diagnostic's hint.
-pub(crate) fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn hint<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     did_you_mean(word, candidates).map(|candidate| format!("did you mean `{candidate}`?"))
 }
 
@@ -56,9 +59,15 @@ mod tests {
 
     #[test]
     fn prefers_the_closest_candidate() {
-        assert_eq!(did_you_mean("dtabase", ["web", "database", "data"]), Some("database"));
+        assert_eq!(
+            did_you_mean("dtabase", ["web", "database", "data"]),
+            Some("database")
+        );
         assert_eq!(did_you_mean("redy", ["ready", "Started"]), Some("ready"));
-        assert_eq!(did_you_mean("Grepp", ["Grep", "Exists", "Port"]), Some("Grep"));
+        assert_eq!(
+            did_you_mean("Grepp", ["Grep", "Exists", "Port"]),
+            Some("Grep")
+        );
         assert_eq!(did_you_mean("stdot", ["stdout", "stderr"]), Some("stdout"));
     }
 

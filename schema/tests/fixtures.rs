@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
-use pipekit_schema::{Awaited, Command, Condition, JobId, Pipeline, Severity, SignalKind, Source, Stream};
+use pipekit_schema::{
+    Awaited, Command, Condition, JobId, Pipeline, Severity, SignalKind, Source, Stream,
+};
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
     let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -33,7 +35,10 @@ fn source(path: &Path) -> Source {
 #[test]
 fn invalid_fixtures_fail_with_located_errors() {
     let files = fixtures("invalid");
-    assert!(files.len() >= 17, "expected the invalid fixtures, found {files:?}");
+    assert!(
+        files.len() >= 17,
+        "expected the invalid fixtures, found {files:?}"
+    );
     for path in files {
         let source = source(&path);
         let diagnostics = match pipekit_schema::parse(&source) {
@@ -68,7 +73,9 @@ fn valid_fixtures_parse() {
 }
 
 fn parse_valid(name: &str) -> (Pipeline, Vec<pipekit_schema::Diagnostic>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/valid").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/valid")
+        .join(name);
     match pipekit_schema::parse(&source(&path)) {
         Ok(parsed) => (parsed.pipeline, parsed.notes),
         Err(diagnostics) => panic!("{name}:\n{diagnostics}"),
@@ -76,13 +83,18 @@ fn parse_valid(name: &str) -> (Pipeline, Vec<pipekit_schema::Diagnostic>) {
 }
 
 fn job<'a>(pipeline: &'a Pipeline, name: &str) -> (JobId, &'a pipekit_schema::Job) {
-    let id = pipeline.find_job(name).unwrap_or_else(|| panic!("no job {name}"));
+    let id = pipeline
+        .find_job(name)
+        .unwrap_or_else(|| panic!("no job {name}"));
     (id, pipeline.job(id))
 }
 
 fn references(pipeline: &Pipeline, name: &str) -> Vec<String> {
     let (_, job) = job(pipeline, name);
-    job.depends_on.iter().map(|condition| pipeline.describe(*condition)).collect()
+    job.depends_on
+        .iter()
+        .map(|condition| pipeline.describe(*condition))
+        .collect()
 }
 
 #[test]
@@ -106,7 +118,10 @@ fn the_papers_compiler_example_runs_two_jobs_then_a_third() {
 fn the_papers_three_tier_example_waits_for_the_database() {
     let (pipeline, _) = parse_valid("three-tier.yml");
     assert_eq!(pipeline.name, "three-tier");
-    assert_eq!(pipeline.env.get("RUST_LOG").map(String::as_str), Some("info"));
+    assert_eq!(
+        pipeline.env.get("RUST_LOG").map(String::as_str),
+        Some("info")
+    );
     let (_, database) = job(&pipeline, "database");
     assert!(database.detach);
     assert_eq!(database.image.as_deref(), Some("mysql"));
@@ -121,7 +136,10 @@ fn the_papers_three_tier_example_waits_for_the_database() {
         }
         other => panic!("expected Grep, got {other:?}"),
     }
-    assert_eq!(references(&pipeline, "database"), ["password-generator.ExitCode(0)"]);
+    assert_eq!(
+        references(&pipeline, "database"),
+        ["password-generator.ExitCode(0)"]
+    );
     assert_eq!(
         references(&pipeline, "web"),
         ["password-generator.ExitCode(0)", "database.ready"]
@@ -132,36 +150,77 @@ fn the_papers_three_tier_example_waits_for_the_database() {
 fn compose_forms_merge_keys_and_healthchecks_load() {
     let (pipeline, notes) = parse_valid("compose.yml");
     let notes: Vec<&str> = notes.iter().map(|note| note.message.as_str()).collect();
-    assert_eq!(notes, ["`restart` is ignored: pipekit-ci does not use it yet"]);
+    assert_eq!(
+        notes,
+        ["`restart` is ignored: pipekit-ci does not use it yet"]
+    );
 
     let (database_id, database) = job(&pipeline, "database");
-    assert_eq!(database.image.as_deref(), Some("postgres:16"), "explicit keys win over merged ones");
+    assert_eq!(
+        database.image.as_deref(),
+        Some("postgres:16"),
+        "explicit keys win over merged ones"
+    );
     assert_eq!(database.ports, ["5432", "8080:80"]);
-    assert_eq!(database.environment.get("RATIO"), Some(&Some("1.50".to_owned())));
+    assert_eq!(
+        database.environment.get("RATIO"),
+        Some(&Some("1.50".to_owned()))
+    );
     assert_eq!(database.environment.get("FROM_HOST"), Some(&None));
-    assert_eq!(database.environment.get("LOG_LEVEL"), None, "a merged mapping is replaced, not merged");
+    assert_eq!(
+        database.environment.get("LOG_LEVEL"),
+        None,
+        "a merged mapping is replaced, not merged"
+    );
     assert_eq!(database.labels.get("team").map(String::as_str), Some("ci"));
     let healthcheck = database.healthcheck.as_ref().expect("healthcheck");
-    assert_eq!(healthcheck.test, Command::Shell("pg_isready -U postgres".to_owned()));
+    assert_eq!(
+        healthcheck.test,
+        Command::Shell("pg_isready -U postgres".to_owned())
+    );
     assert_eq!(healthcheck.interval, Duration::from_millis(500));
     assert_eq!(healthcheck.timeout, Duration::from_secs(90));
     assert_eq!(healthcheck.retries, 5);
 
     let (migrate_id, migrate) = job(&pipeline, "migrate");
     assert_eq!(migrate.image.as_deref(), Some("alpine:3.20"));
-    assert_eq!(migrate.environment.get("RETRIES"), Some(&Some("3".to_owned())));
-    assert_eq!(migrate.command, Some(Command::Exec(vec!["./migrate".to_owned(), "--all".to_owned()])));
-    assert_eq!(migrate.depends_on, [Condition { job: database_id, awaited: Awaited::Healthy }]);
+    assert_eq!(
+        migrate.environment.get("RETRIES"),
+        Some(&Some("3".to_owned()))
+    );
+    assert_eq!(
+        migrate.command,
+        Some(Command::Exec(vec![
+            "./migrate".to_owned(),
+            "--all".to_owned()
+        ]))
+    );
+    assert_eq!(
+        migrate.depends_on,
+        [Condition {
+            job: database_id,
+            awaited: Awaited::Healthy
+        }]
+    );
 
     let (_, seed) = job(&pipeline, "seed");
-    assert_eq!(seed.entrypoint, Some(Command::Shell("/bin/sh -c".to_owned())));
+    assert_eq!(
+        seed.entrypoint,
+        Some(Command::Shell("/bin/sh -c".to_owned()))
+    );
     assert_eq!(seed.environment.get("MODE"), Some(&Some("seed".to_owned())));
     assert_eq!(seed.environment.get("HOME"), Some(&None));
     assert_eq!(
         seed.depends_on,
         [
-            Condition { job: migrate_id, awaited: Awaited::ExitCode(0) },
-            Condition { job: database_id, awaited: Awaited::Started },
+            Condition {
+                job: migrate_id,
+                awaited: Awaited::ExitCode(0)
+            },
+            Condition {
+                job: database_id,
+                awaited: Awaited::Started
+            },
         ]
     );
 
@@ -169,7 +228,10 @@ fn compose_forms_merge_keys_and_healthchecks_load() {
     let image_build = build.build.as_ref().expect("build");
     assert_eq!(image_build.context, "./app");
     assert_eq!(image_build.dockerfile.as_deref(), Some("Dockerfile.ci"));
-    assert_eq!(image_build.args.get("VERSION").map(String::as_str), Some("1.2"));
+    assert_eq!(
+        image_build.args.get("VERSION").map(String::as_str),
+        Some("1.2")
+    );
     assert_eq!(build.timeout, Some(Duration::from_secs(600)));
     assert!(build.needs_container());
 
@@ -179,8 +241,11 @@ fn compose_forms_merge_keys_and_healthchecks_load() {
     assert_eq!(tests.junit, ["target/junit.xml"]);
     assert_eq!(tests.env_files, [".env.test"]);
     assert_eq!(tests.timeout, Some(Duration::from_secs_f64(90.5)));
-    let signals: Vec<(&str, Option<Duration>)> =
-        tests.signals.iter().map(|signal| (signal.name.as_str(), signal.timeout)).collect();
+    let signals: Vec<(&str, Option<Duration>)> = tests
+        .signals
+        .iter()
+        .map(|signal| (signal.name.as_str(), signal.timeout))
+        .collect();
     assert_eq!(
         signals,
         [
@@ -189,11 +254,23 @@ fn compose_forms_merge_keys_and_healthchecks_load() {
             ("serving", Some(Duration::from_millis(2500))),
         ]
     );
-    assert!(matches!(&tests.signals[0].kind, SignalKind::Grep { stream: Stream::Stderr, regex } if regex.is_match("Finished dev")));
-    assert!(matches!(&tests.signals[1].kind, SignalKind::Exists { path } if path == "tests/report.xml"));
-    assert!(matches!(tests.signals[2].kind, SignalKind::Port { port: 8080 }));
+    assert!(
+        matches!(&tests.signals[0].kind, SignalKind::Grep { stream: Stream::Stderr, regex } if regex.is_match("Finished dev"))
+    );
+    assert!(
+        matches!(&tests.signals[1].kind, SignalKind::Exists { path } if path == "tests/report.xml")
+    );
+    assert!(matches!(
+        tests.signals[2].kind,
+        SignalKind::Port { port: 8080 }
+    ));
     assert_eq!(
         references(&pipeline, "tests"),
-        ["build.Started", "build.Exited", "database.Healthy", "seed.Started"]
+        [
+            "build.Started",
+            "build.Exited",
+            "database.Healthy",
+            "seed.Started"
+        ]
     );
 }

@@ -13,7 +13,10 @@ fn parse(text: &str) -> Result<pipekit_schema::Parsed, Diagnostics> {
     let result = pipekit_schema::parse(&source);
     if let Err(diagnostics) = &result {
         assert!(
-            diagnostics.items.iter().any(|item| item.severity == Severity::Error),
+            diagnostics
+                .items
+                .iter()
+                .any(|item| item.severity == Severity::Error),
             "failure without an error: {:?}",
             diagnostics.items
         );
@@ -28,7 +31,10 @@ fn parse(text: &str) -> Result<pipekit_schema::Parsed, Diagnostics> {
 fn deep_flow_nesting_is_an_error() {
     let text = "[".repeat(100_000);
     let diagnostics = parse(&text).expect_err("too deep");
-    assert!(diagnostics.items[0].message.contains("nested too deeply"), "{diagnostics}");
+    assert!(
+        diagnostics.items[0].message.contains("nested too deeply"),
+        "{diagnostics}"
+    );
     let text = format!("services: {}", "{a: ".repeat(100_000));
     assert!(parse(&text).is_err());
 }
@@ -50,7 +56,12 @@ fn alias_bombs_fail_fast() {
     let started = Instant::now();
     let diagnostics = parse(&text).expect_err("alias bomb");
     let elapsed = started.elapsed();
-    assert!(diagnostics.items[0].message.contains("expands to more YAML"), "{diagnostics}");
+    assert!(
+        diagnostics.items[0]
+            .message
+            .contains("expands to more YAML"),
+        "{diagnostics}"
+    );
     // Well under 100 ms in release builds; generous here for unoptimised, loaded CI machines.
     assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
 }

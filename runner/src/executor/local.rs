@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use nix::sys::signal::Signal;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::Command;
@@ -23,19 +24,13 @@ impl Executor for LocalExecutor {
                 job: launch.job_name,
             });
         };
-        let mut command = Command::new(program);
+        let mut command = host_command(program, args, &launch.env, &launch.working_dir);
         command
-            .args(args)
-            .env_clear()
-            .envs(launch.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(&launch.working_dir)
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Its own group: a terminal's Ctrl-C reaches pipekit-ci only, which then stops
             // each job (and all its children) in order.
-            .process_group(0)
-            .kill_on_drop(true);
+            .process_group(0);
         let spawn_error = |source| ExecutorError::Spawn {
             job: launch.job_name.clone(),
             program: program.clone(),
@@ -113,16 +108,8 @@ impl JobControl for LocalControl {
         let Some((program, args)) = argv.split_first() else {
             return Ok(true);
         };
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(&self.working_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
+        let mut command = host_command(program, args, &self.env, &self.working_dir);
+        command.stdout(Stdio::null()).stderr(Stdio::null());
         let mut child = command.spawn().map_err(|source| ExecutorError::Spawn {
             job: "healthcheck".into(),
             program: program.clone(),
@@ -133,4 +120,18 @@ impl JobControl for LocalControl {
             Ok(Err(_)) | Err(_) => Ok(false),
         }
     }
+}
+
+/// A command with exactly the job's environment and directory, no input, and killed if
+/// pipekit-ci drops it.
+fn host_command(program: &str, args: &[String], env: &[(String, String)], dir: &Path) -> Command {
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(key, value)| (key, value)))
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
 }

@@ -21,25 +21,50 @@ fn findings(text: &str) -> Vec<Diagnostic> {
 }
 
 fn messages(text: &str) -> Vec<String> {
-    findings(text).into_iter().map(|item| item.message).collect()
+    findings(text)
+        .into_iter()
+        .map(|item| item.message)
+        .collect()
 }
 
 #[test]
 fn names_the_pipeline_after_the_file_by_default() {
     assert_eq!(parse_ok("services: {a: {command: x}}").pipeline.name, "ci");
-    assert_eq!(parse_ok("name: nightly\nservices: {a: {command: x}}").pipeline.name, "nightly");
-    for (path, stem) in [("ci.yml", "ci"), ("a/b/pipekit.yaml", "pipekit"), ("C:\\x\\y.yml", "y"), (".hidden", ".hidden"), ("noext", "noext"), ("", "pipeline")] {
+    assert_eq!(
+        parse_ok("name: nightly\nservices: {a: {command: x}}")
+            .pipeline
+            .name,
+        "nightly"
+    );
+    for (path, stem) in [
+        ("ci.yml", "ci"),
+        ("a/b/pipekit.yaml", "pipekit"),
+        ("C:\\x\\y.yml", "y"),
+        (".hidden", ".hidden"),
+        ("noext", "noext"),
+        ("", "pipeline"),
+    ] {
         assert_eq!(file_stem(path), stem, "{path}");
     }
 }
 
 #[test]
 fn accepts_pipekit_and_compose_versions() {
-    for version in ["\"1\"", "1", "'2'", "2.4", "\"3\"", "3.8", "\"3.10\"", "1.0"] {
+    for version in [
+        "\"1\"", "1", "'2'", "2.4", "\"3\"", "3.8", "\"3.10\"", "1.0",
+    ] {
         let text = format!("version: {version}\nservices: {{a: {{command: x}}}}");
         assert!(analyze(&source(&text)).is_ok(), "{version}");
     }
-    for version in ["\"4\"", "0", "\"latest\"", "\"3.\"", "\"1.1\"", "[1]", "\"3.x\""] {
+    for version in [
+        "\"4\"",
+        "0",
+        "\"latest\"",
+        "\"3.\"",
+        "\"1.1\"",
+        "[1]",
+        "\"3.x\"",
+    ] {
         let text = format!("version: {version}\nservices: {{a: {{command: x}}}}");
         assert!(analyze(&source(&text)).is_err(), "{version}");
     }
@@ -48,14 +73,29 @@ fn accepts_pipekit_and_compose_versions() {
 #[test]
 fn reports_top_level_mistakes() {
     let cases = [
-        ("servics: {a: {command: x}}", vec!["the pipeline has no `services:`", "unknown top-level key `servics`"]),
+        (
+            "servics: {a: {command: x}}",
+            vec![
+                "the pipeline has no `services:`",
+                "unknown top-level key `servics`",
+            ],
+        ),
         ("name: x", vec!["the pipeline has no `services:`"]),
         ("services:", vec!["`services` lists no jobs"]),
         ("services: {}", vec!["`services` lists no jobs"]),
-        ("services: [a, b]", vec!["`services` must be a mapping of job names to jobs, found a list"]),
-        ("\"just text\"", vec!["the pipeline must be a mapping, found a string"]),
+        (
+            "services: [a, b]",
+            vec!["`services` must be a mapping of job names to jobs, found a list"],
+        ),
+        (
+            "\"just text\"",
+            vec!["the pipeline must be a mapping, found a string"],
+        ),
         ("# only a comment\n", vec!["the pipeline file is empty"]),
-        ("env: [A]\nservices: {a: {command: x}}", vec!["an entry of `env` has no `=`"]),
+        (
+            "env: [A]\nservices: {a: {command: x}}",
+            vec!["an entry of `env` has no `=`"],
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(messages(text), expected, "{text}");
@@ -67,7 +107,11 @@ fn ignores_compose_keys_with_a_note_and_extensions_silently() {
     let parsed = parse_ok(
         "x-common: &common {command: x}\nnetworks: {}\nvolumes: {}\nsecrets: {}\nservices:\n  a:\n    <<: *common\n    restart: always\n    x-note: hi\n",
     );
-    let notes: Vec<&str> = parsed.notes.iter().map(|note| note.message.as_str()).collect();
+    let notes: Vec<&str> = parsed
+        .notes
+        .iter()
+        .map(|note| note.message.as_str())
+        .collect();
     assert_eq!(
         notes,
         [
@@ -77,7 +121,12 @@ fn ignores_compose_keys_with_a_note_and_extensions_silently() {
             "`restart` is ignored: pipekit-ci does not use it yet",
         ]
     );
-    assert!(parsed.notes.iter().all(|note| note.severity == Severity::Note));
+    assert!(
+        parsed
+            .notes
+            .iter()
+            .all(|note| note.severity == Severity::Note)
+    );
 }
 
 #[test]
@@ -85,7 +134,11 @@ fn notes_container_fields_on_host_jobs() {
     let parsed = parse_ok(
         "services:\n  a:\n    command: x\n    ports: [80]\n    user: root\n  b:\n    image: nginx\n    ports: [80]\n",
     );
-    let notes: Vec<&str> = parsed.notes.iter().map(|note| note.message.as_str()).collect();
+    let notes: Vec<&str> = parsed
+        .notes
+        .iter()
+        .map(|note| note.message.as_str())
+        .collect();
     assert_eq!(
         notes,
         [
@@ -102,11 +155,22 @@ fn reads_job_fields() {
     );
     let pipeline = parsed.pipeline;
     assert_eq!(
-        pipeline.env.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>(),
+        pipeline
+            .env
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect::<Vec<_>>(),
         ["CI_LEVEL=2", "DEBUG=true", "EMPTY="]
     );
     let job = pipeline.job(JobId(0));
-    assert_eq!(job.command, Some(Command::Exec(vec!["echo".into(), "1".into(), "2.50".into()])));
+    assert_eq!(
+        job.command,
+        Some(Command::Exec(vec![
+            "echo".into(),
+            "1".into(),
+            "2.50".into()
+        ]))
+    );
     assert_eq!(job.entrypoint, Some(Command::Shell("/bin/sh -c".into())));
     assert_eq!(job.labels.get("tier").map(String::as_str), Some("1"));
     assert_eq!(job.ports, ["80:80", "443"]);
@@ -120,24 +184,82 @@ fn reads_job_fields() {
 fn reports_job_mistakes() {
     let cases = [
         ("services: {a: }", vec!["job `a` is empty"]),
-        ("services: {a: [x]}", vec!["job `a` must be a mapping of fields, found a list"]),
-        ("services: {a: {environment: {A: 1}}}", vec!["job `a` has nothing to run"]),
-        ("services: {a.b: {command: x}}", vec!["job name `a.b` must not contain `.`"]),
-        ("services: {-a: {command: x}}", vec!["invalid job name `-a`"]),
-        ("services: {a: {command: x, imgae: y}}", vec!["unknown field `imgae` in job `a`"]),
-        ("services: {a: {command: [x, [y]]}}", vec!["an entry of `command` in job `a` must be a string, found a list"]),
-        ("services: {a: {command: []}}", vec!["`command` in job `a` is an empty list"]),
-        ("services: {a: {command: x, timeout: 0}}", vec!["`timeout` in job `a` must be greater than zero"]),
-        ("services: {a: {command: x, timeout: 10m}}", vec!["`timeout` in job `a` must be a number of seconds"]),
-        ("services: {a: {command: x, detach: yes please}}", vec!["`detach` in job `a` must be `true` or `false`, found a string"]),
-        ("services: {a: {image: [x]}}", vec!["`image` in job `a` must be a string, found a list"]),
-        ("services: {a: {build: {context: ., dockerfil: x}}}", vec!["unknown field `dockerfil` in `build` in job `a`"]),
-        ("services: {a: {command: x, signals: {Started: 'Port(1)'}}}", vec!["`Started` is an implicit signal of every job and cannot be declared"]),
-        ("services: {a: {command: x, signals: {1st: 'Port(1)'}}}", vec!["invalid signal name `1st` in job `a`"]),
-        ("services: {a: {command: x, signals: {up: 8080}}}", vec!["signal `up` of job `a` must be an expression like `Grep(stdout, \"ready\")`, found an integer"]),
-        ("services: {a: {command: x, signals: {up: 'Port(0)'}}}", vec!["port 0 is out of range (signal `up` of job `a`)"]),
-        ("services: {a: {command: x, depends_on: b}}", vec!["`depends_on` in job `a` must be a list, found a string"]),
-        ("services: {a: {command: x, depends_on: [1]}}", vec!["an entry of `depends_on` in job `a` must be a string like `db.ready`, found an integer"]),
+        (
+            "services: {a: [x]}",
+            vec!["job `a` must be a mapping of fields, found a list"],
+        ),
+        (
+            "services: {a: {environment: {A: 1}}}",
+            vec!["job `a` has nothing to run"],
+        ),
+        (
+            "services: {a.b: {command: x}}",
+            vec!["job name `a.b` must not contain `.`"],
+        ),
+        (
+            "services: {-a: {command: x}}",
+            vec!["invalid job name `-a`"],
+        ),
+        (
+            "services: {a: {command: x, imgae: y}}",
+            vec!["unknown field `imgae` in job `a`"],
+        ),
+        (
+            "services: {a: {command: [x, [y]]}}",
+            vec!["an entry of `command` in job `a` must be a string, found a list"],
+        ),
+        (
+            "services: {a: {command: []}}",
+            vec!["`command` in job `a` is an empty list"],
+        ),
+        (
+            "services: {a: {command: x, timeout: 0}}",
+            vec!["`timeout` in job `a` must be greater than zero"],
+        ),
+        (
+            "services: {a: {command: x, timeout: 10m}}",
+            vec!["`timeout` in job `a` must be a number of seconds"],
+        ),
+        (
+            "services: {a: {command: x, detach: yes please}}",
+            vec!["`detach` in job `a` must be `true` or `false`, found a string"],
+        ),
+        (
+            "services: {a: {image: [x]}}",
+            vec!["`image` in job `a` must be a string, found a list"],
+        ),
+        (
+            "services: {a: {build: {context: ., dockerfil: x}}}",
+            vec!["unknown field `dockerfil` in `build` in job `a`"],
+        ),
+        (
+            "services: {a: {command: x, signals: {Started: 'Port(1)'}}}",
+            vec!["`Started` is an implicit signal of every job and cannot be declared"],
+        ),
+        (
+            "services: {a: {command: x, signals: {1st: 'Port(1)'}}}",
+            vec!["invalid signal name `1st` in job `a`"],
+        ),
+        (
+            "services: {a: {command: x, signals: {up: 8080}}}",
+            vec![
+                "signal `up` of job `a` must be an expression like `Grep(stdout, \"ready\")`, found an integer",
+            ],
+        ),
+        (
+            "services: {a: {command: x, signals: {up: 'Port(0)'}}}",
+            vec!["port 0 is out of range (signal `up` of job `a`)"],
+        ),
+        (
+            "services: {a: {command: x, depends_on: b}}",
+            vec!["`depends_on` in job `a` must be a list, found a string"],
+        ),
+        (
+            "services: {a: {command: x, depends_on: [1]}}",
+            vec![
+                "an entry of `depends_on` in job `a` must be a string like `db.ready`, found an integer",
+            ],
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(messages(text), expected, "{text}");
@@ -164,24 +286,64 @@ fn resolves_every_depends_on_form() {
     );
     assert_eq!(
         pipeline.job(JobId(2)).depends_on,
-        [condition(Awaited::Healthy), Condition { job: JobId(1), awaited: Awaited::ExitCode(0) }]
+        [
+            condition(Awaited::Healthy),
+            Condition {
+                job: JobId(1),
+                awaited: Awaited::ExitCode(0)
+            }
+        ]
     );
-    assert_eq!(pipeline.job(JobId(3)).depends_on, [condition(Awaited::Started)]);
-    assert_eq!(pipeline.describe(pipeline.job(JobId(1)).depends_on[1]), "db.logs");
+    assert_eq!(
+        pipeline.job(JobId(3)).depends_on,
+        [condition(Awaited::Started)]
+    );
+    assert_eq!(
+        pipeline.describe(pipeline.job(JobId(1)).depends_on[1]),
+        "db.logs"
+    );
 }
 
 #[test]
 fn reports_reference_mistakes() {
     let base = "services:\n  db:\n    image: postgres\n    signals: {ready: 'Port(5432)'}\n  web:\n    command: x\n    depends_on: ";
     let cases = [
-        ("[dbb.ready]", vec!["unknown job `dbb`"], Some("did you mean `db`?")),
-        ("[db.redy]", vec!["job `db` declares no signal `redy`"], Some("did you mean `db.ready`?")),
-        ("[db.started]", vec!["job `db` declares no signal `started`"], Some("did you mean `db.Started`?")),
-        ("[db.Healthy]", vec!["`db.Healthy` needs a `healthcheck` on job `db`"], None),
+        (
+            "[dbb.ready]",
+            vec!["unknown job `dbb`"],
+            Some("did you mean `db`?"),
+        ),
+        (
+            "[db.redy]",
+            vec!["job `db` declares no signal `redy`"],
+            Some("did you mean `db.ready`?"),
+        ),
+        (
+            "[db.started]",
+            vec!["job `db` declares no signal `started`"],
+            Some("did you mean `db.Started`?"),
+        ),
+        (
+            "[db.Healthy]",
+            vec!["`db.Healthy` needs a `healthcheck` on job `db`"],
+            None,
+        ),
         ("[web]", vec!["job `web` depends on itself"], None),
-        ("{db: {condition: service_health}}", vec!["unknown condition `service_health`"], Some("did you mean `service_healthy`?")),
-        ("{db: {conditon: service_started}}", vec!["unknown field `conditon` in `depends_on` of job `web`"], Some("did you mean `condition`?")),
-        ("{db: {condition: service_healthy}}", vec!["`service_healthy` needs a `healthcheck` on job `db`"], None),
+        (
+            "{db: {condition: service_health}}",
+            vec!["unknown condition `service_health`"],
+            Some("did you mean `service_healthy`?"),
+        ),
+        (
+            "{db: {conditon: service_started}}",
+            vec!["unknown field `conditon` in `depends_on` of job `web`"],
+            Some("did you mean `condition`?"),
+        ),
+        (
+            "{db: {condition: service_healthy}}",
+            vec!["`service_healthy` needs a `healthcheck` on job `db`"],
+            None,
+        ),
     ];
     for (depends_on, expected, hint) in cases {
         let text = format!("{base}{depends_on}\n");
@@ -196,7 +358,8 @@ fn reports_reference_mistakes() {
 
 #[test]
 fn warns_about_duplicate_references() {
-    let parsed = parse_ok("services:\n  a: {command: x}\n  b: {command: x, depends_on: [a, a.Started]}\n");
+    let parsed =
+        parse_ok("services:\n  a: {command: x}\n  b: {command: x, depends_on: [a, a.Started]}\n");
     assert_eq!(parsed.notes.len(), 1);
     assert_eq!(parsed.notes[0].severity, Severity::Warning);
     assert_eq!(parsed.pipeline.job(JobId(1)).depends_on.len(), 1);
@@ -208,23 +371,43 @@ fn reports_each_cycle_once_at_its_closing_entry() {
     let items = findings(text);
     let found: Vec<(&str, usize)> = items
         .iter()
-        .map(|item| (item.message.as_str(), item.location.map_or(0, |location| location.line)))
+        .map(|item| {
+            (
+                item.message.as_str(),
+                item.location.map_or(0, |location| location.line),
+            )
+        })
         .collect();
     assert_eq!(
         found,
-        [("dependency cycle: a -> b -> a", 3), ("job `c` depends on itself", 4)]
+        [
+            ("dependency cycle: a -> b -> a", 3),
+            ("job `c` depends on itself", 4)
+        ]
     );
 }
 
 #[test]
 fn collects_every_problem_sorted_by_position() {
-    let text = "services:\n  a:\n    command: x\n    depends_on: [zz]\n    timout: 1\n  b:\n    imag: x\n";
+    let text =
+        "services:\n  a:\n    command: x\n    depends_on: [zz]\n    timout: 1\n  b:\n    imag: x\n";
     let items = findings(text);
-    let lines: Vec<usize> = items.iter().filter_map(|item| item.location.map(|location| location.line)).collect();
+    let lines: Vec<usize> = items
+        .iter()
+        .filter_map(|item| item.location.map(|location| location.line))
+        .collect();
     assert_eq!(lines, [4, 5, 6, 7]);
     assert_eq!(
-        items.iter().map(|item| item.message.as_str()).collect::<Vec<_>>(),
-        ["unknown job `zz`", "unknown field `timout` in job `a`", "job `b` has nothing to run", "unknown field `imag` in job `b`"]
+        items
+            .iter()
+            .map(|item| item.message.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "unknown job `zz`",
+            "unknown field `timout` in job `a`",
+            "job `b` has nothing to run",
+            "unknown field `imag` in job `b`"
+        ]
     );
 }
 
@@ -250,9 +433,21 @@ fn points_inside_strings_when_the_source_spells_them_verbatim() {
 
 #[test]
 fn refuses_files_over_the_size_limit() {
-    let text = format!("services: {{a: {{command: x}}}}\n#{}\n", "x".repeat(MAX_PIPELINE_BYTES));
+    let text = format!(
+        "services: {{a: {{command: x}}}}\n#{}\n",
+        "x".repeat(MAX_PIPELINE_BYTES)
+    );
     let items = findings(&text);
     assert_eq!(items.len(), 1);
-    assert!(items[0].message.contains("more than the limit"), "{}", items[0].message);
-    assert_eq!(items[0].location.map(|location| (location.line, location.column)), Some((1, 1)));
+    assert!(
+        items[0].message.contains("more than the limit"),
+        "{}",
+        items[0].message
+    );
+    assert_eq!(
+        items[0]
+            .location
+            .map(|location| (location.line, location.column)),
+        Some((1, 1))
+    );
 }

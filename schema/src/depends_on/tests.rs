@@ -4,22 +4,56 @@ use super::*;
 fn parses_every_reference_form() {
     let cases = [
         ("database", "database", Wanted::Started, "database"),
-        ("database.ready", "database", Wanted::Signal("ready".to_owned()), "ready"),
-        ("build.ExitCode(0)", "build", Wanted::ExitCode(0), "ExitCode(0)"),
-        ("build.ExitCode( 255 )", "build", Wanted::ExitCode(255), "ExitCode( 255 )"),
+        (
+            "database.ready",
+            "database",
+            Wanted::Signal("ready".to_owned()),
+            "ready",
+        ),
+        (
+            "build.ExitCode(0)",
+            "build",
+            Wanted::ExitCode(0),
+            "ExitCode(0)",
+        ),
+        (
+            "build.ExitCode( 255 )",
+            "build",
+            Wanted::ExitCode(255),
+            "ExitCode( 255 )",
+        ),
         ("build.Started", "build", Wanted::Started, "Started"),
         ("build.Exited", "build", Wanted::Exited, "Exited"),
         ("db.Healthy", "db", Wanted::Healthy, "Healthy"),
-        ("  db.ready  ", "db", Wanted::Signal("ready".to_owned()), "ready"),
-        ("db.started", "db", Wanted::Signal("started".to_owned()), "started"),
-        ("my_job-2.log-line_1", "my_job-2", Wanted::Signal("log-line_1".to_owned()), "log-line_1"),
+        (
+            "  db.ready  ",
+            "db",
+            Wanted::Signal("ready".to_owned()),
+            "ready",
+        ),
+        (
+            "db.started",
+            "db",
+            Wanted::Signal("started".to_owned()),
+            "started",
+        ),
+        (
+            "my_job-2.log-line_1",
+            "my_job-2",
+            Wanted::Signal("log-line_1".to_owned()),
+            "log-line_1",
+        ),
     ];
     for (text, job, wanted, wanted_text) in cases {
         let reference = parse_reference(text).unwrap_or_else(|error| panic!("{text}: {error:?}"));
         assert_eq!(reference.job, job, "{text}");
         assert_eq!(text.get(reference.job_range.clone()), Some(job), "{text}");
         assert_eq!(reference.wanted, wanted, "{text}");
-        assert_eq!(text.get(reference.wanted_range.clone()), Some(wanted_text), "{text}");
+        assert_eq!(
+            text.get(reference.wanted_range.clone()),
+            Some(wanted_text),
+            "{text}"
+        );
     }
 }
 
@@ -35,9 +69,21 @@ fn reports_malformed_references() {
         ("db.ExitCode(-1)", "exit code -1 is out of range", "-1"),
         ("db.ExitCode(x)", "`ExitCode` needs a number", "x"),
         ("db.ExitCode(0", "expected `)` after the exit code", ""),
-        ("db.exitcode(0)", "`exitcode(…)` cannot be used in `depends_on`", "exitcode"),
-        ("db.Grep(stdout, \"x\")", "`Grep(…)` cannot be used in `depends_on`", "Grep"),
-        ("db.ready.now", "`db.ready.now` is not a valid reference", ".now"),
+        (
+            "db.exitcode(0)",
+            "`exitcode(…)` cannot be used in `depends_on`",
+            "exitcode",
+        ),
+        (
+            "db.Grep(stdout, \"x\")",
+            "`Grep(…)` cannot be used in `depends_on`",
+            "Grep",
+        ),
+        (
+            "db.ready.now",
+            "`db.ready.now` is not a valid reference",
+            ".now",
+        ),
         ("db ready", "`db ready` is not a valid reference", "ready"),
         ("db.1st", "expected a signal after `db.`", "1"),
     ];
@@ -47,12 +93,20 @@ fn reports_malformed_references() {
             Err(error) => error,
         };
         assert_eq!(error.message, message, "{text}");
-        assert_eq!(text.get(error.range.clone()), Some(highlighted), "{text}: {:?}", error.range);
+        assert_eq!(
+            text.get(error.range.clone()),
+            Some(highlighted),
+            "{text}: {:?}",
+            error.range
+        );
     }
 }
 
 #[test]
 fn suggests_exit_code_for_its_misspellings() {
     let error = parse_reference("db.Exitcode(0)").expect_err("misspelt");
-    assert_eq!(error.hint.as_deref(), Some("did you mean `db.ExitCode(0)`?"));
+    assert_eq!(
+        error.hint.as_deref(),
+        Some("did you mean `db.ExitCode(0)`?")
+    );
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# 500 no-op jobs (10 layers x 50, each job depending on the whole previous layer):
+# pipekit-ci run vs ninja -j2 vs make -j2, plus pipekit-ci validate, with hyperfine.
+# Prints medians in ms and the pipekit/ninja ratio; hyperfine JSON goes to $OUT_DIR.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+RUNS=${RUNS:-10}
+OUT_DIR=${OUT_DIR:-$(mktemp -d)}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 "$BENCH_DIR/gen_dag.py" "$work"
+cd "$work"
+
+# Sanity: every tool runs the whole graph and succeeds.
+"$PIPEKIT_CI" run --no-progress >/dev/null 2>&1 || { echo "pipekit-ci run failed" >&2; exit 1; }
+ninja -j2 | grep -q '\[500/500\]' || { echo "ninja did not run 500 edges" >&2; exit 1; }
+make -j2 -s
+
+# --prepare removes the run folders so the temp dir stays small (runs before every
+# timed run of every command; a no-op for ninja and make).
+hyperfine --warmup 2 --runs "$RUNS" --style basic --prepare 'rm -rf .pipekit' \
+    --export-json "$OUT_DIR/dag.json" \
+    -n pipekit-run "'$PIPEKIT_CI' run --no-progress >/dev/null 2>&1" \
+    -n ninja-j2 'ninja -j2 >/dev/null' \
+    -n make-j2 'make -j2 -s' \
+    -n pipekit-validate "'$PIPEKIT_CI' validate >/dev/null 2>&1" >&2
+
+python3 - "$OUT_DIR/dag.json" <<'EOF'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+med = {k: v["median"] * 1000 for k, v in r.items()}
+for k, v in med.items():
+    print(f"dag {k:18} median {v:8.1f} ms  (min {r[k]['min']*1000:.1f}, max {r[k]['max']*1000:.1f})")
+print(f"dag ratio pipekit-run/ninja-j2 {med['pipekit-run'] / med['ninja-j2']:.2f}x (target <= 1.5x)")
+print(f"dag validate {med['pipekit-validate']:.1f} ms (target < 30 ms)")
+EOF

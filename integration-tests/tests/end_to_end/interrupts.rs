@@ -1,0 +1,80 @@
+//! Ctrl-C: the run stops, reports, and leaves no process behind.
+
+use crate::common::{Project, RunJson, kill_processes, parse_junit, pipeline_suite, processes_with, unique_marker};
+use nix::sys::signal::{Signal, kill};
+use quick_junit::TestCaseStatus;
+use std::time::{Duration, Instant};
+
+/// Polls `condition` every 20 ms for up to `limit`.
+fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigint_stops_the_run_with_130_and_leaves_no_process_behind() {
+    let marker = unique_marker();
+    let project = Project::new(&format!(
+        r#"
+services:
+  busy:
+    command: sh -c 'sleep {marker} & sleep {marker} & echo started; wait'
+  after:
+    depends_on: [busy.ExitCode(0)]
+    command: echo after
+"#
+    ));
+    let started = project.spawn(&["run", "--no-progress"]);
+
+    let log_says_started = || {
+        project.run_dirs().iter().any(|dir| {
+            std::fs::read_to_string(dir.join("logs/busy.log")).is_ok_and(|log| log.contains("started"))
+        })
+    };
+    let running = eventually(Duration::from_secs(15), log_says_started);
+    if !running {
+        let stderr = started.stderr_so_far();
+        let _ = kill(started.pid(), Signal::SIGINT);
+        let _ = started.wait(Duration::from_secs(20));
+        panic!("the job never reported it started; stderr:\n{stderr}");
+    }
+    let sleeps = processes_with(&marker);
+    let sleep_count = sleeps.iter().filter(|(_, command)| command.starts_with("sleep ")).count();
+    assert_eq!(sleep_count, 2, "the marker finds the job's two sleeps: {sleeps:?}");
+
+    kill(started.pid(), Signal::SIGINT).expect("cannot send SIGINT to pipekit-ci");
+    let finished = started.wait(Duration::from_secs(10));
+
+    let leftovers = if eventually(Duration::from_secs(2), || processes_with(&marker).is_empty()) {
+        Vec::new()
+    } else {
+        processes_with(&marker)
+    };
+    kill_processes(&leftovers);
+    finished.assert_code(130);
+    assert!(finished.elapsed < Duration::from_secs(10), "took {:?}", finished.elapsed);
+    assert!(leftovers.is_empty(), "processes left behind after SIGINT: {leftovers:?}");
+
+    let run = RunJson::read(&project.run_dir());
+    assert_eq!(run.status(), "interrupted");
+    run.assert_states(&[("busy", "cancelled"), ("after", "skipped")]);
+    let report = parse_junit(&project.run_dir().join("junit.xml"));
+    let suite = pipeline_suite(&report, "pipekit");
+    assert_eq!(suite.test_cases.len(), 2);
+    for case in &suite.test_cases {
+        assert!(
+            matches!(case.status, TestCaseStatus::Skipped { .. }),
+            "`{}` should be reported as not run: {:?}",
+            case.name.as_str(),
+            case.status
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: each builds a pipeline in a temp dir, runs the real `pipekit-ci`
+//! binary on it and checks what a user can observe (exit code, output, the run folder).
+//!
+//! One test binary (Cargo's `tests/<name>/main.rs` layout) with a module per area, so the
+//! suite links once.
+
+mod cli;
+mod common;
+mod failures;
+mod interrupts;
+mod paper_examples;
+mod shared_storage;
+mod signals;
