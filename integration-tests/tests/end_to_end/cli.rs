@@ -11,7 +11,10 @@ fn pipeline_files(folder: &str) -> Vec<PathBuf> {
         .unwrap_or_else(|error| panic!("cannot list {}: {error}", dir.display()))
         .flatten()
         .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yml" || ext == "yaml"))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yml" || ext == "yaml")
+        })
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no pipeline files in {}", dir.display());
@@ -38,14 +41,23 @@ fn cycle_is_invalid_input_located_in_the_file_and_nothing_runs() {
     let finished = project.run_pipeline(&[]);
 
     finished.assert_code(2);
-    assert!(finished.stderr.to_lowercase().contains("cycle"), "stderr:\n{}", finished.stderr);
+    assert!(
+        finished.stderr.to_lowercase().contains("cycle"),
+        "stderr:\n{}",
+        finished.stderr
+    );
     let locations = locations_in(&finished.stderr, "pipekit.yml");
     assert!(
-        locations.iter().any(|location| [(4, 18), (7, 18)].contains(location)),
+        locations
+            .iter()
+            .any(|location| [(4, 18), (7, 18)].contains(location)),
         "no pipekit.yml:line:column pointing at a dependency of the cycle: {locations:?}\n{}",
         finished.stderr
     );
-    assert!(!project.path().join(".pipekit").exists(), "an invalid pipeline created a run folder");
+    assert!(
+        !project.path().join(".pipekit").exists(),
+        "an invalid pipeline created a run folder"
+    );
     assert!(!project.path().join("a-ran").exists() && !project.path().join("b-ran").exists());
     assert!(!finished.stderr.contains("panicked"), "{}", finished.stderr);
 }
@@ -59,7 +71,9 @@ fn malformed_yaml_is_invalid_input_with_file_line_and_column() {
     finished.assert_code(2);
     let locations = locations_in(&finished.stderr, "pipekit.yml");
     assert!(
-        locations.iter().any(|(line, column)| (3..=4).contains(line) && *column > 0),
+        locations
+            .iter()
+            .any(|(line, column)| (3..=4).contains(line) && *column > 0),
         "no pipekit.yml:line:column near the broken flow sequence: {locations:?}\n{}",
         finished.stderr
     );
@@ -74,10 +88,22 @@ fn unknown_field_is_invalid_input_with_a_suggestion() {
     let finished = project.run_pipeline(&[]);
 
     finished.assert_code(2);
-    assert!(finished.stderr.contains("did you mean `timeout`"), "stderr:\n{}", finished.stderr);
-    assert!(finished.stderr.contains("timout"), "stderr:\n{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("did you mean `timeout`"),
+        "stderr:\n{}",
+        finished.stderr
+    );
+    assert!(
+        finished.stderr.contains("timout"),
+        "stderr:\n{}",
+        finished.stderr
+    );
     let locations = locations_in(&finished.stderr, "pipekit.yml");
-    assert!(locations.contains(&(4, 5)), "no pipekit.yml:4:5 at `timout`: {locations:?}\n{}", finished.stderr);
+    assert!(
+        locations.contains(&(4, 5)),
+        "no pipekit.yml:4:5 at `timout`: {locations:?}\n{}",
+        finished.stderr
+    );
     assert!(!project.path().join("ran").exists());
 }
 
@@ -87,11 +113,19 @@ fn missing_pipeline_file_is_invalid_input() {
 
     let named = project.run_pipeline(&["-f", "missing.yml"]);
     named.assert_code(2);
-    assert!(named.stderr.contains("missing.yml"), "stderr:\n{}", named.stderr);
+    assert!(
+        named.stderr.contains("missing.yml"),
+        "stderr:\n{}",
+        named.stderr
+    );
 
     let default = project.run_pipeline(&[]);
     default.assert_code(2);
-    assert!(default.stderr.contains("pipekit.yml"), "stderr:\n{}", default.stderr);
+    assert!(
+        default.stderr.contains("pipekit.yml"),
+        "stderr:\n{}",
+        default.stderr
+    );
     assert!(!project.path().join(".pipekit").exists());
 }
 
@@ -99,9 +133,21 @@ fn missing_pipeline_file_is_invalid_input() {
 fn every_invalid_fixture_is_rejected_with_a_location_and_no_panic() {
     for file in pipeline_files("fixtures/invalid") {
         let finished = run_binary(&["validate", "-f", as_str(&file)]);
-        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        assert_eq!(finished.code, Some(2), "{name}: expected exit 2\n{}", finished.stderr);
-        assert!(!finished.stderr.contains("panicked"), "{name} made pipekit-ci panic:\n{}", finished.stderr);
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        assert_eq!(
+            finished.code,
+            Some(2),
+            "{name}: expected exit 2\n{}",
+            finished.stderr
+        );
+        assert!(
+            !finished.stderr.contains("panicked"),
+            "{name} made pipekit-ci panic:\n{}",
+            finished.stderr
+        );
         assert!(
             !locations_in(&finished.stderr, name).is_empty(),
             "{name}: no {name}:line:column in\n{}",
@@ -123,24 +169,48 @@ services:
 
     let refused = project.run_pipeline(&[]);
     refused.assert_code(3);
-    assert!(refused.stderr.contains("--executor local"), "stderr:\n{}", refused.stderr);
-    assert!(!project.path().join("ran-here").exists(), "the job ran although the run was refused");
-    assert!(project.run_dirs().is_empty(), "a refused run left a run folder");
+    assert!(
+        refused.stderr.contains("--executor local"),
+        "stderr:\n{}",
+        refused.stderr
+    );
+    assert!(
+        !project.path().join("ran-here").exists(),
+        "the job ran although the run was refused"
+    );
+    assert!(
+        project.run_dirs().is_empty(),
+        "a refused run left a run folder"
+    );
 
     let local = project.run_pipeline(&["--executor", "local"]);
     local.assert_code(0);
-    project.run_json().assert_states(&[("containerised", "passed")]);
-    let written = std::fs::read_to_string(project.path().join("ran-here")).expect("the job wrote on the host");
+    project
+        .run_json()
+        .assert_states(&[("containerised", "passed")]);
+    let written = std::fs::read_to_string(project.path().join("ran-here"))
+        .expect("the job wrote on the host");
     assert_eq!(written, "on the host\n");
 }
 
 #[test]
 fn validate_accepts_every_example_and_valid_fixture() {
+    // A control, so that a `validate` accepting anything cannot pass this test.
+    let broken =
+        Project::new("services:\n  a:\n    command: echo\n    depends_on: [nobody.Started]\n");
+    broken.run(&["validate"]).assert_code(2);
+
     let mut files = pipeline_files("pipelines");
     files.extend(pipeline_files("fixtures/valid"));
     for file in files {
         let finished = run_binary(&["validate", "-f", as_str(&file)]);
-        assert_eq!(finished.code, Some(0), "{} does not validate:\n{}", file.display(), finished.stderr);
+        assert_eq!(
+            finished.code,
+            Some(0),
+            "{} does not validate:\n{}",
+            file.display(),
+            finished.stderr
+        );
     }
 }
 
@@ -150,7 +220,10 @@ fn dot_edges(dot: &str) -> BTreeSet<(String, String)> {
         .filter_map(|line| {
             let (from, rest) = line.split_once("->")?;
             let to = rest.trim().split(['[', ';']).next()?;
-            Some((from.trim().trim_matches('"').to_string(), to.trim().trim_matches('"').to_string()))
+            Some((
+                from.trim().trim_matches('"').to_string(),
+                to.trim().trim_matches('"').to_string(),
+            ))
         })
         .collect()
 }
@@ -165,7 +238,12 @@ fn mermaid_edges(mermaid: &str) -> BTreeSet<(String, String)> {
             labels.insert(id.to_string(), rest.trim_end_matches("\"]").to_string());
         }
     }
-    let label = |id: &str| labels.get(id.trim()).cloned().unwrap_or_else(|| id.trim().to_string());
+    let label = |id: &str| {
+        labels
+            .get(id.trim())
+            .cloned()
+            .unwrap_or_else(|| id.trim().to_string())
+    };
     mermaid
         .lines()
         .filter_map(|line| {
@@ -190,13 +268,25 @@ fn graph_of_the_paper_example_has_its_edges_in_dot_and_mermaid() {
 
     let dot = run_binary(&["graph", "-f", as_str(&file), "--format", "dot"]);
     dot.assert_code(0);
-    assert!(dot.stdout.trim_start().starts_with("digraph"), "{}", dot.stdout);
+    assert!(
+        dot.stdout.trim_start().starts_with("digraph"),
+        "{}",
+        dot.stdout
+    );
     assert_eq!(dot_edges(&dot.stdout), expected, "dot:\n{}", dot.stdout);
 
     let mermaid = run_binary(&["graph", "-f", as_str(&file), "--format", "mermaid"]);
     mermaid.assert_code(0);
-    assert!(mermaid.stdout.trim_start().starts_with("graph") || mermaid.stdout.trim_start().starts_with("flowchart"));
-    assert_eq!(mermaid_edges(&mermaid.stdout), expected, "mermaid:\n{}", mermaid.stdout);
+    assert!(
+        mermaid.stdout.trim_start().starts_with("graph")
+            || mermaid.stdout.trim_start().starts_with("flowchart")
+    );
+    assert_eq!(
+        mermaid_edges(&mermaid.stdout),
+        expected,
+        "mermaid:\n{}",
+        mermaid.stdout
+    );
 }
 
 #[test]
@@ -215,7 +305,10 @@ services:
 
     finished.assert_code(1);
     let output = finished.output();
-    assert!(!output.contains('\u{1b}'), "escape sequences in non-terminal output:\n{output}");
+    assert!(
+        !output.contains('\u{1b}'),
+        "escape sequences in non-terminal output:\n{output}"
+    );
     let lines: Vec<&str> = output.lines().collect();
     let prefixed = |job: &str, text: &str| {
         lines.iter().rposition(|line| {
@@ -224,19 +317,30 @@ services:
         })
     };
     let mut last_job_line = 0;
-    for (job, text) in [("alpha", "hello from alpha"), ("alpha", "alpha on stderr"), ("beta-job", "beta says hi")] {
-        let index = prefixed(job, text).unwrap_or_else(|| panic!("no `{job} | {text}` line in:\n{output}"));
+    for (job, text) in [
+        ("alpha", "hello from alpha"),
+        ("alpha", "alpha on stderr"),
+        ("beta-job", "beta says hi"),
+    ] {
+        let index =
+            prefixed(job, text).unwrap_or_else(|| panic!("no `{job} | {text}` line in:\n{output}"));
         last_job_line = last_job_line.max(index);
     }
     let summary_row = |job: &str, result: &str| {
         lines.iter().rposition(|line| {
             let mut words = line.split_whitespace();
-            words.next() == Some(job) && words.next().is_some_and(|word| word.eq_ignore_ascii_case(result))
+            words.next() == Some(job)
+                && words
+                    .next()
+                    .is_some_and(|word| word.eq_ignore_ascii_case(result))
         })
     };
     for (job, result) in [("alpha", "passed"), ("beta-job", "failed")] {
         let row = summary_row(job, result)
             .unwrap_or_else(|| panic!("no summary row `{job} {result}` in:\n{output}"));
-        assert!(row > last_job_line, "the summary row of {job} comes before the job output:\n{output}");
+        assert!(
+            row > last_job_line,
+            "the summary row of {job} comes before the job output:\n{output}"
+        );
     }
 }

@@ -38,37 +38,68 @@ services:
     ]);
     assert_eq!(run.job("a")["exit_code"], 3);
     let reason = run.reason("gated");
-    assert!(reason.contains("a.ExitCode(0)"), "skip reason does not name the condition: {reason:?}");
-    assert!(!project.path().join("gated-ran").exists(), "the skipped job ran");
-    assert!(project.log("after-independent").contains("after independent"));
+    assert!(
+        reason.contains("a.ExitCode(0)"),
+        "skip reason does not name the condition: {reason:?}"
+    );
+    assert!(
+        !project.path().join("gated-ran").exists(),
+        "the skipped job ran"
+    );
+    assert!(
+        project
+            .log("after-independent")
+            .contains("after independent")
+    );
 
     let junit_path = project.run_dir().join("junit.xml");
     let report = parse_junit(&junit_path);
     let suite = pipeline_suite(&report, "pipekit");
     assert_eq!(suite.test_cases.len(), 4);
     match &find_test_case(suite, "a").status {
-        TestCaseStatus::NonSuccess { kind: NonSuccessKind::Failure, message, description, .. } => {
+        TestCaseStatus::NonSuccess {
+            kind: NonSuccessKind::Failure,
+            message,
+            description,
+            ..
+        } => {
             let message = message.as_ref().map(|m| m.as_str()).unwrap_or_default();
-            assert!(message.contains('3'), "failure message lacks the exit code: {message:?}");
+            assert!(
+                message.contains('3'),
+                "failure message lacks the exit code: {message:?}"
+            );
             let tail = description.as_ref().map(|d| d.as_str()).unwrap_or_default();
-            assert!(tail.contains("boom from a"), "failure lacks the log tail: {tail:?}");
+            assert!(
+                tail.contains("boom from a"),
+                "failure lacks the log tail: {tail:?}"
+            );
         }
         other => panic!("`a` is not a <failure>: {other:?}"),
     }
     match &find_test_case(suite, "gated").status {
         TestCaseStatus::Skipped { message, .. } => {
             let message = message.as_ref().map(|m| m.as_str()).unwrap_or_default();
-            assert!(message.contains("a.ExitCode(0)"), "skipped message: {message:?}");
+            assert!(
+                message.contains("a.ExitCode(0)"),
+                "skipped message: {message:?}"
+            );
         }
         other => panic!("`gated` is not <skipped>: {other:?}"),
     }
     for passed in ["independent", "after-independent"] {
-        assert!(matches!(find_test_case(suite, passed).status, TestCaseStatus::Success { .. }));
+        assert!(matches!(
+            find_test_case(suite, passed).status,
+            TestCaseStatus::Success { .. }
+        ));
     }
 
     // `--junit PATH` writes the same report there too.
-    let extra = std::fs::read_to_string(project.path().join("reports/pipeline.xml")).expect("--junit file");
-    assert_eq!(extra, std::fs::read_to_string(&junit_path).expect("junit.xml"));
+    let extra =
+        std::fs::read_to_string(project.path().join("reports/pipeline.xml")).expect("--junit file");
+    assert_eq!(
+        extra,
+        std::fs::read_to_string(&junit_path).expect("junit.xml")
+    );
 }
 
 #[test]
@@ -86,11 +117,19 @@ services:
     let finished = project.run_pipeline(&["--fail-fast"]);
 
     finished.assert_code(1);
-    assert!(finished.elapsed < Duration::from_secs(10), "took {:?}", finished.elapsed);
+    assert!(
+        finished.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        finished.elapsed
+    );
     project.assert_run_folder(&["long", "failing"]);
     let run = project.run_json();
     run.assert_states(&[("long", "cancelled"), ("failing", "failed")]);
-    assert!(run.reason("long").contains("failing"), "cancel reason: {:?}", run.reason("long"));
+    assert!(
+        run.reason("long").contains("failing"),
+        "cancel reason: {:?}",
+        run.reason("long")
+    );
 }
 
 #[test]
@@ -108,7 +147,9 @@ services:
     let finished = project.run_pipeline(&[]);
 
     finished.assert_code(1);
-    project.run_json().assert_states(&[("slower", "passed"), ("failing", "failed")]);
+    project
+        .run_json()
+        .assert_states(&[("slower", "passed"), ("failing", "failed")]);
     assert!(project.log("slower").contains("slower done"));
 }
 
@@ -126,7 +167,11 @@ services:
     let finished = project.run_pipeline(&[]);
 
     finished.assert_code(1);
-    assert!(finished.elapsed < Duration::from_secs(8), "took {:?}", finished.elapsed);
+    assert!(
+        finished.elapsed < Duration::from_secs(8),
+        "took {:?}",
+        finished.elapsed
+    );
     let run = project.run_json();
     assert_eq!(run.state("slow"), "failed");
     let reason = run.reason("slow");

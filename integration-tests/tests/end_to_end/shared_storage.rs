@@ -34,7 +34,11 @@ services:
     finished.assert_code(0);
     project.assert_run_folder(&["a", "b"]);
     let run_dir = project.run_dir();
-    let run_id = run_dir.file_name().and_then(|name| name.to_str()).expect("run id").to_string();
+    let run_id = run_dir
+        .file_name()
+        .and_then(|name| name.to_str())
+        .expect("run id")
+        .to_string();
     let log = project.log("b");
     let lines: Vec<&str> = log.lines().collect();
     let shared = std::fs::canonicalize(run_dir.join("shared")).expect("shared/");
@@ -47,13 +51,20 @@ services:
         format!("PIPEKIT_RUN_ID=[{run_id}]"),
         "shared folder of a exists".to_string(),
     ] {
-        assert!(lines.contains(&expected.as_str()), "b's log lacks `{expected}`:\n{log}");
+        assert!(
+            lines.contains(&expected.as_str()),
+            "b's log lacks `{expected}`:\n{log}"
+        );
     }
     let shared_seen = lines
         .iter()
         .find_map(|line| line.strip_prefix("PIPEKIT_SHARED=[")?.strip_suffix(']'))
         .expect("b printed PIPEKIT_SHARED");
-    assert_eq!(std::fs::canonicalize(shared_seen).ok(), Some(shared), "PIPEKIT_SHARED is {shared_seen}");
+    assert_eq!(
+        std::fs::canonicalize(shared_seen).ok(),
+        Some(shared),
+        "PIPEKIT_SHARED is {shared_seen}"
+    );
 }
 
 #[test]
@@ -75,9 +86,25 @@ services:
     let run = project.run_json();
     run.assert_states(&[("a", "passed"), ("c", "failed")]);
     let reason = run.reason("c");
-    assert!(reason.contains(".env"), "reason does not name the file: {reason:?}");
-    assert!(reason.contains("line 2"), "reason does not name the line: {reason:?}");
-    assert!(reason.contains("this is not an assignment"), "reason does not quote the line: {reason:?}");
-    assert!(!project.path().join("c-ran").exists(), "the job ran with a broken .env");
-    assert!(finished.stderr.contains("this is not an assignment"), "not shown to the user:\n{}", finished.stderr);
+    assert!(
+        reason.contains(".env"),
+        "reason does not name the file: {reason:?}"
+    );
+    assert!(
+        reason.contains("line 2"),
+        "reason does not name the line: {reason:?}"
+    );
+    assert!(
+        reason.contains("this is not an assignment"),
+        "reason does not quote the line: {reason:?}"
+    );
+    assert!(
+        !project.path().join("c-ran").exists(),
+        "the job ran with a broken .env"
+    );
+    assert!(
+        finished.stderr.contains("this is not an assignment"),
+        "not shown to the user:\n{}",
+        finished.stderr
+    );
 }

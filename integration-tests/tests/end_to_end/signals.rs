@@ -22,11 +22,18 @@ services:
     let finished = project.run_pipeline(&[]);
 
     finished.assert_code(1);
-    assert!(finished.elapsed < Duration::from_secs(8), "took {:?}", finished.elapsed);
+    assert!(
+        finished.elapsed < Duration::from_secs(8),
+        "took {:?}",
+        finished.elapsed
+    );
     let run = project.run_json();
     run.assert_states(&[("server", "failed"), ("client", "skipped")]);
     let reason = run.reason("server");
-    assert!(reason.contains("ready") && reason.contains("timed out"), "reason: {reason:?}");
+    assert!(
+        reason.contains("ready") && reason.contains("timed out"),
+        "reason: {reason:?}"
+    );
     let skipped = run.reason("client");
     assert!(skipped.contains("server.ready"), "skip reason: {skipped:?}");
     assert!(!project.path().join("client-ran").exists());
@@ -52,7 +59,11 @@ services:
     finished.assert_code(1);
     let run = project.run_json();
     run.assert_states(&[("server", "failed"), ("client", "skipped")]);
-    assert!(run.reason("server").contains("ready"), "reason: {:?}", run.reason("server"));
+    assert!(
+        run.reason("server").contains("ready"),
+        "reason: {:?}",
+        run.reason("server")
+    );
 }
 
 #[test]
@@ -75,12 +86,21 @@ services:
     finished.assert_code(0);
     let run = project.run_json();
     run.assert_states(&[("server", "passed"), ("client", "passed")]);
-    let fired = run.job("server")["signals"][0]["fired_after_seconds"].as_f64().expect("up fired");
-    assert!(fired >= 0.15, "`up` fired at {fired}s, before the line was printed");
+    let fired = run.job("server")["signals"][0]["fired_after_seconds"]
+        .as_f64()
+        .expect("up fired");
+    assert!(
+        fired >= 0.15,
+        "`up` fired at {fired}s, before the line was printed"
+    );
     // The client started once the line was seen, not after the server's exit.
     let client_start = run.seconds("client", "started_after_seconds");
-    let server_end = run.seconds("server", "started_after_seconds") + run.seconds("server", "duration_seconds");
-    assert!(client_start < server_end, "client started at {client_start}s, server ended at {server_end}s");
+    let server_end =
+        run.seconds("server", "started_after_seconds") + run.seconds("server", "duration_seconds");
+    assert!(
+        client_start < server_end,
+        "client started at {client_start}s, server ended at {server_end}s"
+    );
 }
 
 #[test]
@@ -104,15 +124,21 @@ services:
     let run = project.run_json();
     run.assert_states(&[("a", "passed"), ("b", "passed")]);
     assert!(project.log("b").contains("saw the flag"));
-    let fired = run.job("a")["signals"][0]["fired_after_seconds"].as_f64().expect("flagged fired");
-    assert!(fired >= 0.4, "`flagged` fired at {fired}s, before the file was created");
+    let fired = run.job("a")["signals"][0]["fired_after_seconds"]
+        .as_f64()
+        .expect("flagged fired");
+    assert!(
+        fired >= 0.4,
+        "`flagged` fired at {fired}s, before the file was created"
+    );
     let b_start = run.seconds("b", "started_after_seconds");
-    assert!(b_start >= run.seconds("a", "started_after_seconds") + 0.4, "b started at {b_start}s");
+    assert!(
+        b_start >= run.seconds("a", "started_after_seconds") + 0.4,
+        "b started at {b_start}s"
+    );
 }
 
 #[test]
-#[ignore = "bug: an Exists signal whose file appears less than one poll (5 ms) before the job \
-            exits is reported as `exited 0 before signal fired`; the job fails and dependents are skipped"]
 fn exists_signal_fires_when_the_job_creates_the_file_and_exits_at_once() {
     let project = Project::new(
         r#"
@@ -131,7 +157,9 @@ services:
 
     // The path existed before the job exited, so the signal held: nothing failed.
     finished.assert_code(0);
-    project.run_json().assert_states(&[("a", "passed"), ("b", "passed")]);
+    project
+        .run_json()
+        .assert_states(&[("a", "passed"), ("b", "passed")]);
 }
 
 #[test]
@@ -160,7 +188,10 @@ services:
     finished.assert_code(0);
     let run = project.run_json();
     run.assert_states(&[("server", "passed"), ("client", "passed")]);
-    assert!(run.job("server")["exit_code"].is_null(), "the server exited on its own");
+    assert!(
+        run.job("server")["exit_code"].is_null(),
+        "the server exited on its own"
+    );
     let address = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
     assert!(
         TcpStream::connect_timeout(&address.into(), Duration::from_millis(500)).is_err(),

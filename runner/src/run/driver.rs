@@ -214,6 +214,7 @@ impl<'r> Driver<'r> {
                 if let Some(running) = self.running[job.0].take() {
                     running.watchers.iter().for_each(AbortHandle::abort);
                 }
+                self.look_for_files_one_last_time(job, queue);
                 match after_exit.artifacts {
                     Some(Ok(summary)) => self.emit(RunEvent::ArtifactsPacked {
                         job,
@@ -423,6 +424,31 @@ impl<'r> Driver<'r> {
             watchers.push(task.abort_handle());
         }
         watchers
+    }
+
+    /// A job that creates its `Exists` file and exits at once may beat the poller: the file
+    /// is there, so the signal fired, whatever the timing.
+    fn look_for_files_one_last_time(&mut self, id: JobId, queue: &mut VecDeque<Decision>) {
+        let pipeline = self.context.pipeline.clone();
+        for (index, signal) in pipeline.job(id).signals.iter().enumerate() {
+            let signal_id = SignalId(index);
+            if let SignalKind::Exists { path } = &signal.kind
+                && !self.dispatcher.has_fired(id, signal_id)
+                && self
+                    .context
+                    .folder
+                    .shared_root()
+                    .join(path)
+                    .symlink_metadata()
+                    .is_ok()
+            {
+                self.emit(RunEvent::SignalFired {
+                    job: id,
+                    signal: signal.name.clone(),
+                });
+                self.handle(SchedulerEvent::SignalFired(id, signal_id), queue);
+            }
+        }
     }
 
     /// The last resort on every way out: nothing the run started outlives it.

@@ -8,10 +8,12 @@ use std::path::Path;
 /// Why a job's environment could not be assembled.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvironmentError {
-    #[error("cannot read env_file `{path}`: {source}")]
-    EnvFile { path: String, source: EnvFileError },
-    #[error("invalid `.env` handed to this job in `{path}`: {source}")]
-    SharedEnv { path: String, source: EnvFileError },
+    /// `env_file:` of the job (the source names the file).
+    #[error("bad env_file: {source}")]
+    EnvFile { source: EnvFileError },
+    /// `shared/<job>/.env`, written by other jobs (the source names the file).
+    #[error("bad `.env` handed to this job: {source}")]
+    SharedEnv { source: EnvFileError },
 }
 
 /// Where a job runs, for its `PIPEKIT_*` variables.
@@ -40,10 +42,7 @@ pub fn job_environment(
     env.extend(pipeline.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     for file in &job.env_files {
         let path = places.pipeline_dir.join(file);
-        let pairs = read_env_file(&path).map_err(|source| EnvironmentError::EnvFile {
-            path: file.clone(),
-            source,
-        })?;
+        let pairs = read_env_file(&path).map_err(|source| EnvironmentError::EnvFile { source })?;
         env.extend(pairs);
     }
     for (key, value) in &job.environment {
@@ -62,11 +61,8 @@ pub fn job_environment(
             },
         }
     }
-    let handed =
-        read_env_file(places.shared_env_file).map_err(|source| EnvironmentError::SharedEnv {
-            path: places.shared_env_file.display().to_string(),
-            source,
-        })?;
+    let handed = read_env_file(places.shared_env_file)
+        .map_err(|source| EnvironmentError::SharedEnv { source })?;
     env.extend(handed);
     let path = |p: &Path| p.display().to_string();
     for (key, value) in [

@@ -4,7 +4,7 @@
 use super::condition::{ConditionStatus, evaluate};
 use super::event::{Decision, JobExit, Outcome, SchedulerEvent, StopReason};
 use super::job_progress::{JobProgress, Phase};
-use pipekit_schema::{Condition, JobId, Pipeline};
+use pipekit_schema::{Condition, JobId, Pipeline, SignalId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -147,6 +147,11 @@ impl Dispatcher {
     pub fn is_waiting(&self, id: JobId) -> bool {
         let job = &self.jobs[id.0];
         job.in_scope && job.phase == Phase::Waiting
+    }
+
+    /// Whether a declared signal of the job has fired.
+    pub fn has_fired(&self, id: JobId, signal: SignalId) -> bool {
+        self.jobs[id.0].fired[signal.0]
     }
 
     /// How the job's process ended, if it ran and exited.

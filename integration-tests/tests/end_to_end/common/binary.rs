@@ -17,7 +17,11 @@ pub fn binary() -> &'static Path {
     BINARY.get_or_init(|| {
         if let Some(path) = std::env::var_os("PIPEKIT_CI") {
             let path = PathBuf::from(path);
-            assert!(path.is_file(), "PIPEKIT_CI={} is not a file", path.display());
+            assert!(
+                path.is_file(),
+                "PIPEKIT_CI={} is not a file",
+                path.display()
+            );
             return path;
         }
         let workspace = workspace_root();
@@ -33,7 +37,11 @@ pub fn binary() -> &'static Path {
                 .status()
                 .expect("cannot run cargo to build pipekit-ci");
             assert!(status.success(), "building pipekit-ci failed: {status}");
-            assert!(path.is_file(), "cargo built pipekit-ci, but not at {}", path.display());
+            assert!(
+                path.is_file(),
+                "cargo built pipekit-ci, but not at {}",
+                path.display()
+            );
         }
         path
     })

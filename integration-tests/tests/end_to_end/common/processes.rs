@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A number no other test (or other test run) uses, to recognise our own processes.
 pub fn unique_marker() -> String {
@@ -46,16 +46,33 @@ pub fn kill_processes(processes: &[(i32, String)]) {
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("cannot bind a free port");
-    listener.local_addr().expect("bound listener has an address").port()
+    listener
+        .local_addr()
+        .expect("bound listener has an address")
+        .port()
 }
 
-/// Whether `python3` runs on this machine.
+/// Whether `python3` runs on this machine (within 10 s).
 pub fn python3_available() -> bool {
-    Command::new("python3")
+    let Ok(mut child) = Command::new("python3")
         .args(["-c", "pass"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
+        .spawn()
+    else {
+        return false;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
 }

@@ -106,7 +106,11 @@ impl Project {
     /// The one run folder; fails the test unless there is exactly one.
     pub fn run_dir(&self) -> PathBuf {
         let dirs = self.run_dirs();
-        assert_eq!(dirs.len(), 1, "expected exactly one run folder, found {dirs:?}");
+        assert_eq!(
+            dirs.len(),
+            1,
+            "expected exactly one run folder, found {dirs:?}"
+        );
         dirs.into_iter().next().expect("checked above")
     }
 
@@ -126,25 +130,48 @@ impl Project {
     pub fn assert_run_folder(&self, jobs: &[&str]) {
         let run_dir = self.run_dir();
         for file in ["run.json", "junit.xml"] {
-            assert!(run_dir.join(file).is_file(), "{file} is missing in {}", run_dir.display());
+            assert!(
+                run_dir.join(file).is_file(),
+                "{file} is missing in {}",
+                run_dir.display()
+            );
         }
         for dir in ["logs", "artifacts", "shared"] {
-            assert!(run_dir.join(dir).is_dir(), "{dir}/ is missing in {}", run_dir.display());
+            assert!(
+                run_dir.join(dir).is_dir(),
+                "{dir}/ is missing in {}",
+                run_dir.display()
+            );
         }
         for job in jobs {
             let shared = run_dir.join("shared").join(job);
             assert!(shared.is_dir(), "{} is missing", shared.display());
         }
         let run = self.run_json();
-        let names: Vec<&str> = run.jobs().iter().map(|job| job["name"].as_str().unwrap_or("")).collect();
+        let names: Vec<&str> = run
+            .jobs()
+            .iter()
+            .map(|job| job["name"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(names, jobs, "jobs in run.json");
-        let run_id = run_dir.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-        assert_eq!(run.value()["run_id"], run_id, "run.json's run_id is the folder name");
+        let run_id = run_dir
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default();
+        assert_eq!(
+            run.value()["run_id"],
+            run_id,
+            "run.json's run_id is the folder name"
+        );
         for job in run.jobs() {
             let name = job["name"].as_str().unwrap_or_default();
             if !job["started_after_seconds"].is_null() {
                 let log = run_dir.join("logs").join(format!("{name}.log"));
-                assert!(log.is_file(), "job `{name}` started but {} is missing", log.display());
+                assert!(
+                    log.is_file(),
+                    "job `{name}` started but {} is missing",
+                    log.display()
+                );
             }
         }
     }

@@ -12,7 +12,10 @@ impl RunJson {
         let path = run_dir.join("run.json");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-        Self(serde_json::from_str(&text).unwrap_or_else(|error| panic!("run.json is not JSON: {error}\n{text}")))
+        Self(
+            serde_json::from_str(&text)
+                .unwrap_or_else(|error| panic!("run.json is not JSON: {error}\n{text}")),
+        )
     }
 
     pub fn value(&self) -> &Value {
@@ -20,11 +23,16 @@ impl RunJson {
     }
 
     pub fn status(&self) -> &str {
-        self.0["status"].as_str().unwrap_or_else(|| panic!("run.json has no status: {}", self.0))
+        self.0["status"]
+            .as_str()
+            .unwrap_or_else(|| panic!("run.json has no status: {}", self.0))
     }
 
     pub fn jobs(&self) -> &[Value] {
-        self.0["jobs"].as_array().map(Vec::as_slice).unwrap_or_else(|| panic!("run.json has no jobs: {}", self.0))
+        self.0["jobs"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_else(|| panic!("run.json has no jobs: {}", self.0))
     }
 
     #[track_caller]
@@ -37,7 +45,9 @@ impl RunJson {
 
     #[track_caller]
     pub fn state(&self, name: &str) -> &str {
-        self.job(name)["state"].as_str().unwrap_or_else(|| panic!("job `{name}` has no state"))
+        self.job(name)["state"]
+            .as_str()
+            .unwrap_or_else(|| panic!("job `{name}` has no state"))
     }
 
     /// The job's reason, or "" when it has none.
@@ -60,8 +70,10 @@ impl RunJson {
             .iter()
             .map(|(name, _)| (name.to_string(), self.state(name).to_string()))
             .collect();
-        let expected: Vec<(String, String)> =
-            expected.iter().map(|(name, state)| (name.to_string(), state.to_string())).collect();
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(name, state)| (name.to_string(), state.to_string()))
+            .collect();
         assert_eq!(actual, expected, "job states; run.json:\n{:#}", self.0);
     }
 }
@@ -101,7 +113,11 @@ pub fn locations_in(text: &str, file: &str) -> Vec<(u32, u32)> {
         let rest = &text[start + needle.len()..];
         let mut numbers = rest.splitn(3, ':');
         let line = numbers.next().and_then(|n| n.parse::<u32>().ok());
-        let column = numbers.next().map(|n| n.chars().take_while(char::is_ascii_digit).collect::<String>());
+        let column = numbers.next().map(|n| {
+            n.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        });
         if let (Some(line), Some(Ok(column))) = (line, column.map(|c| c.parse::<u32>())) {
             found.push((line, column));
         }
