@@ -13,7 +13,10 @@ python3 "$BENCH_DIR/gen_dag.py" "$work"
 cd "$work"
 
 # Sanity: every tool runs the whole graph and succeeds.
-"$PIPEKIT_CI" run --no-progress >/dev/null 2>&1 || { echo "pipekit-ci run failed" >&2; exit 1; }
+"$PIPEKIT_CI" run --no-progress >console.txt 2>&1 || { echo "pipekit-ci run failed" >&2; exit 1; }
+# Worth tracking: the console output of one run grows with jobs x dependencies.
+echo "dag pipekit-run console output: $(wc -l <console.txt) lines, $(wc -c <console.txt) bytes"
+rm -f console.txt
 ninja -j2 | grep -q '\[500/500\]' || { echo "ninja did not run 500 edges" >&2; exit 1; }
 make -j2 -s
 

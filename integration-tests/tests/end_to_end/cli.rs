@@ -344,3 +344,19 @@ services:
         );
     }
 }
+
+/// `--stop-grace 1e20` used to overflow a `Duration` and panic (exit 101).
+#[test]
+fn stop_grace_out_of_range_is_invalid_input_not_a_panic() {
+    let project = Project::new("services:\n  a:\n    command: \"true\"\n");
+    for value in ["1e20", "-1", "NaN", "inf"] {
+        let finished = project.run_pipeline(&[&format!("--stop-grace={value}")]);
+        finished.assert_code(2);
+        assert!(
+            finished.stderr.contains("--stop-grace"),
+            "{value}: {}",
+            finished.stderr
+        );
+    }
+    assert!(!project.path().join(".pipekit").exists(), "nothing ran");
+}

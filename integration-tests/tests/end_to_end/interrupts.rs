@@ -23,6 +23,17 @@ fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn sigint_stops_the_run_with_130_and_leaves_no_process_behind() {
+    stopping_signal_stops_the_run_with_130_and_leaves_no_process_behind(Signal::SIGINT);
+}
+
+/// Jobs run in their own process groups, so a closed terminal reaches only pipekit-ci: it
+/// used to die of the SIGHUP and orphan every job.
+#[test]
+fn sighup_stops_the_jobs_instead_of_orphaning_them() {
+    stopping_signal_stops_the_run_with_130_and_leaves_no_process_behind(Signal::SIGHUP);
+}
+
+fn stopping_signal_stops_the_run_with_130_and_leaves_no_process_behind(signal: Signal) {
     let marker = unique_marker();
     let project = Project::new(&format!(
         r#"
@@ -60,7 +71,7 @@ services:
     );
 
     let interrupted_at = Instant::now();
-    kill(started.pid(), Signal::SIGINT).expect("cannot send SIGINT to pipekit-ci");
+    kill(started.pid(), signal).expect("cannot signal pipekit-ci");
     let finished = started.wait(Duration::from_secs(15));
     let stop_time = interrupted_at.elapsed();
 
@@ -75,11 +86,11 @@ services:
     finished.assert_code(130);
     assert!(
         stop_time < Duration::from_secs(5),
-        "stopping after SIGINT took {stop_time:?}"
+        "stopping after {signal} took {stop_time:?}"
     );
     assert!(
         leftovers.is_empty(),
-        "processes left behind after SIGINT: {leftovers:?}"
+        "processes left behind after {signal}: {leftovers:?}"
     );
 
     let run = RunJson::read(&project.run_dir());

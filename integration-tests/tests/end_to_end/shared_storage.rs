@@ -108,3 +108,58 @@ services:
         finished.stderr
     );
 }
+
+/// Runs `git` in `dir`, failing the test with git's own words.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[test]
+fn jobs_in_a_git_work_tree_see_its_commit_and_branch() {
+    let project = Project::new(
+        r#"
+services:
+  a:
+    command: echo "commit=[$PIPEKIT_COMMIT] branch=[$PIPEKIT_BRANCH]"
+"#,
+    );
+    git(project.path(), &["init", "-q", "-b", "trunk"]);
+    git(project.path(), &["add", "pipekit.yml"]);
+    git(project.path(), &["commit", "-q", "-m", "first"]);
+    git(project.path(), &["pack-refs", "--all"]);
+    let head = git(project.path(), &["rev-parse", "HEAD"]);
+
+    project.run_pipeline(&[]).assert_code(0);
+
+    let log = project.log("a");
+    assert!(
+        log.contains(&format!("commit=[{head}] branch=[trunk]")),
+        "log of a:\n{log}"
+    );
+}
+
+#[test]
+fn jobs_outside_git_get_no_commit_variables() {
+    let project =
+        Project::new("services:\n  a:\n    command: echo \"commit=[${PIPEKIT_COMMIT-unset}]\"\n");
+    project.run_pipeline(&[]).assert_code(0);
+    assert!(
+        project.log("a").contains("commit=[unset]"),
+        "{}",
+        project.log("a")
+    );
+}

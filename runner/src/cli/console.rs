@@ -4,15 +4,21 @@ use crate::run::{Reporter, RunEvent};
 use crate::scheduler::Outcome;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use pipekit_schema::Pipeline;
-use std::io::Write;
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Past this much buffered output, write it out without waiting for `flush`.
+const FLUSH_BYTES: usize = 64 * 1024;
 
 /// Prints a run to stderr: one live line per job on a terminal, `job | line` otherwise.
 pub struct Console {
     pipeline: Arc<Pipeline>,
     width: usize,
     bars: Option<Bars>,
+    /// Lines not written yet; written out on `flush` or once large.
+    pending: String,
 }
 
 struct Bars {
@@ -37,6 +43,7 @@ impl Console {
             pipeline,
             width,
             bars,
+            pending: String::new(),
         }
     }
 
@@ -44,23 +51,35 @@ impl Console {
         &self.pipeline.job(job).name
     }
 
-    /// Above the bars when live, a plain line otherwise.
-    fn line(&self, text: String) {
+    /// Above the bars when live, a plain line otherwise; buffered until `flush`.
+    fn line(&mut self, text: &str) {
+        self.pending.push_str(text);
+        self.pending.push('\n');
+        if self.pending.len() >= FLUSH_BYTES {
+            self.write_pending();
+        }
+    }
+
+    fn write_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
         match &self.bars {
+            // One redraw of the bars per batch rather than per line.
             Some(bars) => {
-                let _ = bars.multi.println(text);
+                let _ = bars.multi.println(self.pending.trim_end_matches('\n'));
             }
             None => {
-                let mut stderr = std::io::stderr().lock();
-                let _ = stderr.write_all(format!("{text}\n").as_bytes());
+                let _ = std::io::stderr().lock().write_all(self.pending.as_bytes());
             }
         }
+        self.pending.clear();
     }
 
     fn status(&mut self, job: pipekit_schema::JobId, text: String, running: bool) {
         let Some(bars) = &mut self.bars else {
             let name = format!("{:<width$}", self.name(job), width = self.width);
-            self.line(format!("==> {name} {text}"));
+            self.line(&format!("==> {name} {text}"));
             return;
         };
         if let Some(bar) = &bars.per_job[job.0] {
@@ -87,7 +106,7 @@ impl Reporter for Console {
     fn on_event(&mut self, at: Duration, event: &RunEvent) {
         match event {
             RunEvent::RunStarted { run_dir, .. } => {
-                self.line(format!("==> run folder {}", run_dir.display()));
+                self.line(&format!("==> run folder {}", run_dir.display()));
                 // One line per job, in file order, from the start: the screen does not jump.
                 let names: Vec<String> = self
                     .pipeline
@@ -109,8 +128,12 @@ impl Reporter for Console {
             }
             RunEvent::JobStarted { job } => self.status(*job, "running".into(), true),
             RunEvent::Output { job, line, .. } => {
-                let name = self.name(*job);
-                self.line(format!("{name:<width$} | {line}", width = self.width));
+                // The hot path of a chatty job: straight into the buffer, no temporary.
+                let name = &self.pipeline.job(*job).name;
+                let _ = writeln!(self.pending, "{name:<width$} | {line}", width = self.width);
+                if self.pending.len() >= FLUSH_BYTES {
+                    self.write_pending();
+                }
             }
             RunEvent::SignalFired { job, signal } => {
                 if self.bars.is_none() {
@@ -133,11 +156,8 @@ impl Reporter for Console {
                     human_bytes(*compressed_bytes)
                 );
                 if self.bars.is_some() {
-                    self.line(format!(
-                        "{:<width$} | {text}",
-                        self.name(*job),
-                        width = self.width
-                    ));
+                    let line = format!("{:<width$} | {text}", self.name(*job), width = self.width);
+                    self.line(&line);
                 } else {
                     self.status(*job, text, false);
                 }
@@ -153,11 +173,16 @@ impl Reporter for Console {
                 self.finish(*job, text);
             }
             RunEvent::RunFinished { .. } => {
+                self.write_pending();
                 if let Some(bars) = &self.bars {
                     let _ = bars.multi.clear();
                 }
             }
         }
+    }
+
+    fn flush(&mut self) {
+        self.write_pending();
     }
 }
 

@@ -4,6 +4,7 @@ mod args;
 mod console;
 mod diagnosis;
 mod error;
+mod git_head;
 mod graph;
 mod load;
 mod run_command;

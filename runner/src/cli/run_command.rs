@@ -4,6 +4,7 @@ use super::args::{ExecutorChoice, RunArgs};
 use super::console::Console;
 use super::diagnosis::{diagnosis, summary_table};
 use super::error::CliError;
+use super::git_head::git_head;
 use super::load::{Loaded, load};
 use super::workspace::source_tree;
 use crate::executor::LocalExecutor;
@@ -18,15 +19,23 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// A job that needs more than an hour to stop is not stopping.
+const MAX_STOP_GRACE: Duration = Duration::from_secs(3600);
+
 pub fn run(args: RunArgs) -> Result<u8, CliError> {
     let Loaded { parsed, path, dir } = load(&args.file.file)?;
     let pipeline = Arc::new(parsed.pipeline);
     let only = resolve_only(&pipeline, &args.only)?;
-    if !args.stop_grace.is_finite() || args.stop_grace < 0.0 {
-        return Err(CliError::InvalidInput(
-            "--stop-grace takes a number of seconds >= 0".into(),
-        ));
-    }
+    let stop_grace = Duration::try_from_secs_f64(args.stop_grace)
+        .ok()
+        .filter(|grace| *grace <= MAX_STOP_GRACE)
+        .ok_or_else(|| {
+            CliError::InvalidInput(format!(
+                "--stop-grace takes a number of seconds from 0 to {}, not `{}`",
+                MAX_STOP_GRACE.as_secs(),
+                args.stop_grace
+            ))
+        })?;
     let scope = Dispatcher::new(pipeline.clone(), &only, false);
     check_executor(&pipeline, args.executor, |id| scope.in_scope(id))?;
 
@@ -59,11 +68,14 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         folder: folder.clone(),
         workspace: workspace.clone(),
         pipeline_dir: dir.clone(),
+        run_variables: git_head(&workspace)
+            .map(|head| head.variables())
+            .unwrap_or_default(),
         executor: Arc::new(LocalExecutor),
         options: RunOptions {
             fail_fast: args.fail_fast,
             only,
-            stop_grace: Duration::from_secs_f64(args.stop_grace),
+            stop_grace,
         },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -148,7 +160,9 @@ fn check_executor(
     }
 }
 
-/// SIGINT and SIGTERM each send one message: the first stops gracefully, the next forces.
+/// SIGINT, SIGTERM, SIGHUP (a closed terminal) and SIGQUIT each send one message: the first
+/// stops gracefully, the next forces. Jobs run in their own process groups, so without this
+/// a hang-up would orphan them.
 fn listen_for_interrupts() -> Result<mpsc::UnboundedReceiver<()>, CliError> {
     use tokio::signal::unix::{SignalKind, signal};
     let (sender, receiver) = mpsc::unbounded_channel();
@@ -157,11 +171,15 @@ fn listen_for_interrupts() -> Result<mpsc::UnboundedReceiver<()>, CliError> {
     };
     let mut interrupt = install(SignalKind::interrupt())?;
     let mut terminate = install(SignalKind::terminate())?;
+    let mut hangup = install(SignalKind::hangup())?;
+    let mut quit = install(SignalKind::quit())?;
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 Some(()) = interrupt.recv() => {}
                 Some(()) = terminate.recv() => {}
+                Some(()) = hangup.recv() => {}
+                Some(()) = quit.recv() => {}
                 else => break,
             }
             if sender.send(()).is_err() {

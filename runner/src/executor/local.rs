@@ -86,8 +86,8 @@ impl JobControl for LocalControl {
         if !self.group.signal(Signal::SIGTERM) {
             return;
         }
-        let deadline = tokio::time::Instant::now() + grace;
-        while tokio::time::Instant::now() < deadline {
+        let started = tokio::time::Instant::now();
+        while started.elapsed() < grace {
             tokio::time::sleep(Duration::from_millis(20)).await;
             if !self.group.is_alive() {
                 return;

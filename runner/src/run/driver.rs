@@ -35,6 +35,8 @@ pub struct RunContext {
     pub workspace: PathBuf,
     /// Directory of the pipeline file (for `env_file`).
     pub pipeline_dir: PathBuf,
+    /// Variables pipekit-ci sets for every job besides its own `PIPEKIT_*` (the commit).
+    pub run_variables: Vec<(String, String)>,
     pub executor: Arc<dyn Executor>,
     pub options: RunOptions,
 }
@@ -90,6 +92,12 @@ pub async fn execute(
         if driver.dispatcher.is_done() {
             break;
         }
+        if driver.receiver.is_empty() {
+            driver
+                .reporters
+                .iter_mut()
+                .for_each(|reporter| reporter.flush());
+        }
         tokio::select! {
             Some(message) = driver.receiver.recv() => driver.receive(message, &mut queue),
             Some(()) = interrupts.recv() => {
@@ -104,6 +112,10 @@ pub async fn execute(
     }
     driver.kill_all();
     driver.emit(RunEvent::RunFinished { interrupted });
+    driver
+        .reporters
+        .iter_mut()
+        .for_each(|reporter| reporter.flush());
     interrupted
 }
 
@@ -250,6 +262,11 @@ impl<'r> Driver<'r> {
                 self.handle(event, queue);
             }
             Decision::Stop(id, reason) => {
+                // Already exited (its artifacts failed after the exit): nothing to stop.
+                let Some(running) = &self.running[id.0] else {
+                    return;
+                };
+                let control = running.control.clone();
                 let reason_text = match &reason {
                     StopReason::DependentsEnded => "every job depending on it has ended".into(),
                     StopReason::Failed(why) | StopReason::Cancelled(why) => why.clone(),
@@ -258,11 +275,8 @@ impl<'r> Driver<'r> {
                     job: id,
                     reason: reason_text,
                 });
-                if let Some(running) = &self.running[id.0] {
-                    let control = running.control.clone();
-                    let grace = self.context.options.stop_grace;
-                    tokio::spawn(async move { control.stop(grace).await });
-                }
+                let grace = self.context.options.stop_grace;
+                tokio::spawn(async move { control.stop(grace).await });
             }
             Decision::Finish(id, outcome) => {
                 let exit = self.dispatcher.exit(id);
@@ -287,6 +301,7 @@ impl<'r> Driver<'r> {
             workspace: &self.context.workspace,
             pipeline_dir: &self.context.pipeline_dir,
             shared_env_file: &shared_env_file,
+            run_variables: &self.context.run_variables,
         };
         let env = job_environment(&pipeline, job, &places, std::env::vars())
             .map_err(|error| error.to_string())?;

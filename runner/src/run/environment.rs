@@ -26,6 +26,8 @@ pub struct JobPlaces<'a> {
     pub pipeline_dir: &'a Path,
     /// `shared/<job>/.env`, written by other jobs.
     pub shared_env_file: &'a Path,
+    /// Set by pipekit-ci for every job and not overridable (`PIPEKIT_COMMIT`, ...).
+    pub run_variables: &'a [(String, String)],
 }
 
 /// The full environment of a host job, lowest precedence first: pipekit-ci's own
@@ -75,6 +77,7 @@ pub fn job_environment(
     ] {
         env.insert(key.to_string(), value);
     }
+    env.extend(places.run_variables.iter().cloned());
     Ok(env.into_iter().collect())
 }
 
@@ -116,6 +119,7 @@ mod tests {
             workspace: dir.path(),
             pipeline_dir: dir.path(),
             shared_env_file: &shared_env,
+            run_variables: &[("PIPEKIT_COMMIT".to_string(), "abc".to_string())],
         };
         let host = [("FROM_HOST", "h"), ("CI", "false"), ("ABSENT", "x")]
             .map(|(k, v)| (k.to_string(), v.to_string()));
@@ -130,6 +134,7 @@ mod tests {
         assert_eq!(env["CI"], "true");
         assert_eq!(env["PIPEKIT_JOB"], "db");
         assert_eq!(env["PIPEKIT_RUN_ID"], "r1");
+        assert_eq!(env["PIPEKIT_COMMIT"], "abc");
         assert!(
             env.contains_key("ABSENT"),
             "inherited, and `- ABSENT` keeps the host value"

@@ -57,4 +57,8 @@ pub enum RunEvent {
 pub trait Reporter: Send {
     /// `at` is the time since the run started.
     fn on_event(&mut self, at: Duration, event: &RunEvent);
+
+    /// Called when the driver has caught up with every event: the moment to write out what
+    /// was buffered, so a flood of lines costs one write per batch, not one per line.
+    fn flush(&mut self) {}
 }

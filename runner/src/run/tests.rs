@@ -45,6 +45,7 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
         folder,
         workspace: dir.path().to_path_buf(),
         pipeline_dir: dir.path().to_path_buf(),
+        run_variables: Vec::new(),
         executor: Arc::new(LocalExecutor),
         options: RunOptions {
             fail_fast: false,

@@ -18,6 +18,8 @@ pub struct Dispatcher {
     fail_fast: bool,
     /// Set once the whole run is being stopped; waiting jobs are skipped with it.
     cancelling: Option<String>,
+    /// Jobs in scope not finished yet: `is_done` is asked after every log line.
+    unfinished: usize,
 }
 
 impl Dispatcher {
@@ -43,6 +45,7 @@ impl Dispatcher {
             dependents,
             fail_fast,
             cancelling: None,
+            unfinished: scope.len(),
         }
     }
 
@@ -134,9 +137,7 @@ impl Dispatcher {
 
     /// True once every job in scope has reached its final state.
     pub fn is_done(&self) -> bool {
-        self.jobs
-            .iter()
-            .all(|job| !job.in_scope || job.is_finished())
+        self.unfinished == 0
     }
 
     pub fn in_scope(&self, id: JobId) -> bool {
@@ -192,7 +193,10 @@ impl Dispatcher {
         }
         match &job.stop {
             Some(StopReason::Cancelled(reason)) => return Outcome::Cancelled(reason.clone()),
-            Some(StopReason::DependentsEnded) => return Outcome::Passed,
+            // Passed if it was still running when stopped, or exited 0 (spec 2, "Ending a
+            // run"); an exit the stop cannot explain means it had crashed on its own.
+            Some(StopReason::DependentsEnded) if ended_by_stop(exit) => return Outcome::Passed,
+            Some(StopReason::DependentsEnded) => return Outcome::Failed(exit.to_string()),
             Some(StopReason::Failed(reason)) => return Outcome::Failed(reason.clone()),
             None => {}
         }
@@ -219,6 +223,7 @@ impl Dispatcher {
     fn finish(&mut self, id: JobId, outcome: Outcome, decisions: &mut Vec<Decision>) {
         let failed = matches!(outcome, Outcome::Failed(_));
         self.jobs[id.0].phase = Phase::Finished(outcome.clone());
+        self.unfinished -= 1;
         decisions.push(Decision::Finish(id, outcome));
         if failed && self.fail_fast {
             let name = &self.pipeline.job(id).name;
@@ -329,6 +334,16 @@ impl Dispatcher {
         for id in unneeded {
             self.stop(id, StopReason::DependentsEnded, decisions);
         }
+    }
+}
+
+/// Whether an exit is what a stop (SIGTERM, then SIGKILL) or a clean shutdown produces.
+fn ended_by_stop(exit: JobExit) -> bool {
+    const SIGKILL: i32 = 9;
+    const SIGTERM: i32 = 15;
+    match exit {
+        JobExit::Code(code) => code == 0 || code == 128 + SIGTERM || code == 128 + SIGKILL,
+        JobExit::Signal(signal) => signal == SIGTERM || signal == SIGKILL,
     }
 }
 

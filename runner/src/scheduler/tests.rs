@@ -328,6 +328,27 @@ fn cases() -> Vec<Case> {
             done: false,
         },
         Case {
+            name: "a detached job that crashed before its stop landed is not passed",
+            jobs: &[
+                ("server", &[], true, &[]),
+                ("check", &[], false, &[(0, Awaited::Started)]),
+            ],
+            only: &[],
+            fail_fast: false,
+            steps: vec![
+                (None, vec![start(0)]),
+                (Some(started(0)), vec![start(1)]),
+                (Some(started(1)), vec![]),
+                (
+                    Some(exited(1, 0)),
+                    vec![passed(1), Decision::Stop(j(0), StopReason::DependentsEnded)],
+                ),
+                // Exit code 2 is the server's own doing, not what SIGTERM/SIGKILL leave.
+                (Some(exited(0, 2)), vec![failed(0, "exited with code 2")]),
+            ],
+            done: true,
+        },
+        Case {
             name: "--only runs the job and what it depends on",
             jobs: PAPER_CI,
             only: &[1],
