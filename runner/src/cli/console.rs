@@ -19,6 +19,8 @@ pub struct Console {
     bars: Option<Bars>,
     /// Lines not written yet; written out on `flush` or once large.
     pending: String,
+    /// Per job: whether its waiting line was printed once already.
+    told_waiting: Vec<bool>,
 }
 
 struct Bars {
@@ -39,11 +41,13 @@ impl Console {
             multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
             per_job: vec![None; pipeline.jobs.len()],
         });
+        let pipeline_jobs = pipeline.jobs.len();
         Self {
             pipeline,
             width,
             bars,
             pending: String::new(),
+            told_waiting: vec![false; pipeline_jobs],
         }
     }
 
@@ -123,8 +127,18 @@ impl Reporter for Console {
                     }
                 }
             }
-            RunEvent::JobWaiting { job, on } => {
-                self.status(*job, format!("waiting on {}", on.join(", ")), false);
+            RunEvent::JobWaiting { job, on, more } => {
+                // In a log, a wide fan-in would repeat a line per finished dependency: say it
+                // once, then again only once what is left can be named in full.
+                let first = !self.told_waiting[job.0];
+                if self.bars.is_some() || first || *more == 0 {
+                    self.told_waiting[job.0] = true;
+                    let mut text = format!("waiting on {}", on.join(", "));
+                    if *more > 0 {
+                        text.push_str(&format!(" and {more} more"));
+                    }
+                    self.status(*job, text, false);
+                }
             }
             RunEvent::JobStarted { job } => self.status(*job, "running".into(), true),
             RunEvent::Output { job, line, .. } => {

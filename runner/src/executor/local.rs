@@ -1,6 +1,7 @@
 //! Jobs as host processes, each in its own process group.
 
 use super::process_group::ProcessGroup;
+use super::program_path::resolve_program;
 use super::{Executor, ExecutorError, JobControl, JobLaunch, SpawnedJob};
 use crate::scheduler::JobExit;
 use async_trait::async_trait;
@@ -125,7 +126,13 @@ impl JobControl for LocalControl {
 /// A command with exactly the job's environment and directory, no input, and killed if
 /// pipekit-ci drops it.
 fn host_command(program: &str, args: &[String], env: &[(String, String)], dir: &Path) -> Command {
-    let mut command = Command::new(program);
+    let path = env
+        .iter()
+        .find(|(key, _)| key == "PATH")
+        .map(|(_, value)| value.as_str());
+    // Not found: spawn the bare name anyway, so the error is the OS's own "not found".
+    let resolved = resolve_program(program, path, dir).unwrap_or_else(|| program.into());
+    let mut command = Command::new(resolved);
     command
         .args(args)
         .env_clear()

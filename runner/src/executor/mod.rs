@@ -3,6 +3,7 @@
 
 mod local;
 mod process_group;
+mod program_path;
 
 pub use local::LocalExecutor;
 

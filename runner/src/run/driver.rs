@@ -17,6 +17,9 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+/// How many pending conditions a waiting report names; the rest are counted.
+const WAITING_SHOWN: usize = 3;
+
 /// How the run behaves, from the command line.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -127,11 +130,13 @@ struct Driver<'r> {
     dependents: Vec<Vec<JobId>>,
     /// Per job: does some condition wait for its healthcheck?
     health_awaited: Vec<bool>,
-    /// Per job: the conditions last reported as not holding, so each change is told once.
-    reported_waiting: Vec<Vec<String>>,
+    /// Per job: how many conditions were last reported as not holding.
+    reported_waiting: Vec<Option<usize>>,
     sender: mpsc::Sender<Message>,
     receiver: mpsc::Receiver<Message>,
     started_at: Instant,
+    /// pipekit-ci's own environment, read once rather than once per job.
+    inherited_env: Vec<(String, String)>,
 }
 
 impl<'r> Driver<'r> {
@@ -162,10 +167,11 @@ impl<'r> Driver<'r> {
             dispatcher,
             dependents,
             health_awaited,
-            reported_waiting: vec![Vec::new(); pipeline.jobs.len()],
+            reported_waiting: vec![None; pipeline.jobs.len()],
             sender,
             receiver,
             started_at: Instant::now(),
+            inherited_env: std::env::vars().collect(),
         }
     }
 
@@ -176,21 +182,25 @@ impl<'r> Driver<'r> {
         }
     }
 
+    /// Tells reporters what a waiting job still waits on, when that changed. A job's set of
+    /// pending conditions only ever shrinks, so its size tells whether it changed.
     fn report_waiting(&mut self, id: JobId) {
         if !self.dispatcher.is_waiting(id) {
             return;
         }
-        let pipeline = self.context.pipeline.clone();
-        let on: Vec<String> = self
-            .dispatcher
-            .waiting_on(id)
-            .into_iter()
-            .map(|c| pipeline.describe(c))
-            .collect();
-        if on != self.reported_waiting[id.0] {
-            self.reported_waiting[id.0] = on.clone();
-            self.emit(RunEvent::JobWaiting { job: id, on });
+        let pending = self.dispatcher.waiting_on(id);
+        if self.reported_waiting[id.0] == Some(pending.len()) {
+            return;
         }
+        self.reported_waiting[id.0] = Some(pending.len());
+        let pipeline = self.context.pipeline.clone();
+        let shown = pending.len().min(WAITING_SHOWN);
+        let on = pending[..shown]
+            .iter()
+            .map(|c| pipeline.describe(*c))
+            .collect();
+        let more = pending.len() - shown;
+        self.emit(RunEvent::JobWaiting { job: id, on, more });
     }
 
     fn handle(&mut self, event: SchedulerEvent, queue: &mut VecDeque<Decision>) {
@@ -303,7 +313,7 @@ impl<'r> Driver<'r> {
             shared_env_file: &shared_env_file,
             run_variables: &self.context.run_variables,
         };
-        let env = job_environment(&pipeline, job, &places, std::env::vars())
+        let env = job_environment(&pipeline, job, &places, self.inherited_env.iter().cloned())
             .map_err(|error| error.to_string())?;
         let argv = argv_of(job.command.as_ref());
         if argv.is_empty() {
@@ -313,8 +323,7 @@ impl<'r> Driver<'r> {
             Some(dir) => self.context.workspace.join(dir),
             None => self.context.workspace.clone(),
         };
-        let log = LogWriter::create(&folder.log_path(&job.name))
-            .map_err(|error| format!("cannot create the job's log file: {error}"))?;
+        let log = LogWriter::new(folder.log_path(&job.name));
         let launch = JobLaunch {
             job_name: job.name.clone(),
             argv,

@@ -13,10 +13,12 @@ pub enum RunEvent {
         run_id: String,
         run_dir: PathBuf,
     },
-    /// A job is waiting; `on` lists the conditions that do not hold yet (`db.ready`).
+    /// A job is waiting; `on` names the first conditions that do not hold yet (`db.ready`),
+    /// `more` counts the others.
     JobWaiting {
         job: JobId,
         on: Vec<String>,
+        more: usize,
     },
     JobStarted {
         job: JobId,

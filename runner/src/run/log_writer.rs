@@ -2,38 +2,60 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-/// `logs/<job>.log`, shared by the job's two output pumps.
+/// `logs/<job>.log`, shared by the job's two output pumps. The file is created by the first
+/// write or flush, on a pump's task: creating hundreds of files on the driver's task would
+/// delay every job start behind it.
 #[derive(Debug, Clone)]
 pub struct LogWriter {
-    file: Arc<Mutex<BufWriter<File>>>,
+    state: Arc<Mutex<LogState>>,
+}
+
+#[derive(Debug)]
+struct LogState {
+    path: PathBuf,
+    file: Option<BufWriter<File>>,
+}
+
+impl LogState {
+    fn file(&mut self) -> io::Result<&mut BufWriter<File>> {
+        if self.file.is_none() {
+            let file = File::create(&self.path)?;
+            self.file = Some(BufWriter::with_capacity(64 * 1024, file));
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("log file not open"))
+    }
 }
 
 impl LogWriter {
-    pub fn create(path: &Path) -> io::Result<Self> {
-        let file = File::create(path)?;
-        Ok(Self {
-            file: Arc::new(Mutex::new(BufWriter::with_capacity(64 * 1024, file))),
-        })
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            state: Arc::new(Mutex::new(LogState { path, file: None })),
+        }
     }
 
     /// Appends one line and its newline.
     pub fn write_line(&self, line: &[u8]) -> io::Result<()> {
-        let mut file = self
-            .file
+        let mut state = self
+            .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let file = state.file()?;
         file.write_all(line)?;
         file.write_all(b"\n")
     }
 
-    /// Makes what was written visible to readers of the file (`tail -f`, the JUnit report).
+    /// Makes what was written visible to readers of the file (`tail -f`, the JUnit report);
+    /// creates the file if nothing was written, so every job that ran has a log.
     pub fn flush(&self) -> io::Result<()> {
-        self.file
+        self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .file()?
             .flush()
     }
 }

@@ -84,7 +84,7 @@ mod tests {
     async fn pump_bytes(input: Vec<u8>) -> (Vec<String>, String) {
         let dir = tempfile::tempdir().expect("tempdir");
         let log_path = dir.path().join("job.log");
-        let log = LogWriter::create(&log_path).expect("log");
+        let log = LogWriter::new(log_path.clone());
         let (sender, mut receiver) = mpsc::channel(16);
         let pump = OutputPump {
             job: JobId(0),
