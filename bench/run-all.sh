@@ -23,6 +23,7 @@ field() { awk -v n="$3" "/$2/ { print \$n; exit }" "$1"; }
 kv() { sed -n "s/.*$2 *[=]\([0-9.]*\).*/\1/p" "$1" | head -1; }   # value after "key="
 
 dag_pk=$(field "$out/dag.txt" 'dag pipekit-run +median' 4)
+dag_keep=$(field "$out/dag.txt" 'dag pipekit-run-keep' 4)
 dag_ninja=$(field "$out/dag.txt" 'dag ninja-j2' 4)
 dag_make=$(field "$out/dag.txt" 'dag make-j2' 4)
 dag_val=$(field "$out/dag.txt" 'dag pipekit-validate' 4)
@@ -40,6 +41,8 @@ ratio=$(awk -v a="$dag_pk" -v b="$dag_ninja" 'BEGIN { printf "%.2f", a / b }')
 printf '| workload | pipekit-ci | peer / baseline | target | verdict |\n|---|---|---|---|---|\n'
 printf '| 500-job DAG, median | %s ms | ninja -j2 %s ms, make -j2 %s ms | <= 1.5x ninja (is %sx) | %s |\n' \
     "$dag_pk" "$dag_ninja" "$dag_make" "$ratio" "$(verdict "$ratio" '<=' 1.5)"
+printf '| same, earlier run folders kept | %s ms | | | %sx ninja |\n' "$dag_keep" \
+    "$(awk -v a="$dag_keep" -v b="$dag_ninja" 'BEGIN { printf "%.2f", a / b }')"
 printf '| validate 500 jobs, median | %s ms | - | < 30 ms | %s |\n' "$dag_val" "$(verdict "$dag_val" '<' 30)"
 printf '| readiness median | %s ms | bash read+spawn %s ms | < 5 ms | %s |\n' \
     "$(kv <(echo "$rd_pk") median)" "$(kv <(echo "$rd_hw") median)" "$(verdict "$(kv <(echo "$rd_pk") median)" '<' 5)"

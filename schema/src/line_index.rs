@@ -7,14 +7,31 @@ use crate::diagnostic::Location;
 pub(crate) struct LineIndex<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
+    /// Per line: all ASCII, so a column is a byte difference rather than a character count
+    /// (a 50-entry flow list on one line is located once per entry).
+    ascii_lines: Vec<bool>,
 }
 
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
-        let line_starts = std::iter::once(0)
+        let line_starts: Vec<usize> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(at, _)| at + 1))
             .collect();
-        Self { text, line_starts }
+        let ascii_lines = line_starts
+            .iter()
+            .enumerate()
+            .map(|(line, start)| {
+                let end = line_starts.get(line + 1).copied().unwrap_or(text.len());
+                text.as_bytes()
+                    .get(*start..end)
+                    .is_some_and(<[u8]>::is_ascii)
+            })
+            .collect();
+        Self {
+            text,
+            line_starts,
+            ascii_lines,
+        }
     }
 
     pub(crate) fn text(&self) -> &'a str {
@@ -31,11 +48,18 @@ impl<'a> LineIndex<'a> {
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or(0);
-        let column = self
-            .text
-            .get(line_start..offset)
-            .map_or(0, |before| before.chars().count())
-            + 1;
+        let ascii = self
+            .ascii_lines
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(false);
+        let column = if ascii {
+            offset.saturating_sub(line_start)
+        } else {
+            self.text
+                .get(line_start..offset)
+                .map_or(0, |before| before.chars().count())
+        } + 1;
         Location {
             line: line.max(1),
             column,

@@ -6,6 +6,7 @@ use crate::diagnostic::Location;
 use crate::job::JobDraft;
 use crate::pipeline::{Awaited, Condition, JobId, SignalId};
 use crate::suggest;
+use std::collections::HashMap;
 
 /// A resolved `depends_on` entry and where it is written, for cycle reports.
 #[derive(Debug, Clone, Copy)]
@@ -16,13 +17,21 @@ pub(crate) struct Edge {
 
 /// Resolves every job's dependencies; returns the edges per job, in `drafts` order.
 pub(crate) fn resolve(cx: &mut Context<'_>, drafts: &[JobDraft]) -> Vec<Vec<Edge>> {
+    // Wide fan-ins name every job of a layer: look names up, do not scan for them.
+    let positions: HashMap<&str, usize> = drafts
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(position, draft)| (draft.job.name.as_str(), position))
+        .collect();
     drafts
         .iter()
         .enumerate()
         .map(|(index, draft)| {
             let mut edges: Vec<Edge> = Vec::new();
             for dependency in &draft.dependencies {
-                let Some(condition) = resolve_one(cx, drafts, JobId(index), dependency) else {
+                let Some(condition) = resolve_one(cx, drafts, &positions, JobId(index), dependency)
+                else {
                     continue;
                 };
                 if edges.iter().any(|edge| edge.condition == condition) {
@@ -47,11 +56,12 @@ pub(crate) fn resolve(cx: &mut Context<'_>, drafts: &[JobDraft]) -> Vec<Vec<Edge
 fn resolve_one(
     cx: &mut Context<'_>,
     drafts: &[JobDraft],
+    positions: &HashMap<&str, usize>,
     dependent: JobId,
     dependency: &Dependency,
 ) -> Option<Condition> {
     let name = dependency.job.as_str();
-    let Some(position) = drafts.iter().position(|draft| draft.job.name == name) else {
+    let Some(&position) = positions.get(name) else {
         let hint = suggest::hint(name, drafts.iter().map(|draft| draft.job.name.as_str()));
         let diagnostic = cx
             .error(dependency.job_location, format!("unknown job `{name}`"))
