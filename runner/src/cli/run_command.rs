@@ -71,7 +71,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         run_variables: git_head(&workspace)
             .map(|head| head.variables())
             .unwrap_or_default(),
-        executor: Arc::new(LocalExecutor),
+        executor: Arc::new(LocalExecutor::default()),
         options: RunOptions {
             fail_fast: args.fail_fast,
             only,

@@ -1,7 +1,7 @@
 //! Jobs as host processes, each in its own process group.
 
 use super::process_group::ProcessGroup;
-use super::program_path::resolve_program;
+use super::program_path::ProgramCache;
 use super::{Executor, ExecutorError, JobControl, JobLaunch, SpawnedJob};
 use crate::scheduler::JobExit;
 use async_trait::async_trait;
@@ -10,12 +10,15 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::process::Command;
 
 /// Runs every job as a process on this machine (the embedded default).
 #[derive(Debug, Default, Clone)]
-pub struct LocalExecutor;
+pub struct LocalExecutor {
+    programs: Arc<ProgramCache>,
+}
 
 #[async_trait]
 impl Executor for LocalExecutor {
@@ -25,7 +28,13 @@ impl Executor for LocalExecutor {
                 job: launch.job_name,
             });
         };
-        let mut command = host_command(program, args, &launch.env, &launch.working_dir);
+        let mut command = host_command(
+            &self.programs,
+            program,
+            args,
+            &launch.env,
+            &launch.working_dir,
+        );
         command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -69,6 +78,7 @@ impl Executor for LocalExecutor {
                 group,
                 env: launch.env,
                 working_dir: launch.working_dir,
+                programs: self.programs.clone(),
             }),
         })
     }
@@ -79,6 +89,7 @@ struct LocalControl {
     group: ProcessGroup,
     env: Vec<(String, String)>,
     working_dir: std::path::PathBuf,
+    programs: Arc<ProgramCache>,
 }
 
 #[async_trait]
@@ -109,7 +120,7 @@ impl JobControl for LocalControl {
         let Some((program, args)) = argv.split_first() else {
             return Ok(true);
         };
-        let mut command = host_command(program, args, &self.env, &self.working_dir);
+        let mut command = host_command(&self.programs, program, args, &self.env, &self.working_dir);
         command.stdout(Stdio::null()).stderr(Stdio::null());
         let mut child = command.spawn().map_err(|source| ExecutorError::Spawn {
             job: "healthcheck".into(),
@@ -125,13 +136,21 @@ impl JobControl for LocalControl {
 
 /// A command with exactly the job's environment and directory, no input, and killed if
 /// pipekit-ci drops it.
-fn host_command(program: &str, args: &[String], env: &[(String, String)], dir: &Path) -> Command {
+fn host_command(
+    programs: &ProgramCache,
+    program: &str,
+    args: &[String],
+    env: &[(String, String)],
+    dir: &Path,
+) -> Command {
     let path = env
         .iter()
         .find(|(key, _)| key == "PATH")
         .map(|(_, value)| value.as_str());
     // Not found: spawn the bare name anyway, so the error is the OS's own "not found".
-    let resolved = resolve_program(program, path, dir).unwrap_or_else(|| program.into());
+    let resolved = programs
+        .resolve(program, path, dir)
+        .unwrap_or_else(|| program.into());
     let mut command = Command::new(resolved);
     command
         .args(args)

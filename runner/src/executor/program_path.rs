@@ -5,9 +5,11 @@
 //! to `fork`, which copies pipekit-ci's page tables for every job; resolving the path here
 //! keeps the cheap spawn and searches the PATH the job will actually have.
 
+use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The program to execute: `program` itself when it names a path, else the first
 /// executable file of that name in `path_variable`'s directories (an empty entry means the
@@ -32,6 +34,41 @@ pub fn resolve_program(
         })
         .map(|dir| dir.join(OsStr::new(program)))
         .find(|candidate| is_executable_file(candidate))
+}
+
+/// Remembers where programs were found for a run: a 500-job graph running `true` would
+/// otherwise probe every PATH directory 500 times.
+#[derive(Debug, Default)]
+pub struct ProgramCache {
+    /// (program, the job's PATH, working directory) -> where it was found.
+    found: Mutex<HashMap<(String, String, PathBuf), PathBuf>>,
+}
+
+impl ProgramCache {
+    /// [`resolve_program`], remembering what was found (never what was not: a job may
+    /// install the program another job looks for later).
+    pub fn resolve(
+        &self,
+        program: &str,
+        path_variable: Option<&str>,
+        working_dir: &Path,
+    ) -> Option<PathBuf> {
+        let key = (
+            program.to_string(),
+            path_variable.unwrap_or_default().to_string(),
+            working_dir.to_path_buf(),
+        );
+        let mut found = self
+            .found
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(path) = found.get(&key) {
+            return Some(path.clone());
+        }
+        let path = resolve_program(program, path_variable, working_dir)?;
+        found.insert(key, path.clone());
+        Some(path)
+    }
 }
 
 fn is_executable_file(path: &Path) -> bool {

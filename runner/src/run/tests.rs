@@ -46,7 +46,7 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
         workspace: dir.path().to_path_buf(),
         pipeline_dir: dir.path().to_path_buf(),
         run_variables: Vec::new(),
-        executor: Arc::new(LocalExecutor),
+        executor: Arc::new(LocalExecutor::default()),
         options: RunOptions {
             fail_fast: false,
             only: Vec::new(),
