@@ -56,6 +56,18 @@ impl RunJson {
         self.job(name)["reason"].as_str().unwrap_or_default()
     }
 
+    /// Fails unless the job's recorded reason contains every one of `needles`.
+    #[track_caller]
+    pub fn assert_reason_contains(&self, name: &str, needles: &[&str]) {
+        let reason = self.reason(name);
+        for needle in needles {
+            assert!(
+                reason.contains(needle),
+                "reason of `{name}` lacks `{needle}`: {reason:?}"
+            );
+        }
+    }
+
     #[track_caller]
     pub fn seconds(&self, name: &str, field: &str) -> f64 {
         self.job(name)[field]
