@@ -127,7 +127,7 @@ struct Driver<'r> {
     reporters: &'r mut [Box<dyn Reporter>],
     dispatcher: Dispatcher,
     running: Vec<Option<Running>>,
-    dependents: Vec<Vec<JobId>>,
+
     /// Per job: does some condition wait for its healthcheck?
     health_awaited: Vec<bool>,
     /// Per job: how many conditions were last reported as not holding.
@@ -147,11 +147,9 @@ impl<'r> Driver<'r> {
             &context.options.only,
             context.options.fail_fast,
         );
-        let mut dependents = vec![Vec::new(); pipeline.jobs.len()];
         let mut health_awaited = vec![false; pipeline.jobs.len()];
-        for id in pipeline.job_ids() {
-            for condition in &pipeline.job(id).depends_on {
-                dependents[condition.job.0].push(id);
+        for job in &pipeline.jobs {
+            for condition in &job.depends_on {
                 if condition.awaited == Awaited::Healthy {
                     health_awaited[condition.job.0] = true;
                 }
@@ -165,7 +163,6 @@ impl<'r> Driver<'r> {
             context,
             reporters,
             dispatcher,
-            dependents,
             health_awaited,
             reported_waiting: vec![None; pipeline.jobs.len()],
             sender,
@@ -207,7 +204,9 @@ impl<'r> Driver<'r> {
         let touched = event.job();
         queue.extend(self.dispatcher.handle(event));
         if let Some(id) = touched {
-            for dependent in self.dependents[id.0].clone() {
+            // By index: `report_waiting` needs `&mut self` while the list lives in the dispatcher.
+            for index in 0..self.dispatcher.dependents(id).len() {
+                let dependent = self.dispatcher.dependents(id)[index];
                 self.report_waiting(dependent);
             }
         }

@@ -208,3 +208,60 @@ services:
     );
     assert_eq!(consumer.started_after_seconds, None);
 }
+
+#[tokio::test]
+async fn service_healthy_waits_for_the_healthcheck_to_pass() {
+    let yaml = r#"
+services:
+  server:
+    detach: true
+    command: sleep 0.3; touch "$PIPEKIT_SHARED/server/up"; exec sleep 600
+    timeout: 10
+    healthcheck:
+      test: ["CMD-SHELL", "test -f \"$PIPEKIT_SHARED/server/up\""]
+      interval: 50ms
+      retries: 100
+  client:
+    depends_on:
+      server: {condition: service_healthy}
+    command: test -f "$PIPEKIT_SHARED/server/up"
+"#;
+    let outcome = run_yaml(yaml, None).await;
+    assert_eq!(job(&outcome.record, "client").state, JobState::Passed);
+    assert_eq!(job(&outcome.record, "server").state, JobState::Passed);
+}
+
+#[tokio::test]
+async fn a_healthcheck_that_keeps_failing_fails_the_job_and_skips_its_dependent() {
+    let yaml = r#"
+services:
+  server:
+    detach: true
+    command: sleep 600
+    timeout: 10
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 20ms
+      retries: 2
+  client:
+    depends_on: [server.Healthy]
+    command: "true"
+"#;
+    let outcome = run_yaml(yaml, None).await;
+    let server = job(&outcome.record, "server");
+    assert_eq!(server.state, JobState::Failed);
+    assert_eq!(
+        server.reason.as_deref(),
+        Some("healthcheck failed 2 times in a row")
+    );
+    let client = job(&outcome.record, "client");
+    assert_eq!(client.state, JobState::Skipped);
+    assert!(
+        client
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("server.Healthy"),
+        "{client:?}"
+    );
+}

@@ -144,6 +144,11 @@ impl Dispatcher {
         self.jobs[id.0].in_scope
     }
 
+    /// The jobs whose `depends_on` names `id`, each once.
+    pub fn dependents(&self, id: JobId) -> &[JobId] {
+        &self.dependents[id.0]
+    }
+
     /// Whether the job is in scope and has not been started or finished yet.
     pub fn is_waiting(&self, id: JobId) -> bool {
         let job = &self.jobs[id.0];
