@@ -22,6 +22,10 @@ pub enum Command {
     Validate(FileArg),
     /// Print the job graph.
     Graph(GraphArgs),
+    /// Remove the containers `run --keep-running` left up for this pipeline file.
+    Down(FileArg),
+    /// Remove containers and networks of runs whose pipekit-ci died (kill -9, a crash).
+    Gc,
 }
 
 #[derive(Debug, Args)]
@@ -36,7 +40,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub file: FileArg,
     /// Where jobs run: `auto` puts `image`/`build` jobs in containers and the rest on the
-    /// host; `local` runs every job's command on the host and ignores images.
+    /// host; `docker` requires a reachable Docker engine (jobs without an image still run
+    /// on the host); `local` runs every job's command on the host and ignores images.
     #[arg(long, value_enum, default_value_t = ExecutorChoice::Auto)]
     pub executor: ExecutorChoice,
     /// Also write the JUnit report here.
@@ -45,6 +50,10 @@ pub struct RunArgs {
     /// Stop everything at the first failure.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Leave detached container jobs running when the run ends (`pipekit-ci down` removes
+    /// them).
+    #[arg(long)]
+    pub keep_running: bool,
     /// Run only this job and what it depends on (repeatable).
     #[arg(long = "only", value_name = "JOB")]
     pub only: Vec<String>,

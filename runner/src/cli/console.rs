@@ -140,7 +140,18 @@ impl Reporter for Console {
                     self.status(*job, text, false);
                 }
             }
+            RunEvent::JobPreparing { job, text } => {
+                if self.bars.is_some() {
+                    self.status(*job, text.clone(), false);
+                } else {
+                    let line = format!("{:<width$} | {text}", self.name(*job), width = self.width);
+                    self.line(&line);
+                }
+            }
             RunEvent::JobStarted { job } => self.status(*job, "running".into(), true),
+            RunEvent::JobLeftRunning { job } => {
+                self.status(*job, "left running (--keep-running)".into(), false);
+            }
             RunEvent::Output { job, line, .. } => {
                 // The hot path of a chatty job: straight into the buffer, no temporary.
                 let name = &self.pipeline.job(*job).name;

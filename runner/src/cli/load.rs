@@ -48,7 +48,7 @@ pub fn validate(file: &Option<PathBuf>) -> Result<u8, CliError> {
     Ok(0)
 }
 
-fn locate(file: &Option<PathBuf>) -> Result<PathBuf, CliError> {
+pub fn locate(file: &Option<PathBuf>) -> Result<PathBuf, CliError> {
     if let Some(file) = file {
         return Ok(file.clone());
     }

@@ -2,6 +2,7 @@
 
 mod args;
 mod console;
+mod containers;
 mod diagnosis;
 mod error;
 mod git_head;
@@ -34,6 +35,8 @@ pub fn main() -> ExitCode {
         args::Command::Run(run) => run_command::run(run),
         args::Command::Validate(validate) => load::validate(&validate.file),
         args::Command::Graph(graph) => graph::print(&graph),
+        args::Command::Down(file) => containers::down(&file.file),
+        args::Command::Gc => containers::gc(),
     };
     match result {
         Ok(code) => ExitCode::from(code),

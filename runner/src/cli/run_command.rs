@@ -7,7 +7,7 @@ use super::error::CliError;
 use super::git_head::git_head;
 use super::load::{Loaded, load};
 use super::workspace::source_tree;
-use crate::executor::LocalExecutor;
+use crate::executor::{DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity};
 use crate::report::{RunRecord, RunStatus, write_junit, write_run_json};
 use crate::run::{Recorder, Reporter, RunContext, RunOptions, execute, find_junit_files};
 use crate::scheduler::Dispatcher;
@@ -37,7 +37,20 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             ))
         })?;
     let scope = Dispatcher::new(pipeline.clone(), &only, false);
-    check_executor(&pipeline, args.executor, |id| scope.in_scope(id))?;
+    let needs_engine = needs_engine(&pipeline, args.executor, |id| scope.in_scope(id));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Environment(format!("cannot start the runtime: {error}")))?;
+    // Before the run folder: without an engine nothing runs and nothing is written.
+    let engine = match needs_engine {
+        true => Some(
+            runtime
+                .block_on(Engine::connect())
+                .map_err(|error| CliError::Environment(error.to_string()))?,
+        ),
+        false => None,
+    };
 
     let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
     let folder = RunFolder::create(&dir, &names).map_err(|error| {
@@ -47,6 +60,19 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     })?;
     let folder = Arc::new(folder);
     let workspace = source_tree(&dir);
+    let docker = match engine {
+        Some(engine) => {
+            let identity = RunIdentity {
+                run_id: folder.id().to_string(),
+                pipeline_file: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
+                owner: Owner::current(),
+            };
+            let started =
+                runtime.block_on(DockerExecutor::start(engine, identity, args.keep_running));
+            Some(started.map_err(|error| CliError::Environment(error.to_string()))?)
+        }
+        None => None,
+    };
     let recorder = Recorder::new(
         &pipeline,
         |id| scope.in_scope(id),
@@ -71,17 +97,18 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         run_variables: git_head(&workspace)
             .map(|head| head.variables())
             .unwrap_or_default(),
-        executor: Arc::new(LocalExecutor::default()),
+        executor: Arc::new(Router {
+            local: LocalExecutor::default(),
+            docker,
+        }),
         options: RunOptions {
             fail_fast: args.fail_fast,
             only,
             stop_grace,
+            containers: args.executor != ExecutorChoice::Local,
+            keep_running: args.keep_running,
         },
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| CliError::Environment(format!("cannot start the runtime: {error}")))?;
     let interrupted = runtime.block_on(async {
         let interrupts = listen_for_interrupts()?;
         Ok::<bool, CliError>(execute(context, &mut reporters, interrupts).await)
@@ -121,42 +148,27 @@ fn resolve_only(pipeline: &Pipeline, names: &[String]) -> Result<Vec<JobId>, Cli
         .collect()
 }
 
-/// Jobs with `image`/`build` need a container engine, which this version cannot drive yet.
-fn check_executor(
+/// Whether the run needs a container engine: `docker` always, `auto` when a job in scope
+/// has an `image` or `build`, `local` never (images are ignored, with a note).
+fn needs_engine(
     pipeline: &Pipeline,
     choice: ExecutorChoice,
     in_scope: impl Fn(JobId) -> bool,
-) -> Result<(), CliError> {
+) -> bool {
     let container_job = pipeline
         .job_ids()
-        .find(|id| in_scope(*id) && pipeline.job(*id).needs_container());
-    match (choice, container_job) {
-        (ExecutorChoice::Local, Some(_)) => {
-            eprintln!(
-                "note: --executor local: images are ignored, every command runs on this host"
-            );
-            Ok(())
+        .any(|id| in_scope(id) && pipeline.job(id).needs_container());
+    match choice {
+        ExecutorChoice::Docker => true,
+        ExecutorChoice::Auto => container_job,
+        ExecutorChoice::Local => {
+            if container_job {
+                eprintln!(
+                    "note: --executor local: images are ignored, every command runs on this host"
+                );
+            }
+            false
         }
-        (ExecutorChoice::Local | ExecutorChoice::Auto, None) => Ok(()),
-        (ExecutorChoice::Auto, Some(id)) => {
-            let job = pipeline.job(id);
-            let what = job
-                .image
-                .as_ref()
-                .map(|image| format!("image `{image}`"))
-                .unwrap_or_else(|| "`build`".to_string());
-            Err(CliError::Environment(format!(
-                "job `{}` needs a container ({what}), and this version of pipekit-ci has no \
-                 Docker executor yet; run it with `--executor local` to run every command on \
-                 this host",
-                job.name
-            )))
-        }
-        (ExecutorChoice::Docker, _) => Err(CliError::Environment(
-            "--executor docker: this version of pipekit-ci has no Docker executor yet; use \
-             `--executor local`"
-                .into(),
-        )),
     }
 }
 

@@ -1,30 +1,91 @@
 //! How a job runs. One trait, so the scheduler and reporters never know whether a job is a
-//! host process or (later) a container.
+//! host process or a container.
 
+mod docker;
 mod local;
 mod process_group;
 mod program_path;
+mod router;
 
+pub use docker::{
+    DockerError, DockerExecutor, Engine, Owner, Removed, RunIdentity, SHARED_MOUNT,
+    WORKSPACE_MOUNT, collect_garbage, take_down,
+};
 pub use local::LocalExecutor;
+pub use router::Router;
 
 use crate::scheduler::JobExit;
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncRead;
 
 /// Everything an executor needs to start one job.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct JobLaunch {
     pub job_name: String,
     /// Program and arguments, already resolved from `command` (a string runs under `sh -c`).
+    /// Empty for a container: the image's own command.
     pub argv: Vec<String>,
     /// The complete environment of the job.
     pub env: Vec<(String, String)>,
+    /// On the host for a host job, inside the container for a container job.
     pub working_dir: PathBuf,
+    /// Set when the job runs in a container.
+    pub container: Option<ContainerLaunch>,
+    /// Where long preparations (pulling, building an image) say how far they got.
+    pub progress: Option<ProgressSink>,
+}
+
+/// Receives one line of progress at a time (`pulling busybox: Downloading 3/5 layers`).
+pub type ProgressSink = Arc<dyn Fn(String) + Send + Sync>;
+
+/// What a container job needs besides its command (Compose's meaning for each field).
+#[derive(Debug, Clone)]
+pub struct ContainerLaunch {
+    pub image: ImageSource,
+    pub entrypoint: Option<Vec<String>>,
+    pub user: Option<String>,
+    /// Compose's short syntax, `SOURCE:TARGET[:MODE]`; relative sources already made absolute.
+    pub volumes: Vec<String>,
+    /// Compose's short syntax: `80`, `8080:80`, `127.0.0.1:8080:80/udp`.
+    pub ports: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    /// Host folders mounted at `/pipekit` and `/workspace`.
+    pub shared_root: PathBuf,
+    pub workspace: PathBuf,
+    /// Left running when the run ends (`--keep-running` on a detached job).
+    pub keep: bool,
+}
+
+/// Where a container's image comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// Used if present locally, pulled otherwise.
+    Named(String),
+    /// Built from a local context through the engine, and tagged `tag`.
+    Build {
+        context: PathBuf,
+        dockerfile: Option<String>,
+        args: BTreeMap<String, String>,
+        tag: String,
+    },
+}
+
+impl std::fmt::Display for ImageSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImageSource::Named(name) => write!(f, "image `{name}`"),
+            ImageSource::Build { context, tag, .. } => {
+                write!(f, "image `{tag}` built from `{}`", context.display())
+            }
+        }
+    }
 }
 
 /// A started job: its two output streams, a way to wait for it and a way to stop it.
@@ -47,12 +108,18 @@ pub trait JobControl: Send + Sync {
     fn address(&self) -> IpAddr;
     /// Runs a healthcheck command next to the job; `Ok(true)` when it exited 0.
     async fn probe(&self, argv: &[String], timeout: Duration) -> Result<bool, ExecutorError>;
+    /// Called once the job exited and its output was read: frees what the job held (its
+    /// container). Host processes hold nothing.
+    async fn release(&self) {}
 }
 
-/// Runs jobs somewhere: host processes today, containers and clusters later.
+/// Runs jobs somewhere: host processes, containers, and later clusters.
 #[async_trait]
 pub trait Executor: Send + Sync {
     async fn spawn(&self, launch: JobLaunch) -> Result<SpawnedJob, ExecutorError>;
+    /// Called once when the run is over, whatever way it ended: removes everything the run
+    /// created that is not meant to outlive it.
+    async fn shutdown(&self) {}
 }
 
 /// Why an executor could not do what was asked.
@@ -68,4 +135,16 @@ pub enum ExecutorError {
     NoCommand { job: String },
     #[error("lost track of job `{job}`: {source}")]
     Wait { job: String, source: std::io::Error },
+    /// The job needs an image that could not be pulled or built.
+    #[error("{image}: {reason}")]
+    Image { image: String, reason: String },
+    /// The container engine failed (not the job).
+    #[error("container engine: {what} for job `{job}`: {reason}")]
+    Engine {
+        job: String,
+        what: &'static str,
+        reason: String,
+    },
+    #[error("job `{job}` needs a container, and this run has no container engine")]
+    NoEngine { job: String },
 }

@@ -4,13 +4,16 @@ use super::environment::{JobPlaces, argv_of, job_environment};
 use super::event::{Reporter, RunEvent};
 use super::log_writer::LogWriter;
 use super::output_pump::OutputPump;
-use crate::executor::{Executor, ExecutorError, JobControl, JobLaunch};
+use crate::executor::{
+    ContainerLaunch, Executor, ExecutorError, ImageSource, JobControl, JobLaunch, ProgressSink,
+    SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
+};
 use crate::scheduler::{Decision, Dispatcher, JobExit, SchedulerEvent, StopReason};
 use crate::signals::{GrepMatcher, watch_exists, watch_health, watch_port};
 use crate::storage::{PackSummary, RunFolder, pack};
-use pipekit_schema::{Awaited, JobId, Pipeline, SignalId, SignalKind, Stream};
-use std::collections::VecDeque;
-use std::path::PathBuf;
+use pipekit_schema::{Awaited, Job, JobId, Pipeline, SignalId, SignalKind, Stream};
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -28,6 +31,10 @@ pub struct RunOptions {
     pub only: Vec<JobId>,
     /// Between SIGTERM and SIGKILL when a job is stopped.
     pub stop_grace: Duration,
+    /// Jobs with `image`/`build` run in containers (false: `--executor local`).
+    pub containers: bool,
+    /// Detached container jobs are left up when the run ends.
+    pub keep_running: bool,
 }
 
 /// Everything one run needs.
@@ -52,6 +59,16 @@ pub(super) enum Message {
         stream: Stream,
         line: String,
     },
+    /// The executor has started the job, or failed to.
+    Spawned {
+        job: JobId,
+        result: Result<SpawnedJob, ExecutorError>,
+    },
+    /// How far a job's preparation got (pulling or building its image).
+    Preparing {
+        job: JobId,
+        text: String,
+    },
     /// The process exited and its output was read to the end.
     Exited {
         job: JobId,
@@ -69,6 +86,11 @@ pub(super) struct AfterExit {
 struct Running {
     control: Arc<dyn JobControl>,
     watchers: Vec<AbortHandle>,
+    /// Its output pumps and exit task, cancelled only when the run lets go of a job that
+    /// keeps running.
+    tasks: Vec<AbortHandle>,
+    /// `--keep-running` applies: stopping it means leaving it up.
+    keep: bool,
 }
 
 /// Runs the pipeline to its end and reports every step. Returns true when interrupted.
@@ -90,7 +112,7 @@ pub async fn execute(
     let mut interrupted = false;
     loop {
         while let Some(decision) = queue.pop_front() {
-            driver.apply(decision, &mut queue).await;
+            driver.apply(decision, &mut queue);
         }
         if driver.dispatcher.is_done() {
             break;
@@ -108,12 +130,14 @@ pub async fn execute(
                     driver.kill_all();
                 } else {
                     interrupted = true;
-                    queue.extend(driver.dispatcher.handle(SchedulerEvent::Interrupted));
+                    driver.abandon_starts(&mut queue);
+                    driver.handle(SchedulerEvent::Interrupted, &mut queue);
                 }
             }
         }
     }
     driver.kill_all();
+    driver.context.executor.shutdown().await;
     driver.emit(RunEvent::RunFinished { interrupted });
     driver
         .reporters
@@ -127,6 +151,8 @@ struct Driver<'r> {
     reporters: &'r mut [Box<dyn Reporter>],
     dispatcher: Dispatcher,
     running: Vec<Option<Running>>,
+    /// Jobs the executor is starting (pulling an image, creating a container).
+    starting: Vec<Option<AbortHandle>>,
 
     /// Per job: does some condition wait for its healthcheck?
     health_awaited: Vec<bool>,
@@ -136,7 +162,7 @@ struct Driver<'r> {
     receiver: mpsc::Receiver<Message>,
     started_at: Instant,
     /// pipekit-ci's own environment, read once rather than once per job.
-    inherited_env: Vec<(String, String)>,
+    host_env: BTreeMap<String, String>,
 }
 
 impl<'r> Driver<'r> {
@@ -160,6 +186,7 @@ impl<'r> Driver<'r> {
         let (sender, receiver) = mpsc::channel(1024);
         Self {
             running: (0..pipeline.jobs.len()).map(|_| None).collect(),
+            starting: vec![None; pipeline.jobs.len()],
             context,
             reporters,
             dispatcher,
@@ -168,7 +195,7 @@ impl<'r> Driver<'r> {
             sender,
             receiver,
             started_at: Instant::now(),
-            inherited_env: std::env::vars().collect(),
+            host_env: std::env::vars().collect(),
         }
     }
 
@@ -227,6 +254,19 @@ impl<'r> Driver<'r> {
             Message::Output { job, stream, line } => {
                 self.emit(RunEvent::Output { job, stream, line });
             }
+            Message::Preparing { job, text } => self.emit(RunEvent::JobPreparing { job, text }),
+            Message::Spawned { job, result } => {
+                self.starting[job.0] = None;
+                let event = match result {
+                    Ok(spawned) => {
+                        self.attach(job, spawned);
+                        self.emit(RunEvent::JobStarted { job });
+                        SchedulerEvent::Started(job)
+                    }
+                    Err(error) => SchedulerEvent::FailedToStart(job, error.to_string()),
+                };
+                self.handle(event, queue);
+            }
             Message::Exited {
                 job,
                 result,
@@ -258,23 +298,29 @@ impl<'r> Driver<'r> {
         }
     }
 
-    async fn apply(&mut self, decision: Decision, queue: &mut VecDeque<Decision>) {
+    fn apply(&mut self, decision: Decision, queue: &mut VecDeque<Decision>) {
         match decision {
-            Decision::Start(id) => {
-                let event = match self.start(id).await {
-                    Ok(()) => {
-                        self.emit(RunEvent::JobStarted { job: id });
-                        SchedulerEvent::Started(id)
-                    }
-                    Err(reason) => SchedulerEvent::FailedToStart(id, reason),
-                };
-                self.handle(event, queue);
-            }
+            Decision::Start(id) => match self.launch(id) {
+                // Started on its own task: a pull or a build must not hold up the run.
+                Ok(launch) => {
+                    let (executor, sender) = (self.context.executor.clone(), self.sender.clone());
+                    let task = tokio::spawn(async move {
+                        let result = executor.spawn(launch).await;
+                        let _ = sender.send(Message::Spawned { job: id, result }).await;
+                    });
+                    self.starting[id.0] = Some(task.abort_handle());
+                }
+                Err(reason) => self.handle(SchedulerEvent::FailedToStart(id, reason), queue),
+            },
             Decision::Stop(id, reason) => {
                 // Already exited (its artifacts failed after the exit): nothing to stop.
                 let Some(running) = &self.running[id.0] else {
                     return;
                 };
+                if running.keep && reason == StopReason::DependentsEnded {
+                    self.leave_running(id, queue);
+                    return;
+                }
                 let control = running.control.clone();
                 let reason_text = match &reason {
                     StopReason::DependentsEnded => "every job depending on it has ended".into(),
@@ -298,43 +344,90 @@ impl<'r> Driver<'r> {
         }
     }
 
-    /// Starts a job: environment, log file, process, output pumps, watchers and timers.
-    async fn start(&mut self, id: JobId) -> Result<(), String> {
+    /// What the executor needs to start a job: its command, environment and, for a
+    /// container, its image and mounts.
+    fn launch(&self, id: JobId) -> Result<JobLaunch, String> {
         let pipeline = self.context.pipeline.clone();
         let job = pipeline.job(id);
-        let folder = self.context.folder.clone();
+        let folder = &self.context.folder;
+        let in_container = self.context.options.containers && job.needs_container();
         let shared_env_file = folder.job_env_file(&job.name);
+        let (shared_seen, workspace_seen) = if in_container {
+            (Path::new(SHARED_MOUNT), Path::new(WORKSPACE_MOUNT))
+        } else {
+            (folder.shared_root(), self.context.workspace.as_path())
+        };
         let places = JobPlaces {
             run_id: folder.id(),
-            shared_root: folder.shared_root(),
-            workspace: &self.context.workspace,
+            shared_root: shared_seen,
+            workspace: workspace_seen,
             pipeline_dir: &self.context.pipeline_dir,
             shared_env_file: &shared_env_file,
             run_variables: &self.context.run_variables,
         };
-        let env = job_environment(&pipeline, job, &places, self.inherited_env.iter().cloned())
+        let env = job_environment(&pipeline, job, &places, &self.host_env, !in_container)
             .map_err(|error| error.to_string())?;
         let argv = argv_of(job.command.as_ref());
-        if argv.is_empty() {
+        if argv.is_empty() && !in_container {
             return Err("no `command` to run on the host".into());
         }
         let working_dir = match &job.working_dir {
-            Some(dir) => self.context.workspace.join(dir),
-            None => self.context.workspace.clone(),
+            Some(dir) => workspace_seen.join(dir),
+            None => workspace_seen.to_path_buf(),
         };
-        let log = LogWriter::new(folder.log_path(&job.name));
-        let launch = JobLaunch {
+        let container = in_container.then(|| self.container_launch(&pipeline, job));
+        let sender = self.sender.clone();
+        let progress: ProgressSink = Arc::new(move |text| {
+            // Progress is a courtesy: dropped rather than waited for when the run is busy.
+            let _ = sender.try_send(Message::Preparing { job: id, text });
+        });
+        Ok(JobLaunch {
             job_name: job.name.clone(),
             argv,
             env,
             working_dir,
+            container,
+            progress: Some(progress),
+        })
+    }
+
+    fn container_launch(&self, pipeline: &Pipeline, job: &Job) -> ContainerLaunch {
+        let pipeline_dir = &self.context.pipeline_dir;
+        let image = match (&job.build, &job.image) {
+            (Some(build), image) => ImageSource::Build {
+                context: pipeline_dir.join(&build.context),
+                dockerfile: build.dockerfile.clone(),
+                args: build.args.clone(),
+                tag: image
+                    .clone()
+                    .unwrap_or_else(|| built_image_tag(&pipeline.name, &job.name)),
+            },
+            (None, image) => ImageSource::Named(image.clone().unwrap_or_default()),
         };
-        let spawned = self
-            .context
-            .executor
-            .spawn(launch)
-            .await
-            .map_err(|e| e.to_string())?;
+        ContainerLaunch {
+            image,
+            entrypoint: job.entrypoint.as_ref().map(|e| argv_of(Some(e))),
+            user: job.user.clone(),
+            volumes: job
+                .volumes
+                .iter()
+                .map(|volume| host_volume(volume, pipeline_dir, self.host_env.get("HOME")))
+                .collect(),
+            ports: job.ports.clone(),
+            labels: job.labels.clone(),
+            shared_root: self.context.folder.shared_root().to_path_buf(),
+            workspace: self.context.workspace.clone(),
+            keep: self.context.options.keep_running && job.detach,
+        }
+    }
+
+    /// Wires up a job the executor started: log file, output pumps, exit task, watchers and
+    /// timers.
+    fn attach(&mut self, id: JobId, spawned: SpawnedJob) {
+        let pipeline = self.context.pipeline.clone();
+        let job = pipeline.job(id);
+        let folder = self.context.folder.clone();
+        let log = LogWriter::new(folder.log_path(&job.name));
         let control: Arc<dyn JobControl> = Arc::from(spawned.control);
 
         let pump = |stream, reader| {
@@ -349,6 +442,7 @@ impl<'r> Driver<'r> {
         };
         let stdout = pump(Stream::Stdout, spawned.stdout);
         let stderr = pump(Stream::Stderr, spawned.stderr);
+        let mut tasks = vec![stdout.abort_handle(), stderr.abort_handle()];
         let sender = self.sender.clone();
         let artifacts = (!job.artifacts.is_empty()).then(|| {
             (
@@ -357,7 +451,8 @@ impl<'r> Driver<'r> {
                 folder.artifact_path(&job.name),
             )
         });
-        tokio::spawn(async move {
+        let releasable = control.clone();
+        let exit_task = tokio::spawn(async move {
             let result = spawned.exit.await;
             // Whatever holds the pipes now (a daemonised grandchild) gets a moment, not forever.
             let drained = tokio::time::timeout(Duration::from_secs(2), async {
@@ -365,6 +460,7 @@ impl<'r> Driver<'r> {
                 let _ = stderr.await;
             });
             let _ = drained.await;
+            releasable.release().await;
             let artifacts = match (&result, artifacts) {
                 (Ok(JobExit::Code(0)), Some((patterns, tree, archive))) => {
                     Some(pack_artifacts(patterns, tree, archive).await)
@@ -380,10 +476,41 @@ impl<'r> Driver<'r> {
                 })
                 .await;
         });
+        tasks.push(exit_task.abort_handle());
 
         let watchers = self.start_watchers(id, &control);
-        self.running[id.0] = Some(Running { control, watchers });
-        Ok(())
+        let keep = self.context.options.keep_running
+            && job.detach
+            && job.needs_container()
+            && self.context.options.containers;
+        self.running[id.0] = Some(Running {
+            control,
+            watchers,
+            tasks,
+            keep,
+        });
+    }
+
+    /// `--keep-running`: the job stays up after the run; the run stops following it.
+    fn leave_running(&mut self, id: JobId, queue: &mut VecDeque<Decision>) {
+        if let Some(running) = self.running[id.0].take() {
+            running.watchers.iter().for_each(AbortHandle::abort);
+            running.tasks.iter().for_each(AbortHandle::abort);
+        }
+        self.emit(RunEvent::JobLeftRunning { job: id });
+        self.handle(SchedulerEvent::LeftRunning(id), queue);
+    }
+
+    /// On an interrupt, jobs still being started (an image pull, a build) are not waited
+    /// for; whatever they created is removed with the rest of the run.
+    fn abandon_starts(&mut self, queue: &mut VecDeque<Decision>) {
+        for index in 0..self.starting.len() {
+            if let Some(task) = self.starting[index].take() {
+                task.abort();
+                let reason = "interrupted before it started".to_string();
+                self.handle(SchedulerEvent::FailedToStart(JobId(index), reason), queue);
+            }
+        }
     }
 
     /// `Exists`, `Port`, healthcheck watchers and the timers of the job and its signals.
@@ -492,5 +619,61 @@ async fn pack_artifacts(
         Ok(Ok(summary)) => Ok(summary),
         Ok(Err(error)) => Err(format!("artifacts could not be packed: {error}")),
         Err(error) => Err(format!("artifacts could not be packed: {error}")),
+    }
+}
+
+/// Compose's name for a built image without `image:`: the project and the service.
+fn built_image_tag(pipeline: &str, job: &str) -> String {
+    let clean = |name: &str| -> String {
+        name.chars()
+            .map(|c| match c.to_ascii_lowercase() {
+                c @ ('a'..='z' | '0'..='9' | '.' | '_' | '-') => c,
+                _ => '-',
+            })
+            .collect()
+    };
+    format!("pipekit-{}-{}", clean(pipeline), clean(job))
+}
+
+/// A `volumes:` entry with a relative source made absolute, as Compose resolves it against
+/// the file's folder. A source that is not a path (`data:/var/lib`) is a named volume.
+fn host_volume(volume: &str, pipeline_dir: &Path, home: Option<&String>) -> String {
+    let Some((source, rest)) = volume.split_once(':') else {
+        return volume.to_string();
+    };
+    let source = if source == "~" || source.starts_with("~/") {
+        match home {
+            Some(home) => format!("{home}{}", &source[1..]),
+            None => source.to_string(),
+        }
+    } else if source.starts_with('.') {
+        pipeline_dir.join(source).display().to_string()
+    } else {
+        source.to_string()
+    };
+    format!("{source}:{rest}")
+}
+
+#[cfg(test)]
+mod naming_tests {
+    use super::*;
+
+    #[test]
+    fn built_images_are_named_after_pipeline_and_job() {
+        assert_eq!(built_image_tag("My CI", "Web"), "pipekit-my-ci-web");
+    }
+
+    #[test]
+    fn relative_volume_sources_are_made_absolute() {
+        let dir = Path::new("/p");
+        let home = "/home/u".to_string();
+        assert_eq!(
+            host_volume("./data:/data:ro", dir, None),
+            "/p/./data:/data:ro"
+        );
+        assert_eq!(host_volume("~/c:/c", dir, Some(&home)), "/home/u/c:/c");
+        assert_eq!(host_volume("cache:/cache", dir, None), "cache:/cache");
+        assert_eq!(host_volume("/abs:/abs", dir, None), "/abs:/abs");
+        assert_eq!(host_volume("/anonymous", dir, None), "/anonymous");
     }
 }

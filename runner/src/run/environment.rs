@@ -20,6 +20,7 @@ pub enum EnvironmentError {
 #[derive(Debug, Clone)]
 pub struct JobPlaces<'a> {
     pub run_id: &'a str,
+    /// As the job sees them: host paths, or the mount points in a container.
     pub shared_root: &'a Path,
     pub workspace: &'a Path,
     /// Directory of the pipeline file: `env_file` paths are relative to it, as in Compose.
@@ -30,17 +31,24 @@ pub struct JobPlaces<'a> {
     pub run_variables: &'a [(String, String)],
 }
 
-/// The full environment of a host job, lowest precedence first: pipekit-ci's own
+/// The full environment of a job, lowest precedence first: pipekit-ci's own
 /// environment, the pipeline's `env`, `env_file`s, the job's `environment`, the `.env`
 /// other jobs handed it in shared storage, and the `PIPEKIT_*` variables.
+///
+/// A container does not inherit pipekit-ci's environment (`inherit_host` false), as in
+/// Compose; `- KEY` still takes `KEY` from it.
 pub fn job_environment(
     pipeline: &Pipeline,
     job: &Job,
     places: &JobPlaces<'_>,
-    inherited: impl Iterator<Item = (String, String)>,
+    host: &BTreeMap<String, String>,
+    inherit_host: bool,
 ) -> Result<Vec<(String, String)>, EnvironmentError> {
-    let mut env: BTreeMap<String, String> = inherited.collect();
-    let host = env.clone();
+    let mut env: BTreeMap<String, String> = if inherit_host {
+        host.clone()
+    } else {
+        BTreeMap::new()
+    };
     env.extend(pipeline.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     for file in &job.env_files {
         let path = places.pipeline_dir.join(file);
@@ -121,12 +129,30 @@ mod tests {
             shared_env_file: &shared_env,
             run_variables: &[("PIPEKIT_COMMIT".to_string(), "abc".to_string())],
         };
-        let host = [("FROM_HOST", "h"), ("CI", "false"), ("ABSENT", "x")]
-            .map(|(k, v)| (k.to_string(), v.to_string()));
-        let env: BTreeMap<_, _> = job_environment(&pipeline, &job, &places, host.into_iter())
+        let host: BTreeMap<String, String> = [
+            ("FROM_HOST", "h"),
+            ("CI", "false"),
+            ("ABSENT", "x"),
+            ("HOME", "/root"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into();
+        let env: BTreeMap<_, _> = job_environment(&pipeline, &job, &places, &host, true)
             .expect("environment")
             .into_iter()
             .collect();
+        let in_container: BTreeMap<_, _> = job_environment(&pipeline, &job, &places, &host, false)
+            .expect("environment")
+            .into_iter()
+            .collect();
+        assert!(
+            !in_container.contains_key("HOME"),
+            "a container inherits nothing"
+        );
+        assert_eq!(
+            in_container["FROM_HOST"], "h",
+            "`- KEY` still reads the host"
+        );
         assert_eq!(env["LEVEL"], "handed");
         assert_eq!(env["PASSWORD"], "s3cret");
         assert_eq!(env["RUST_LOG"], "info");

@@ -20,6 +20,11 @@ pub enum RunEvent {
         on: Vec<String>,
         more: usize,
     },
+    /// A job's preparation got further: its image is being pulled or built.
+    JobPreparing {
+        job: JobId,
+        text: String,
+    },
     JobStarted {
         job: JobId,
     },
@@ -37,6 +42,10 @@ pub enum RunEvent {
     JobStopping {
         job: JobId,
         reason: String,
+    },
+    /// A detached job the run lets go of, still running (`--keep-running`).
+    JobLeftRunning {
+        job: JobId,
     },
     ArtifactsPacked {
         job: JobId,

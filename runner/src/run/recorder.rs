@@ -163,7 +163,9 @@ impl Reporter for Recorder {
             RunEvent::RunStarted { .. }
             | RunEvent::JobWaiting { .. }
             | RunEvent::Output { .. }
-            | RunEvent::JobStopping { .. } => {}
+            | RunEvent::JobStopping { .. }
+            | RunEvent::JobPreparing { .. }
+            | RunEvent::JobLeftRunning { .. } => {}
         }
     }
 }

@@ -51,6 +51,8 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
             fail_fast: false,
             only: Vec::new(),
             stop_grace: Duration::from_secs(5),
+            containers: false,
+            keep_running: false,
         },
     };
     let (sender, receiver) = mpsc::unbounded_channel();

@@ -125,6 +125,11 @@ impl Dispatcher {
                     self.finish(id, outcome, &mut decisions);
                 }
             }
+            SchedulerEvent::LeftRunning(id) => {
+                if self.jobs[id.0].is_active() && self.jobs[id.0].failure.is_none() {
+                    self.finish(id, Outcome::Passed, &mut decisions);
+                }
+            }
             SchedulerEvent::Interrupted => self.cancel("interrupted".to_string(), &mut decisions),
         }
         let worklist = match touched {

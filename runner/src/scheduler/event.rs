@@ -23,6 +23,9 @@ pub enum SchedulerEvent {
     /// The job failed while running or on its way out (healthcheck, artifacts): this
     /// wins over its exit code, and a running job is stopped.
     Failed(JobId, String),
+    /// A detached job that was to be stopped is left running instead (`--keep-running`):
+    /// it passed, and the run no longer waits for it.
+    LeftRunning(JobId),
     /// The user asked to stop (SIGINT/SIGTERM).
     Interrupted,
 }
@@ -38,7 +41,8 @@ impl SchedulerEvent {
             | SchedulerEvent::Healthy(id)
             | SchedulerEvent::Failed(id, _)
             | SchedulerEvent::TimedOut(id)
-            | SchedulerEvent::Exited(id, _) => Some(*id),
+            | SchedulerEvent::Exited(id, _)
+            | SchedulerEvent::LeftRunning(id) => Some(*id),
             SchedulerEvent::Interrupted => None,
         }
     }

@@ -313,6 +313,24 @@ fn cases() -> Vec<Case> {
             done: true,
         },
         Case {
+            name: "a detached job left running (--keep-running) passes and ends the run",
+            jobs: &[("server", &[], true, &[]), ("check", &[], false, &[])],
+            only: &[],
+            fail_fast: false,
+            steps: vec![
+                (None, vec![start(0), start(1)]),
+                (Some(started(0)), vec![]),
+                (Some(started(1)), vec![]),
+                (
+                    Some(exited(1, 0)),
+                    vec![passed(1), Decision::Stop(j(0), StopReason::DependentsEnded)],
+                ),
+                (Some(SchedulerEvent::LeftRunning(j(0))), vec![passed(0)]),
+                (Some(exited(0, 143)), vec![]),
+            ],
+            done: true,
+        },
+        Case {
             name: "a detached job that crashes on its own fails",
             jobs: &[
                 ("server", &[], true, &[]),

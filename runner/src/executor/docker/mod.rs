@@ -1,0 +1,241 @@
+//! Jobs in containers through the Docker Engine API (bollard): one network per run, the
+//! shared storage at `/pipekit`, the source tree at `/workspace`, and labels on everything
+//! so nothing outlives the run unnoticed.
+
+mod build_context;
+mod cleanup;
+mod container_spec;
+mod control;
+mod engine;
+mod image;
+mod labels;
+mod streams;
+
+pub use cleanup::Removed;
+pub use container_spec::{SHARED_MOUNT, WORKSPACE_MOUNT};
+pub use engine::{DockerError, Engine};
+pub use labels::{Owner, RunIdentity};
+
+use super::{ContainerLaunch, Executor, ExecutorError, JobLaunch, SpawnedJob};
+use crate::scheduler::JobExit;
+use async_trait::async_trait;
+use bollard::errors::Error as BollardError;
+use bollard::models::NetworkCreateRequest;
+use bollard::query_parameters::{
+    AttachContainerOptions, CreateContainerOptions, WaitContainerOptions,
+};
+use container_spec::{container_body, container_name, network_name};
+use control::{DockerControl, remove_container};
+use futures_util::StreamExt;
+use image::{ImageCache, engine_message};
+use std::net::IpAddr;
+use std::path::Path;
+
+/// Runs container jobs of one run.
+pub struct DockerExecutor {
+    engine: Engine,
+    run: RunIdentity,
+    network: String,
+    images: ImageCache,
+    /// Containers run as the invoking user when it is not root, so what they write into
+    /// shared storage and the source tree stays the user's.
+    default_user: Option<String>,
+    /// `--keep-running`: spare what is meant to stay up.
+    keep_running: bool,
+}
+
+impl DockerExecutor {
+    /// Connects, reaps what dead runs left behind, and creates the run's network.
+    pub async fn start(
+        engine: Engine,
+        run: RunIdentity,
+        keep_running: bool,
+    ) -> Result<DockerExecutor, DockerError> {
+        cleanup::reap_orphans(&engine).await?;
+        let network = network_name(&run.run_id);
+        let request = NetworkCreateRequest {
+            name: network.clone(),
+            driver: Some("bridge".into()),
+            labels: Some(run.labels()),
+            ..Default::default()
+        };
+        engine
+            .quick
+            .create_network(request)
+            .await
+            .map_err(|error| DockerError::Refused {
+                host: engine.host.clone(),
+                what: "create the run's network",
+                reason: engine_message(&error),
+            })?;
+        let uid = nix::unistd::getuid();
+        let default_user = (!uid.is_root()).then(|| format!("{}:{}", uid, nix::unistd::getgid()));
+        Ok(DockerExecutor {
+            engine,
+            run,
+            network,
+            images: ImageCache::default(),
+            default_user,
+            keep_running,
+        })
+    }
+
+    fn failed(&self, job: &str, what: &'static str, error: &BollardError) -> ExecutorError {
+        ExecutorError::Engine {
+            job: job.to_string(),
+            what,
+            reason: engine_message(error),
+        }
+    }
+
+    async fn create_and_start(
+        &self,
+        launch: &JobLaunch,
+        container: &ContainerLaunch,
+        image: &str,
+    ) -> Result<(SpawnedJob, String), ExecutorError> {
+        let job = launch.job_name.as_str();
+        let body = container_body(
+            launch,
+            container,
+            image,
+            &self.run,
+            &self.network,
+            self.default_user.as_deref(),
+        )
+        .map_err(|error| ExecutorError::Engine {
+            job: job.to_string(),
+            what: "ports",
+            reason: error.to_string(),
+        })?;
+        let name = container_name(&self.run.run_id, job);
+        let options = CreateContainerOptions {
+            name: Some(name.clone()),
+            ..Default::default()
+        };
+        self.engine
+            .quick
+            .create_container(Some(options), body)
+            .await
+            .map_err(|e| self.failed(job, "create the container", &e))?;
+        // Attached before the start, so not a line is missed.
+        let attach = AttachContainerOptions {
+            stream: true,
+            stdout: true,
+            stderr: true,
+            ..Default::default()
+        };
+        let attached = self
+            .engine
+            .long
+            .attach_container(&name, Some(attach))
+            .await
+            .map_err(|e| self.failed(job, "attach to the container", &e))?;
+        self.engine
+            .quick
+            .start_container(&name, None)
+            .await
+            .map_err(|e| self.failed(job, "start the container", &e))?;
+        let (stdout, stderr) = streams::split_output(attached.output);
+        let address = self.address_of(&name).await;
+        let control = DockerControl {
+            engine: self.engine.clone(),
+            job: job.to_string(),
+            container: name.clone(),
+            address,
+        };
+        let exit = wait_for_exit(self.engine.clone(), name.clone(), job.to_string());
+        Ok((
+            SpawnedJob {
+                stdout: Box::new(stdout),
+                stderr: Box::new(stderr),
+                exit: Box::pin(exit),
+                control: Box::new(control),
+            },
+            name,
+        ))
+    }
+
+    async fn address_of(&self, container: &str) -> Option<IpAddr> {
+        let inspected = self
+            .engine
+            .quick
+            .inspect_container(container, None)
+            .await
+            .ok()?;
+        let networks = inspected.network_settings?.networks?;
+        networks
+            .get(&self.network)?
+            .ip_address
+            .as_deref()?
+            .parse()
+            .ok()
+    }
+}
+
+#[async_trait]
+impl Executor for DockerExecutor {
+    async fn spawn(&self, launch: JobLaunch) -> Result<SpawnedJob, ExecutorError> {
+        let Some(container) = launch.container.clone() else {
+            return Err(ExecutorError::NoEngine {
+                job: launch.job_name,
+            });
+        };
+        let image = self
+            .images
+            .prepare(&self.engine, &container.image, launch.progress.as_ref())
+            .await
+            .map_err(|reason| ExecutorError::Image {
+                image: container.image.to_string(),
+                reason,
+            })?;
+        match self.create_and_start(&launch, &container, &image).await {
+            Ok((spawned, _)) => Ok(spawned),
+            Err(error) => {
+                // Half made (created, not started): gone now rather than at the end.
+                let name = container_name(&self.run.run_id, &launch.job_name);
+                remove_container(&self.engine, &name).await;
+                Err(error)
+            }
+        }
+    }
+
+    async fn shutdown(&self) {
+        cleanup::remove_run(&self.engine, &self.run.run_id, self.keep_running).await;
+    }
+}
+
+/// The container's exit code. bollard reports a non-zero exit as an error: that is the
+/// job's result, not a failure of the engine.
+async fn wait_for_exit(
+    engine: Engine,
+    container: String,
+    job: String,
+) -> Result<JobExit, ExecutorError> {
+    let mut wait = engine
+        .long
+        .wait_container(&container, None::<WaitContainerOptions>);
+    let lost = |reason: String| ExecutorError::Engine {
+        job: job.clone(),
+        what: "wait for the container",
+        reason,
+    };
+    match wait.next().await {
+        Some(Ok(response)) => Ok(JobExit::Code(response.status_code as i32)),
+        Some(Err(BollardError::DockerContainerWaitError { code, .. })) => {
+            Ok(JobExit::Code(code as i32))
+        }
+        Some(Err(error)) => Err(lost(engine_message(&error))),
+        None => Err(lost("the engine closed the connection".into())),
+    }
+}
+
+/// `pipekit-ci gc`: reaps what runs whose pipekit-ci died left behind.
+pub async fn collect_garbage(engine: &Engine) -> Result<Removed, DockerError> {
+    cleanup::reap_orphans(engine).await
+}
+
+/// `pipekit-ci down`: removes what `--keep-running` left up for this pipeline file.
+pub async fn take_down(engine: &Engine, pipeline_file: &Path) -> Result<Removed, DockerError> {
+    cleanup::down(engine, pipeline_file).await
+}
