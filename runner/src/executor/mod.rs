@@ -61,6 +61,8 @@ pub struct ContainerLaunch {
     pub workspace: PathBuf,
     /// Left running when the run ends (`--keep-running` on a detached job).
     pub keep: bool,
+    /// The job has `Port` signals: find its address (one more call to the engine).
+    pub wants_address: bool,
 }
 
 /// Where a container's image comes from.

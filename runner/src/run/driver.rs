@@ -418,6 +418,10 @@ impl<'r> Driver<'r> {
             shared_root: self.context.folder.shared_root().to_path_buf(),
             workspace: self.context.workspace.clone(),
             keep: self.context.options.keep_running && job.detach,
+            wants_address: job
+                .signals
+                .iter()
+                .any(|signal| matches!(signal.kind, SignalKind::Port { .. })),
         }
     }
 
@@ -460,7 +464,6 @@ impl<'r> Driver<'r> {
                 let _ = stderr.await;
             });
             let _ = drained.await;
-            releasable.release().await;
             let artifacts = match (&result, artifacts) {
                 (Ok(JobExit::Code(0)), Some((patterns, tree, archive))) => {
                     Some(pack_artifacts(patterns, tree, archive).await)
@@ -475,6 +478,9 @@ impl<'r> Driver<'r> {
                     after_exit,
                 })
                 .await;
+            // After the exit is reported: removing a container takes the engine a while,
+            // and the job's dependents need not wait for it.
+            releasable.release().await;
         });
         tasks.push(exit_task.abort_handle());
 

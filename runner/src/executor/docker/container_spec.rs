@@ -164,6 +164,7 @@ mod tests {
             shared_root: PathBuf::from("/run/shared"),
             workspace: PathBuf::from("/src"),
             keep: false,
+            wants_address: false,
         };
         let launch = JobLaunch {
             job_name: "web".into(),

@@ -136,15 +136,35 @@ impl DockerExecutor {
             .start_container(&name, None)
             .await
             .map_err(|e| self.failed(job, "start the container", &e))?;
+        // Asked at once, not when the driver gets round to it. After the start, because
+        // "not running" also describes a container that has not started; and a container
+        // that already exited is answered at once.
+        let exit = tokio::spawn(wait_for_exit(
+            self.engine.clone(),
+            name.clone(),
+            job.to_string(),
+        ));
         let (stdout, stderr) = streams::split_output(attached.output);
-        let address = self.address_of(&name).await;
+        let address = match container.wants_address {
+            true => self.address_of(&name).await,
+            false => None,
+        };
         let control = DockerControl {
             engine: self.engine.clone(),
             job: job.to_string(),
             container: name.clone(),
             address,
         };
-        let exit = wait_for_exit(self.engine.clone(), name.clone(), job.to_string());
+        let job_name = job.to_string();
+        let exit = async move {
+            exit.await.unwrap_or_else(|error| {
+                Err(ExecutorError::Engine {
+                    job: job_name,
+                    what: "wait for the container",
+                    reason: error.to_string(),
+                })
+            })
+        };
         Ok((
             SpawnedJob {
                 stdout: Box::new(stdout),
