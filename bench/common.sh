@@ -10,12 +10,13 @@ if [ ! -x "$PIPEKIT_CI" ]; then
 fi
 export PIPEKIT_CI
 
-# median and p-th percentile (nearest rank) of numbers on stdin, one per line.
+# stats [P]: median and P-th percentile (nearest rank; P defaults to 99) of numbers on
+# stdin, one per line.
 stats() {
-    sort -g | awk '{ v[NR] = $1 } END {
+    sort -g | awk -v p="${1:-99}" '{ v[NR] = $1 } END {
         if (NR == 0) { print "no samples"; exit 1 }
         med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        r = int(0.99 * NR + 0.999999); if (r < 1) r = 1
-        printf "n=%d median=%.2f p99=%.2f min=%.2f max=%.2f\n", NR, med, v[r], v[1], v[NR]
+        r = int(p / 100 * NR + 0.999999); if (r < 1) r = 1
+        printf "n=%d median=%.2f p%d=%.2f min=%.2f max=%.2f\n", NR, med, p, v[r], v[1], v[NR]
     }'
 }

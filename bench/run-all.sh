@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs the three benchmarks in one go (about 2-3 minutes) and prints a summary table.
+# Runs the benchmarks in one go (about 3-4 minutes) and prints a summary table.
 # Figures are comparable only within one invocation: the machine is shared.
+# The container benchmarks need Docker (scripts/docker-up.sh sets it up as root on Debian);
+# PIPEKIT_SKIP_DOCKER_TESTS=1 leaves them out.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -15,6 +17,12 @@ echo
 OUT_DIR=$out "$BENCH_DIR/dag.sh" 2>"$out/dag.err" | tee "$out/dag.txt"
 "$BENCH_DIR/readiness.sh" | tee "$out/readiness.txt"
 "$BENCH_DIR/log_rss.sh" | tee "$out/log_rss.txt"
+containers=
+if [ "${PIPEKIT_SKIP_DOCKER_TESTS:-}" != 1 ]; then
+    containers=1
+    OUT_DIR=$out "$BENCH_DIR/container_chain.sh" 2>"$out/container_chain.err" | tee "$out/container_chain.txt"
+    "$BENCH_DIR/container_readiness.sh" 2>"$out/container_readiness.err" | tee "$out/container_readiness.txt"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
@@ -50,3 +58,25 @@ printf '| readiness p99 | %s ms | bash read+spawn %s ms | < 20 ms | %s |\n' \
     "$(kv <(echo "$rd_pk") p99)" "$(kv <(echo "$rd_hw") p99)" "$(verdict "$(kv <(echo "$rd_pk") p99)" '<' 20)"
 printf '| 1 GiB log, peak RSS | %s MB (wall %s s) | sh pipe into tee %s MB (wall %s s) | < 64 MB | %s |\n' \
     "$rss_pk" "$wall_pk" "$rss_sh" "$wall_sh" "$(verdict "$rss_pk" '<' 64)"
+if [ -n "$containers" ]; then
+    cc=$out/container_chain.txt
+    cc_raw=$(field "$cc" 'container_chain raw +median' 4)
+    cc_compose=$(field "$cc" 'container_chain compose +median' 4)
+    if grep -qE 'container_chain pipekit +median' "$cc"; then
+        printf '| 3 containers in a chain, median | %s ms | 3x docker run --rm %s ms, docker-compose %s ms | - | no target; %sx raw, %sx compose |\n' \
+            "$(field "$cc" 'container_chain pipekit +median' 4)" "$cc_raw" "$cc_compose" \
+            "$(field "$cc" 'ratio pipekit\/raw' 4 | tr -d x)" "$(field "$cc" 'ratio pipekit\/compose' 4 | tr -d x)"
+    else
+        printf '| 3 containers in a chain, median | FAILED | 3x docker run --rm %s ms, docker-compose %s ms | - | n/a |\n' \
+            "$cc_raw" "$cc_compose"
+    fi
+    cr_pk=$(grep 'pipekit-ci' "$out/container_readiness.txt")
+    cr_peer=$(grep 'docker logs' "$out/container_readiness.txt")
+    if [ -n "$(kv <(echo "$cr_pk") median)" ]; then
+        cr_pk_fig="$(kv <(echo "$cr_pk") median) ms (p90 $(kv <(echo "$cr_pk") p90))"
+    else
+        cr_pk_fig=FAILED
+    fi
+    printf '| container readiness, median | %s | docker logs -f + docker run %s ms (p90 %s) | - | no target |\n' \
+        "$cr_pk_fig" "$(kv <(echo "$cr_peer") median)" "$(kv <(echo "$cr_peer") p90)"
+fi

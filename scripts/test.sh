@@ -7,6 +7,17 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build --workspace --quiet
 
+# The container tests need a Docker engine and the local test image: docker-up.sh makes
+# sure of both (as root on Debian it installs and starts Docker itself).
+# PIPEKIT_SKIP_DOCKER_TESTS=1 leaves Docker alone; the container tests then skip themselves
+# when they find no engine or no test image.
+if [ "${PIPEKIT_SKIP_DOCKER_TESTS:-}" = 1 ]; then
+    echo "PIPEKIT_SKIP_DOCKER_TESTS=1: Docker not set up; container tests skip if it is not there"
+else
+    bash scripts/docker-up.sh
+fi
+export PIPEKIT_TEST_IMAGE=pipekit-test/busybox:latest
+
 # cargo prints one result line per test binary, the last often a doc-test binary with no
 # test in it: end with the totals so the log says what ran.
 results=$(mktemp)

@@ -166,8 +166,10 @@ services:
     command: echo "on the host" > "$PIPEKIT_WORKSPACE/ran-here"
 "#,
     );
+    // An engine that is certainly not there, whether or not this machine runs Docker.
+    let no_engine = [("DOCKER_HOST", "unix:///nonexistent-pipekit-engine.sock")];
 
-    let refused = project.run_pipeline(&[]);
+    let refused = project.run_with_env(&["run", "--no-progress"], &no_engine);
     refused.assert_code(3);
     assert!(
         refused.stderr.contains("--executor local"),
@@ -183,7 +185,7 @@ services:
         "a refused run left a run folder"
     );
 
-    let local = project.run_pipeline(&["--executor", "local"]);
+    let local = project.run_with_env(&["run", "--no-progress", "--executor", "local"], &no_engine);
     local.assert_code(0);
     project
         .run_json()

@@ -1,25 +1,12 @@
 //! Ctrl-C: the run stops, reports, and leaves no process behind.
 
 use crate::common::{
-    Project, RunJson, kill_processes, parse_junit, pipeline_suite, processes_with, unique_marker,
+    Project, RunJson, eventually, kill_processes, parse_junit, pipeline_suite, processes_with,
+    unique_marker,
 };
 use nix::sys::signal::{Signal, kill};
 use quick_junit::TestCaseStatus;
 use std::time::{Duration, Instant};
-
-/// Polls `condition` every 20 ms for up to `limit`.
-fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn sigint_stops_the_run_with_130_and_leaves_no_process_behind() {

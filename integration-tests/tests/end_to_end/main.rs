@@ -6,6 +6,7 @@
 
 mod cli;
 mod common;
+mod containers;
 mod failures;
 mod interrupts;
 mod paper_examples;

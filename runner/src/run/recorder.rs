@@ -16,6 +16,8 @@ pub struct Recorder {
     slots: Vec<Option<usize>>,
     /// Per job: when it started, relative to the run's start.
     started: Vec<Option<Duration>>,
+    /// Per job: pipekit-ci stopped it (so its end was not its own doing).
+    stopped: Vec<bool>,
 }
 
 impl Recorder {
@@ -69,6 +71,7 @@ impl Recorder {
             record: Arc::new(Mutex::new(record)),
             slots,
             started,
+            stopped: vec![false; pipeline.jobs.len()],
         }
     }
 
@@ -111,6 +114,7 @@ impl Reporter for Recorder {
         let slots = &self.slots;
         let slot = |job: &JobId| slots[job.0];
         match event {
+            RunEvent::JobStopping { job: id, .. } => self.stopped[id.0] = true,
             RunEvent::JobStarted { job: id } => {
                 self.started[id.0] = Some(at);
                 let Some(slot) = slot(id) else { return };
@@ -147,6 +151,9 @@ impl Reporter for Recorder {
                 };
                 job.reason = outcome.reason().map(str::to_string);
                 job.exit_code = match exit {
+                    // A stopped container reports what SIGTERM/SIGKILL left (143, 137); a
+                    // stopped process reports the signal. Neither exited on its own.
+                    Some(JobExit::Code(143 | 137)) if self.stopped[id.0] => None,
                     Some(JobExit::Code(code)) => Some(*code),
                     _ => None,
                 };
@@ -163,7 +170,6 @@ impl Reporter for Recorder {
             RunEvent::RunStarted { .. }
             | RunEvent::JobWaiting { .. }
             | RunEvent::Output { .. }
-            | RunEvent::JobStopping { .. }
             | RunEvent::JobPreparing { .. }
             | RunEvent::JobLeftRunning { .. } => {}
         }

@@ -1,11 +1,18 @@
 //! Helpers shared by the end-to-end tests.
 
 mod binary;
+mod docker;
 mod processes;
 mod project;
 mod reports;
 
 pub use binary::workspace_root;
-pub use processes::{free_port, kill_processes, processes_with, python3_available, unique_marker};
-pub use project::{Project, run_binary};
+pub use docker::{
+    LeftoverSweeper, container_labels, docker, docker_objects_of_run, engine_alone_or_skip,
+    engine_or_skip, running_containers_of_run, test_image,
+};
+pub use processes::{
+    eventually, free_port, kill_processes, processes_with, python3_available, unique_marker,
+};
+pub use project::{Project, Started, run_binary, run_id_of};
 pub use reports::{RunJson, find_test_case, locations_in, parse_junit, pipeline_suite};

@@ -33,6 +33,20 @@ pub fn processes_with(marker: &str) -> Vec<(i32, String)> {
         .collect()
 }
 
+/// Polls `condition` every 20 ms for up to `limit`; whether it ever held.
+pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Kills processes a failed test left behind (found by its own marker), by pid.
 pub fn kill_processes(processes: &[(i32, String)]) {
     for (pid, _) in processes {

@@ -54,6 +54,12 @@ impl Project {
 
     /// Starts `pipekit-ci <args>` in the project directory.
     pub fn spawn(&self, args: &[&str]) -> Started {
+        self.spawn_with_env(args, &[])
+    }
+
+    /// Starts `pipekit-ci <args>` in the project directory with these variables added to
+    /// (or replacing some of) the test's own environment.
+    pub fn spawn_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Started {
         let number = self.invocations.get() + 1;
         self.invocations.set(number);
         let stdout_path = self.outputs.path().join(format!("{number}.stdout"));
@@ -61,6 +67,7 @@ impl Project {
         let create = |path: &Path| File::create(path).expect("cannot create an output file");
         let child = Command::new(binary())
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(self.path())
             .stdin(Stdio::null())
             // Files, not pipes: nothing to drain, and a leftover grandchild cannot hang us.
@@ -80,6 +87,11 @@ impl Project {
     /// Runs `pipekit-ci <args>` to its end (at most [`RUN_TIMEOUT`]).
     pub fn run(&self, args: &[&str]) -> Finished {
         self.spawn(args).wait(RUN_TIMEOUT)
+    }
+
+    /// Runs `pipekit-ci <args>` to its end, with these variables added to its environment.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Finished {
+        self.spawn_with_env(args, env).wait(RUN_TIMEOUT)
     }
 
     /// Runs `pipekit-ci run --no-progress <extra>`.
@@ -112,6 +124,11 @@ impl Project {
             "expected exactly one run folder, found {dirs:?}"
         );
         dirs.into_iter().next().expect("checked above")
+    }
+
+    /// The id of the one run (its folder's name).
+    pub fn run_id(&self) -> String {
+        run_id_of(&self.run_dir())
     }
 
     /// `run.json` of the one run folder.
@@ -264,6 +281,15 @@ impl Finished {
     pub fn output(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
+}
+
+/// The id of the run whose folder is `run_dir`.
+pub fn run_id_of(run_dir: &Path) -> String {
+    run_dir
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_else(|| panic!("{} has no run id as its name", run_dir.display()))
+        .to_string()
 }
 
 /// Runs `pipekit-ci <args>` in `dir` (for commands on files that are not in a project).

@@ -131,16 +131,15 @@ fn ports(entries: &[String]) -> Result<(Vec<String>, PortMap), BadPort> {
         }
         let key = format!("{container_port}/{protocol}");
         exposed.push(key.clone());
-        if host_port.is_some() || host_ip.is_some() {
-            bindings
-                .entry(key)
-                .or_insert_with(|| Some(Vec::new()))
-                .get_or_insert_with(Vec::new)
-                .push(PortBinding {
-                    host_ip: host_ip.map(str::to_string),
-                    host_port: host_port.map(str::to_string),
-                });
-        }
+        // As in Compose, a bare `80` is published too, on a port the engine picks.
+        bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(PortBinding {
+                host_ip: host_ip.map(str::to_string),
+                host_port: host_port.map(str::to_string),
+            });
     }
     Ok((exposed, bindings))
 }
@@ -256,7 +255,11 @@ mod tests {
         ])
         .expect("ports");
         assert_eq!(exposed, ["80/tcp", "81/tcp", "82/udp", "83/tcp"]);
-        assert!(!bindings.contains_key("80/tcp"), "exposed, not published");
+        assert_eq!(
+            bindings["80/tcp"].clone().expect("bound")[0].host_port,
+            None,
+            "published on a port the engine picks, as in Compose"
+        );
         let binding = |key: &str| bindings[key].clone().expect("bound")[0].clone();
         assert_eq!(binding("81/tcp").host_port.as_deref(), Some("8080"));
         assert_eq!(binding("82/udp").host_ip.as_deref(), Some("127.0.0.1"));
