@@ -10,7 +10,7 @@ use super::workspace::source_tree;
 use crate::executor::{DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity};
 use crate::report::{RunRecord, RunStatus, write_junit, write_run_json};
 use crate::run::{Recorder, Reporter, RunContext, RunOptions, execute, find_junit_files};
-use crate::scheduler::Dispatcher;
+use crate::scheduler::{Dispatcher, may_overlap};
 use crate::storage::RunFolder;
 use pipekit_schema::{JobId, Pipeline};
 use std::io::IsTerminal;
@@ -67,8 +67,17 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                 pipeline_file: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
                 owner: Owner::current(),
             };
+            let containers: Vec<JobId> = pipeline
+                .job_ids()
+                .filter(|id| scope.in_scope(*id) && pipeline.job(*id).needs_container())
+                .collect();
             let started =
-                runtime.block_on(DockerExecutor::start(engine, identity, args.keep_running));
+                runtime.block_on(DockerExecutor::start(
+                    engine,
+                    identity,
+                    may_overlap(&pipeline, &containers),
+                    args.keep_running,
+                ));
             Some(started.map_err(|error| CliError::Environment(error.to_string()))?)
         }
         None => None,

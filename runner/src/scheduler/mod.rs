@@ -5,10 +5,12 @@ mod condition;
 mod dispatcher;
 mod event;
 mod job_progress;
+mod overlap;
 
 pub use condition::ConditionStatus;
 pub use dispatcher::Dispatcher;
 pub use event::{Decision, JobExit, Outcome, SchedulerEvent, StopReason};
+pub use overlap::may_overlap;
 
 #[cfg(test)]
 mod tests;

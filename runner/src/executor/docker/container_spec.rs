@@ -27,6 +27,10 @@ pub fn network_name(run_id: &str) -> String {
     format!("pipekit-{run_id}")
 }
 
+/// The engine's default network: no names, used when no two containers of a run can be up
+/// at the same time.
+pub const DEFAULT_NETWORK: &str = "bridge";
+
 /// Names the engine accepts: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
 fn sanitize(name: &str) -> String {
     name.chars()
@@ -40,7 +44,8 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
-/// The creation request for `launch`, attached to `network` under the job's name.
+/// The creation request for `launch`, attached to `network` under the job's name (the
+/// default network knows no names).
 pub fn container_body(
     launch: &JobLaunch,
     container: &ContainerLaunch,
@@ -65,10 +70,15 @@ pub fn container_body(
         format!("{}:{WORKSPACE_MOUNT}", container.workspace.display()),
     ];
     binds.extend(container.volumes.iter().cloned());
-    let endpoint = EndpointSettings {
-        aliases: Some(vec![launch.job_name.clone()]),
-        ..Default::default()
-    };
+    let networking_config = (network != DEFAULT_NETWORK).then(|| {
+        let endpoint = EndpointSettings {
+            aliases: Some(vec![launch.job_name.clone()]),
+            ..Default::default()
+        };
+        NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(network.to_string(), endpoint)])),
+        }
+    });
     Ok(ContainerCreateBody {
         image: Some(image.to_string()),
         // Empty: the image's own command, as in Compose.
@@ -97,9 +107,7 @@ pub fn container_body(
             init: Some(true),
             ..Default::default()
         }),
-        networking_config: Some(NetworkingConfig {
-            endpoints_config: Some(HashMap::from([(network.to_string(), endpoint)])),
-        }),
+        networking_config,
         ..Default::default()
     })
 }
@@ -271,6 +279,16 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_default_network_gets_no_alias() {
+        let (launch, container) = launch(&[]);
+        let body = container_body(&launch, &container, "i", &identity(), DEFAULT_NETWORK, None)
+            .expect("body");
+        assert!(body.networking_config.is_none());
+        let host = body.host_config.expect("host config");
+        assert_eq!(host.network_mode.as_deref(), Some(DEFAULT_NETWORK));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use bollard::models::NetworkCreateRequest;
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, WaitContainerOptions,
 };
-use container_spec::{container_body, container_name, network_name};
+use container_spec::{DEFAULT_NETWORK, container_body, container_name, network_name};
 use control::{DockerControl, remove_container};
 use futures_util::StreamExt;
 use image::{ImageCache, engine_message};
@@ -45,29 +45,39 @@ pub struct DockerExecutor {
 }
 
 impl DockerExecutor {
-    /// Connects, reaps what dead runs left behind, and creates the run's network.
+    /// Reaps what dead runs left behind, and creates the run's network when `own_network`
+    /// (two containers of the run can be up at once, so one may call the other by name).
+    /// Without, containers use the engine's default network: the engine takes a quarter
+    /// of a second to create and remove a network, which a chain of containers that never
+    /// meet need not pay.
     pub async fn start(
         engine: Engine,
         run: RunIdentity,
+        own_network: bool,
         keep_running: bool,
     ) -> Result<DockerExecutor, DockerError> {
         cleanup::reap_orphans(&engine).await?;
-        let network = network_name(&run.run_id);
-        let request = NetworkCreateRequest {
-            name: network.clone(),
-            driver: Some("bridge".into()),
-            labels: Some(run.labels()),
-            ..Default::default()
+        let network = match own_network {
+            true => network_name(&run.run_id),
+            false => DEFAULT_NETWORK.to_string(),
         };
-        engine
-            .quick
-            .create_network(request)
-            .await
-            .map_err(|error| DockerError::Refused {
-                host: engine.host.clone(),
-                what: "create the run's network",
-                reason: engine_message(&error),
-            })?;
+        if own_network {
+            let request = NetworkCreateRequest {
+                name: network.clone(),
+                driver: Some("bridge".into()),
+                labels: Some(run.labels()),
+                ..Default::default()
+            };
+            engine
+                .quick
+                .create_network(request)
+                .await
+                .map_err(|error| DockerError::Refused {
+                    host: engine.host.clone(),
+                    what: "create the run's network",
+                    reason: engine_message(&error),
+                })?;
+        }
         let uid = nix::unistd::getuid();
         let default_user = (!uid.is_root()).then(|| format!("{}:{}", uid, nix::unistd::getgid()));
         Ok(DockerExecutor {
