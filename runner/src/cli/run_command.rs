@@ -71,13 +71,12 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                 .job_ids()
                 .filter(|id| scope.in_scope(*id) && pipeline.job(*id).needs_container())
                 .collect();
-            let started =
-                runtime.block_on(DockerExecutor::start(
-                    engine,
-                    identity,
-                    may_overlap(&pipeline, &containers),
-                    args.keep_running,
-                ));
+            let started = runtime.block_on(DockerExecutor::start(
+                engine,
+                identity,
+                may_overlap(&pipeline, &containers),
+                args.keep_running,
+            ));
             Some(started.map_err(|error| CliError::Environment(error.to_string()))?)
         }
         None => None,

@@ -121,11 +121,18 @@ mod tests {
 
     #[test]
     fn parallel_jobs_and_signals_overlap() {
-        let parallel = pipeline(&[&[], &[], &[(0, Awaited::ExitCode(0)), (1, Awaited::ExitCode(0))]]);
+        let parallel = pipeline(&[
+            &[],
+            &[],
+            &[(0, Awaited::ExitCode(0)), (1, Awaited::ExitCode(0))],
+        ]);
         assert!(may_overlap(&parallel, &all(&parallel)));
         assert!(!may_overlap(&parallel, &[JobId(0), JobId(2)]));
         let ready = pipeline(&[&[], &[(0, Awaited::Healthy)]]);
         assert!(may_overlap(&ready, &all(&ready)));
-        assert!(!may_overlap(&ready, &[JobId(1)]), "one job overlaps nothing");
+        assert!(
+            !may_overlap(&ready, &[JobId(1)]),
+            "one job overlaps nothing"
+        );
     }
 }
