@@ -583,10 +583,11 @@ services:
     wait_for_log(&project, &started, "busy", "started");
     let run_id = project.run_id();
     let during = docker_objects_of_run(&run_id);
+    // `after` waits for `busy` to exit, so the two never meet: no network of its own.
     assert_eq!(
         (during.containers.len(), during.networks.len()),
-        (1, 1),
-        "the running job's container and the run's network: {during:?}"
+        (1, 0),
+        "the running job's container, on the default network: {during:?}"
     );
 
     let interrupted_at = Instant::now();
@@ -792,6 +793,10 @@ services:
   busy:
     image: {image}
     command: echo started; sleep {marker}
+  # Up at the same time as `busy`: the run gets a network of its own, for gc to find.
+  buddy:
+    image: {image}
+    command: echo up; sleep {marker}
 "#,
             image = test_image()
         )
@@ -806,14 +811,16 @@ services:
     let running = live.spawn(&["run", "--no-progress"]);
     wait_for_log(&killed, &doomed, "busy", "started");
     wait_for_log(&live, &running, "busy", "started");
+    wait_for_log(&killed, &doomed, "buddy", "up");
+    wait_for_log(&live, &running, "buddy", "up");
     let (killed_run, live_run) = (killed.run_id(), live.run_id());
     kill(doomed.pid(), Signal::SIGKILL).expect("cannot kill pipekit-ci");
     let _ = doomed.wait(Duration::from_secs(10));
     let orphans = docker_objects_of_run(&killed_run);
     assert_eq!(
         (orphans.containers.len(), orphans.networks.len()),
-        (1, 1),
-        "kill -9 leaves the container and network for gc: {orphans:?}"
+        (2, 1),
+        "kill -9 leaves the containers and network for gc: {orphans:?}"
     );
 
     let gc = killed.run(&["gc"]);
@@ -826,7 +833,7 @@ services:
     assert_nothing_left(&killed_run);
     assert_eq!(
         (live_objects.containers.len(), live_objects.networks.len()),
-        (1, 1),
+        (2, 1),
         "gc touched the run of a live pipekit-ci: {live_objects:?}"
     );
     live_finished.assert_code(130);
