@@ -903,3 +903,51 @@ services:
         assert_nothing_left(&run_id);
     }
 }
+
+/// `--fail-fast` stops a build in flight: the built job's command never runs, and the run
+/// does not wait for the build to finish.
+#[test]
+fn fail_fast_abandons_a_build_in_flight_and_its_command_never_runs() {
+    let Some(_engine) = engine_or_skip() else {
+        return;
+    };
+    let marker = unique_marker().replace('.', "-");
+    let tag = format!("pipekit-test/slow-{marker}:latest");
+    let project = Project::new(&format!(
+        r#"
+services:
+  fails:
+    command: sleep 1; exit 3
+  slow-build:
+    build: {{context: app}}
+    image: {tag}
+    command: echo RAN-AFTER-FAIL-FAST
+"#
+    ));
+    project.write(
+        "app/Dockerfile",
+        &format!(
+            "FROM {image}\nRUN sleep 20 # {marker}\n",
+            image = test_image()
+        ),
+    );
+    let _sweeper = LeftoverSweeper::for_project(&project).and_image(&tag);
+
+    let began = Instant::now();
+    let finished = project.run_pipeline(&["--fail-fast"]);
+    let took = began.elapsed();
+
+    finished.assert_code(1);
+    assert!(
+        took < Duration::from_secs(12),
+        "the run waited for the build: {took:?}"
+    );
+    let run = project.run_json();
+    run.assert_states(&[("fails", "failed"), ("slow-build", "cancelled")]);
+    assert!(
+        !finished.output().contains("RAN-AFTER-FAIL-FAST"),
+        "the abandoned job ran:\n{}",
+        finished.output()
+    );
+    assert_nothing_left(&project.run_id());
+}

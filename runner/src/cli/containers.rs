@@ -3,13 +3,19 @@
 use super::error::CliError;
 use super::load::locate;
 use crate::executor::{DockerError, Engine, Removed, collect_garbage, take_down};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// How a run names its pipeline file on its containers, so `down` finds them however the
+/// path was spelled (`../pipekit.yml`, a symlink).
+pub fn pipeline_file_label(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
 
 pub fn down(file: &Option<PathBuf>) -> Result<u8, CliError> {
     let path = locate(file)?;
-    let path = std::path::absolute(&path).map_err(|error| {
-        CliError::Environment(format!("cannot resolve `{}`: {error}", path.display()))
-    })?;
+    let path = pipeline_file_label(&path);
     let removed = with_engine(|engine| async move { take_down(&engine, &path).await })?;
     eprintln!("down: {}", describe(removed));
     Ok(0)

@@ -2,6 +2,7 @@
 
 use super::args::{ExecutorChoice, RunArgs};
 use super::console::Console;
+use super::containers::pipeline_file_label;
 use super::diagnosis::{diagnosis, summary_table};
 use super::error::CliError;
 use super::git_head::git_head;
@@ -64,7 +65,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         Some(engine) => {
             let identity = RunIdentity {
                 run_id: folder.id().to_string(),
-                pipeline_file: std::path::absolute(&path).unwrap_or_else(|_| path.clone()),
+                pipeline_file: pipeline_file_label(&path),
                 owner: Owner::current(),
             };
             let containers: Vec<JobId> = pipeline

@@ -114,6 +114,11 @@ pub async fn execute(
         while let Some(decision) = queue.pop_front() {
             driver.apply(decision, &mut queue);
         }
+        if driver.dispatcher.is_cancelling() && driver.abandon_starts(&mut queue) {
+            // Whatever stops the run (an interrupt, --fail-fast) also stops pulls and builds
+            // in flight: their commands must not run after the run decided to stop.
+            continue;
+        }
         if driver.dispatcher.is_done() {
             break;
         }
@@ -130,13 +135,13 @@ pub async fn execute(
                     driver.kill_all();
                 } else {
                     interrupted = true;
-                    driver.abandon_starts(&mut queue);
                     driver.handle(SchedulerEvent::Interrupted, &mut queue);
                 }
             }
         }
     }
     driver.kill_all();
+    driver.kill_late_starts();
     driver.context.executor.shutdown().await;
     driver.emit(RunEvent::RunFinished { interrupted });
     driver
@@ -256,7 +261,13 @@ impl<'r> Driver<'r> {
             }
             Message::Preparing { job, text } => self.emit(RunEvent::JobPreparing { job, text }),
             Message::Spawned { job, result } => {
-                self.starting[job.0] = None;
+                if self.starting[job.0].take().is_none() {
+                    // Abandoned while the executor was starting it: it must not run on.
+                    if let Ok(spawned) = result {
+                        end_unwanted(spawned);
+                    }
+                    return;
+                }
                 let event = match result {
                     Ok(spawned) => {
                         self.attach(job, spawned);
@@ -507,14 +518,30 @@ impl<'r> Driver<'r> {
         self.handle(SchedulerEvent::LeftRunning(id), queue);
     }
 
-    /// On an interrupt, jobs still being started (an image pull, a build) are not waited
-    /// for; whatever they created is removed with the rest of the run.
-    fn abandon_starts(&mut self, queue: &mut VecDeque<Decision>) {
+    /// When the run is stopping, jobs still being started (an image pull, a build) are not
+    /// waited for; whatever they created is removed with the rest of the run. True if
+    /// there were any.
+    fn abandon_starts(&mut self, queue: &mut VecDeque<Decision>) -> bool {
+        let mut abandoned = false;
         for index in 0..self.starting.len() {
             if let Some(task) = self.starting[index].take() {
                 task.abort();
-                let reason = "interrupted before it started".to_string();
-                self.handle(SchedulerEvent::FailedToStart(JobId(index), reason), queue);
+                abandoned = true;
+                self.handle(SchedulerEvent::StartAbandoned(JobId(index)), queue);
+            }
+        }
+        abandoned
+    }
+
+    /// A start that finished just as it was abandoned may still be in the queue: end it.
+    fn kill_late_starts(&mut self) {
+        while let Ok(message) = self.receiver.try_recv() {
+            if let Message::Spawned {
+                result: Ok(spawned),
+                ..
+            } = message
+            {
+                end_unwanted(spawned);
             }
         }
     }
@@ -613,6 +640,17 @@ impl<'r> Driver<'r> {
             running.control.kill();
         }
     }
+}
+
+/// Kills a job nobody wants any more and frees what it holds once it is gone.
+fn end_unwanted(spawned: SpawnedJob) {
+    let control: Arc<dyn JobControl> = Arc::from(spawned.control);
+    control.kill();
+    let exit = spawned.exit;
+    tokio::spawn(async move {
+        let _ = exit.await;
+        control.release().await;
+    });
 }
 
 async fn pack_artifacts(

@@ -151,9 +151,9 @@ impl Reporter for Recorder {
                 };
                 job.reason = outcome.reason().map(str::to_string);
                 job.exit_code = match exit {
-                    // A stopped container reports what SIGTERM/SIGKILL left (143, 137); a
+                    // A stopped container reports what its stop signal left (143, 137); a
                     // stopped process reports the signal. Neither exited on its own.
-                    Some(JobExit::Code(143 | 137)) if self.stopped[id.0] => None,
+                    Some(JobExit::Code(130 | 131 | 137 | 143)) if self.stopped[id.0] => None,
                     Some(JobExit::Code(code)) => Some(*code),
                     _ => None,
                 };

@@ -125,6 +125,15 @@ impl Dispatcher {
                     self.finish(id, outcome, &mut decisions);
                 }
             }
+            SchedulerEvent::StartAbandoned(id) => {
+                if self.jobs[id.0].phase == Phase::Starting {
+                    let reason = self
+                        .cancelling
+                        .clone()
+                        .unwrap_or_else(|| "cancelled".into());
+                    self.finish(id, Outcome::Cancelled(reason), &mut decisions);
+                }
+            }
             SchedulerEvent::LeftRunning(id) => {
                 if self.jobs[id.0].is_active() && self.jobs[id.0].failure.is_none() {
                     self.finish(id, Outcome::Passed, &mut decisions);
@@ -138,6 +147,11 @@ impl Dispatcher {
         };
         self.settle(worklist, &mut decisions);
         decisions
+    }
+
+    /// True once the run is being stopped (an interrupt, `--fail-fast`).
+    pub fn is_cancelling(&self) -> bool {
+        self.cancelling.is_some()
     }
 
     /// True once every job in scope has reached its final state.
@@ -349,11 +363,16 @@ impl Dispatcher {
 
 /// Whether an exit is what a stop (SIGTERM, then SIGKILL) or a clean shutdown produces.
 fn ended_by_stop(exit: JobExit) -> bool {
+    const SIGINT: i32 = 2;
+    const SIGQUIT: i32 = 3;
     const SIGKILL: i32 = 9;
     const SIGTERM: i32 = 15;
     match exit {
-        JobExit::Code(code) => code == 0 || code == 128 + SIGTERM || code == 128 + SIGKILL,
-        JobExit::Signal(signal) => signal == SIGTERM || signal == SIGKILL,
+        // SIGINT and SIGQUIT too: images choose their stop signal (`STOPSIGNAL`).
+        JobExit::Code(code) => {
+            code == 0 || [SIGINT, SIGQUIT, SIGTERM, SIGKILL].contains(&(code - 128))
+        }
+        JobExit::Signal(signal) => [SIGINT, SIGQUIT, SIGTERM, SIGKILL].contains(&signal),
     }
 }
 

@@ -23,6 +23,9 @@ pub enum SchedulerEvent {
     /// The job failed while running or on its way out (healthcheck, artifacts): this
     /// wins over its exit code, and a running job is stopped.
     Failed(JobId, String),
+    /// The run gave up starting the job (an interrupt, `--fail-fast`) before the executor
+    /// had it running: cancelled.
+    StartAbandoned(JobId),
     /// A detached job that was to be stopped is left running instead (`--keep-running`):
     /// it passed, and the run no longer waits for it.
     LeftRunning(JobId),
@@ -42,7 +45,8 @@ impl SchedulerEvent {
             | SchedulerEvent::Failed(id, _)
             | SchedulerEvent::TimedOut(id)
             | SchedulerEvent::Exited(id, _)
-            | SchedulerEvent::LeftRunning(id) => Some(*id),
+            | SchedulerEvent::LeftRunning(id)
+            | SchedulerEvent::StartAbandoned(id) => Some(*id),
             SchedulerEvent::Interrupted => None,
         }
     }

@@ -331,6 +331,25 @@ fn cases() -> Vec<Case> {
             done: true,
         },
         Case {
+            name: "a start abandoned while cancelling is cancelled, not failed",
+            jobs: &[("fails", &[], false, &[]), ("pulling", &[], false, &[])],
+            only: &[],
+            fail_fast: true,
+            steps: vec![
+                (None, vec![start(0), start(1)]),
+                (Some(started(0)), vec![]),
+                (Some(exited(0, 3)), vec![failed(0, "exited with code 3")]),
+                (
+                    Some(SchedulerEvent::StartAbandoned(j(1))),
+                    vec![Decision::Finish(
+                        j(1),
+                        Outcome::Cancelled("--fail-fast after `fails` failed".into()),
+                    )],
+                ),
+            ],
+            done: true,
+        },
+        Case {
             name: "a detached job that crashes on its own fails",
             jobs: &[
                 ("server", &[], true, &[]),

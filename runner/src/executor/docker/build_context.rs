@@ -1,5 +1,7 @@
 //! The build context sent to the engine: the context folder as a tar, less what
-//! `.dockerignore` excludes (its plain patterns; `!` exceptions are not supported).
+//! `.dockerignore` excludes (its plain patterns; `!` exceptions are not supported) and
+//! pipekit-ci's own run folders, which hold logs and handed-over secrets and change on
+//! every run (they would defeat the layer cache).
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::io;
@@ -31,7 +33,8 @@ fn pack(context: &Path, dockerfile: Option<&str>) -> io::Result<Vec<u8>> {
             .path()
             .strip_prefix(context)
             .map_err(io::Error::other)?;
-        if ignored.is_match(relative) && relative != dockerfile {
+        let run_folders = relative.starts_with(".pipekit");
+        if (run_folders || ignored.is_match(relative)) && relative != dockerfile {
             if entry.file_type().is_dir() {
                 walk.skip_current_dir();
             }
@@ -76,6 +79,8 @@ mod tests {
         std::fs::write(root.join("Dockerfile"), "FROM scratch\n").expect("write");
         std::fs::write(root.join("keep.txt"), "k").expect("write");
         std::fs::write(root.join("notes.log"), "n").expect("write");
+        std::fs::create_dir_all(root.join(".pipekit/runs/r1/shared")).expect("mkdir");
+        std::fs::write(root.join(".pipekit/runs/r1/shared/.env"), "PASSWORD=x").expect("write");
         std::fs::write(root.join(".dockerignore"), "target/\n*.log\nDockerfile\n").expect("write");
         let bytes = pack(root, None).expect("pack");
         let mut archive = tar::Archive::new(bytes.as_slice());

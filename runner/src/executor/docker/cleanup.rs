@@ -6,6 +6,7 @@ use super::control::remove_container;
 use super::engine::Engine;
 use super::image::engine_message;
 use super::labels::{KEEP, Owner, PIPELINE_FILE, RUN};
+use bollard::models::ContainerSummaryStateEnum;
 use bollard::query_parameters::{ListContainersOptions, ListNetworksOptions};
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,11 +21,17 @@ pub struct Removed {
 struct Found {
     id: String,
     labels: HashMap<String, String>,
+    running: bool,
 }
 
 impl Found {
     fn kept(&self) -> bool {
         self.labels.get(KEEP).is_some_and(|v| v == "true")
+    }
+    /// Left up by `--keep-running` and still up: a kept job that exited or was stopped
+    /// (Ctrl-C) has nothing left to keep.
+    fn kept_running(&self) -> bool {
+        self.kept() && self.running
     }
     fn run(&self) -> Option<&str> {
         self.labels.get(RUN).map(String::as_str)
@@ -41,7 +48,7 @@ pub async fn remove_run(engine: &Engine, run_id: &str, spare_kept: bool) -> Remo
     let mut removed = Removed::default();
     let mut kept_any = false;
     for container in containers(engine, &label).await.unwrap_or_default() {
-        if spare_kept && container.kept() {
+        if spare_kept && container.kept_running() {
             kept_any = true;
             continue;
         }
@@ -63,7 +70,7 @@ pub async fn remove_run(engine: &Engine, run_id: &str, spare_kept: bool) -> Remo
 pub async fn reap_orphans(engine: &Engine) -> Result<Removed, DockerError> {
     let mut removed = Removed::default();
     for container in containers(engine, RUN).await? {
-        if container.owner_is_dead() && !container.kept() {
+        if container.owner_is_dead() && !container.kept_running() {
             remove_container(engine, &container.id).await;
             removed.containers += 1;
         }
@@ -128,6 +135,7 @@ async fn containers(engine: &Engine, label: &str) -> Result<Vec<Found>, DockerEr
             Some(Found {
                 id: c.id?,
                 labels: c.labels.unwrap_or_default(),
+                running: c.state == Some(ContainerSummaryStateEnum::RUNNING),
             })
         })
         .collect())
@@ -151,6 +159,7 @@ async fn networks(engine: &Engine, label: &str) -> Result<Vec<Found>, DockerErro
             Some(Found {
                 id: n.id?,
                 labels: n.labels.unwrap_or_default(),
+                running: false,
             })
         })
         .collect())

@@ -192,6 +192,7 @@ mod tests {
                 pid: 1,
                 start: "2".into(),
                 host: "h".into(),
+                pid_ns: "pid:[4026531836]".into(),
             },
         }
     }

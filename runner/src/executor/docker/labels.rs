@@ -13,6 +13,8 @@ pub const PIPELINE_FILE: &str = "pipekit.pipeline-file";
 pub const OWNER_PID: &str = "pipekit.owner-pid";
 pub const OWNER_START: &str = "pipekit.owner-start";
 pub const OWNER_HOST: &str = "pipekit.owner-host";
+/// The owner's PID namespace: a pid means nothing in another one (a runner in a container).
+pub const OWNER_PID_NS: &str = "pipekit.owner-pid-ns";
 /// Set on containers that `--keep-running` leaves up.
 pub const KEEP: &str = "pipekit.keep";
 
@@ -31,6 +33,7 @@ pub struct Owner {
     /// Field 22 of `/proc/<pid>/stat`: clock ticks after boot.
     pub start: String,
     pub host: String,
+    pub pid_ns: String,
 }
 
 impl Owner {
@@ -41,6 +44,7 @@ impl Owner {
             pid,
             start: process_start(pid).unwrap_or_default(),
             host: host_name(),
+            pid_ns: pid_namespace(),
         }
     }
 
@@ -50,13 +54,24 @@ impl Owner {
             pid: labels.get(OWNER_PID)?.parse().ok()?,
             start: labels.get(OWNER_START)?.clone(),
             host: labels.get(OWNER_HOST)?.clone(),
+            pid_ns: labels.get(OWNER_PID_NS)?.clone(),
         })
     }
 
-    /// Known dead: on this host, and no process with that pid and start time. On another
-    /// host nothing can be known, so it counts as alive.
+    /// Known dead: on this host and in this PID namespace, and no process with that pid,
+    /// or one that started at another time (the pid was reused). Anywhere else nothing can
+    /// be known, so it counts as alive; so does a process `/proc` hides from us.
     pub fn is_dead(&self) -> bool {
-        self.host == host_name() && process_start(self.pid).as_deref() != Some(&self.start)
+        if self.host != host_name() || self.pid_ns != pid_namespace() {
+            return false;
+        }
+        match process_start(self.pid) {
+            Some(start) => start != self.start,
+            None => {
+                let pid = nix::unistd::Pid::from_raw(self.pid as i32);
+                nix::sys::signal::kill(pid, None) == Err(nix::errno::Errno::ESRCH)
+            }
+        }
     }
 }
 
@@ -71,6 +86,7 @@ impl RunIdentity {
             (OWNER_PID.to_string(), self.owner.pid.to_string()),
             (OWNER_START.to_string(), self.owner.start.clone()),
             (OWNER_HOST.to_string(), self.owner.host.clone()),
+            (OWNER_PID_NS.to_string(), self.owner.pid_ns.clone()),
         ])
     }
 }
@@ -80,6 +96,12 @@ fn process_start(pid: u32) -> Option<String> {
     // The command name (field 2) may hold spaces and parentheses: count from its end.
     let after_name = &stat[stat.rfind(')')? + 1..];
     after_name.split_whitespace().nth(19).map(str::to_string)
+}
+
+fn pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map(|link| link.display().to_string())
+        .unwrap_or_default()
 }
 
 fn host_name() -> String {
@@ -107,6 +129,7 @@ mod tests {
             pid,
             start,
             host: me.host.clone(),
+            pid_ns: me.pid_ns.clone(),
         };
         assert!(gone.is_dead());
         let elsewhere = Owner {
@@ -116,6 +139,15 @@ mod tests {
         assert!(
             !elsewhere.is_dead(),
             "another host's process is never judged"
+        );
+        let other_namespace = Owner {
+            pid_ns: "pid:[1]".into(),
+            host: me.host.clone(),
+            ..elsewhere
+        };
+        assert!(
+            !other_namespace.is_dead(),
+            "nor one in another PID namespace"
         );
     }
 
