@@ -37,6 +37,31 @@ pub(crate) fn string_list(cx: &mut Context<'_>, node: &Spanned<Node>, what: &str
     }
 }
 
+/// Compose's `ports`: a list of short-syntax mappings, each checked here so a typo is an
+/// error with its line and column, not a failure in the middle of a run.
+pub(crate) fn ports(cx: &mut Context<'_>, node: &Spanned<Node>, what: &str) -> Vec<String> {
+    let items: Vec<&Spanned<Node>> = match &node.value {
+        Node::Seq(items) => items.iter().collect(),
+        Node::Null => Vec::new(),
+        _ => vec![node],
+    };
+    let mut ports = Vec::new();
+    for item in items {
+        let Some(entry) = string(cx, item, &format!("an entry of {what}")) else {
+            continue;
+        };
+        match crate::port::parse_port(&entry) {
+            Ok(_) => ports.push(entry),
+            Err(message) => {
+                let location = cx.at(item);
+                cx.error(location, format!("{what}: {message}"))
+                    .with_label("not a port mapping");
+            }
+        }
+    }
+    ports
+}
+
 /// A mapping of names to strings, or Compose's list of `KEY=VALUE` strings.
 pub(crate) fn string_map(
     cx: &mut Context<'_>,

@@ -199,7 +199,7 @@ fn read_field(
         "working_dir" => job.working_dir = fields::string(cx, value, &what),
         "user" => job.user = fields::string(cx, value, &what),
         "volumes" => job.volumes = fields::string_list(cx, value, &what),
-        "ports" => job.ports = fields::string_list(cx, value, &what),
+        "ports" => job.ports = fields::ports(cx, value, &what),
         "labels" => job.labels = fields::string_map(cx, value, &what),
         "healthcheck" => {
             draft.has_healthcheck = !healthcheck::is_disabled(value);

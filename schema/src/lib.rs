@@ -14,6 +14,7 @@ mod healthcheck;
 mod job;
 mod line_index;
 mod pipeline;
+mod port;
 mod raw;
 mod resolve;
 mod signal_expression;
@@ -24,6 +25,7 @@ pub use pipeline::{
     Awaited, Build, Command, Condition, Healthcheck, Job, JobId, Pipeline, Signal, SignalId,
     SignalKind, Stream,
 };
+pub use port::{PortMapping, parse_port};
 
 /// Larger pipeline files are refused before parsing (GitLab caps `.gitlab-ci.yml` likewise).
 pub const MAX_PIPELINE_BYTES: usize = 2 * 1024 * 1024;

@@ -61,6 +61,18 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     })?;
     let folder = Arc::new(folder);
     let workspace = source_tree(&dir);
+    let recorder = Recorder::new(
+        &pipeline,
+        |id| scope.in_scope(id),
+        &path.display().to_string(),
+        folder.id(),
+        &folder.started_at_rfc3339(),
+    );
+    // Written now, so even a run killed outright leaves a record behind.
+    write_run_json(&recorder.snapshot(), &folder.run_json_path())
+        .map_err(|error| CliError::Environment(error.to_string()))?;
+    // After the last early return: from here on, the run ends through `execute`, which
+    // removes what the engine made.
     let docker = match engine {
         Some(engine) => {
             let identity = RunIdentity {
@@ -78,20 +90,17 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                 may_overlap(&pipeline, &containers),
                 args.keep_running,
             ));
-            Some(started.map_err(|error| CliError::Environment(error.to_string()))?)
+            match started {
+                Ok(docker) => Some(docker),
+                Err(error) => {
+                    recorder.set_errored();
+                    let _ = write_run_json(&recorder.snapshot(), &folder.run_json_path());
+                    return Err(CliError::Environment(error.to_string()));
+                }
+            }
         }
         None => None,
     };
-    let recorder = Recorder::new(
-        &pipeline,
-        |id| scope.in_scope(id),
-        &path.display().to_string(),
-        folder.id(),
-        &folder.started_at_rfc3339(),
-    );
-    // Written now, so even a run killed outright leaves a record behind.
-    write_run_json(&recorder.snapshot(), &folder.run_json_path())
-        .map_err(|error| CliError::Environment(error.to_string()))?;
 
     let live = std::io::stderr().is_terminal() && !args.no_progress;
     let mut reporters: Vec<Box<dyn Reporter>> = vec![

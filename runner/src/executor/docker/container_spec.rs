@@ -5,6 +5,7 @@ use super::labels::{JOB, KEEP, RunIdentity};
 use crate::executor::{ContainerLaunch, JobLaunch};
 use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkingConfig};
 use bollard::models::{PortBinding, PortMap};
+use pipekit_schema::parse_port;
 use std::collections::HashMap;
 
 /// Where the shared storage and the source tree appear in every container (spec 3 and 4).
@@ -112,32 +113,16 @@ pub fn container_body(
     })
 }
 
-/// Compose's short port syntax: `80`, `8080:80`, `127.0.0.1:8080:80`, `127.0.0.1::80`,
-/// each with an optional `/tcp` or `/udp`.
+/// `ports:` as the engine wants them: the exposed ports and their host bindings.
 fn ports(entries: &[String]) -> Result<(Vec<String>, PortMap), BadPort> {
     let mut exposed = Vec::new();
     let mut bindings: PortMap = HashMap::new();
     for entry in entries {
-        let bad = || BadPort {
+        // Checked by `validate` already; refused here too rather than trusted.
+        let mapping = parse_port(entry).map_err(|_| BadPort {
             entry: entry.clone(),
-        };
-        let (spec, protocol) = match entry.rsplit_once('/') {
-            Some((spec, protocol @ ("tcp" | "udp" | "sctp"))) => (spec, protocol),
-            Some(_) => return Err(bad()),
-            None => (entry.as_str(), "tcp"),
-        };
-        let parts: Vec<&str> = spec.split(':').collect();
-        let (host_ip, host_port, container_port) = match parts.as_slice() {
-            [container] => (None, None, *container),
-            [host, container] => (None, Some(*host), *container),
-            [ip, host, container] => (Some(*ip), Some(*host).filter(|h| !h.is_empty()), *container),
-            _ => return Err(bad()),
-        };
-        let is_port = |text: &str| text.parse::<u16>().is_ok();
-        if !is_port(container_port) || host_port.is_some_and(|port| !is_port(port)) {
-            return Err(bad());
-        }
-        let key = format!("{container_port}/{protocol}");
+        })?;
+        let key = format!("{}/{}", mapping.container_port, mapping.protocol);
         exposed.push(key.clone());
         // As in Compose, a bare `80` is published too, on a port the engine picks.
         bindings
@@ -145,8 +130,8 @@ fn ports(entries: &[String]) -> Result<(Vec<String>, PortMap), BadPort> {
             .or_insert_with(|| Some(Vec::new()))
             .get_or_insert_with(Vec::new)
             .push(PortBinding {
-                host_ip: host_ip.map(str::to_string),
-                host_port: host_port.map(str::to_string),
+                host_ip: mapping.host_ip,
+                host_port: mapping.host_port.map(|port| port.to_string()),
             });
     }
     Ok((exposed, bindings))
