@@ -161,8 +161,15 @@ pub(crate) fn command(cx: &mut Context<'_>, node: &Spanned<Node>, what: &str) ->
 
 /// `true` or `false`.
 pub(crate) fn boolean(cx: &mut Context<'_>, node: &Spanned<Node>, what: &str) -> Option<bool> {
-    match node.value {
-        Node::Bool(flag) => Some(flag),
+    match &node.value {
+        Node::Bool(flag) => Some(*flag),
+        // YAML 1.1's spellings, which Compose files still use for flags.
+        Node::Str(text) if ["yes", "on", "y"].contains(&text.to_ascii_lowercase().as_str()) => {
+            Some(true)
+        }
+        Node::Str(text) if ["no", "off", "n"].contains(&text.to_ascii_lowercase().as_str()) => {
+            Some(false)
+        }
         _ => {
             cx.wrong_type(node, what, "`true` or `false`");
             None

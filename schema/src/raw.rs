@@ -146,6 +146,9 @@ pub(crate) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> 
     alias_limits.max_alias_expansions_per_anchor = 1_000;
     let options = serde_saphyr::options! {
         with_snippet: false,
+        // YAML 1.2, as Compose reads it: a job named `n`, `yes` or `on` keeps its name
+        // (YAML 1.1 would make it a boolean); `boolean` fields still take `yes`/`no`.
+        strict_booleans: true,
         alias_limits: alias_limits,
         // Parsing recurses per nesting level (tens of KiB of stack each in debug builds);
         // pipelines nest about six levels deep, and 24 stays safe on a 2 MiB thread stack.

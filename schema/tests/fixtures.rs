@@ -274,3 +274,13 @@ fn compose_forms_merge_keys_and_healthchecks_load() {
         ]
     );
 }
+
+#[test]
+fn yaml_1_1_words_stay_names_and_still_work_as_flags() {
+    let (pipeline, _) = parse_valid("yaml-words.yml");
+    let names: Vec<&str> = pipeline.jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["n", "yes", "on"]);
+    assert!(job(&pipeline, "yes").1.detach);
+    assert!(!job(&pipeline, "on").1.detach);
+    assert_eq!(references(&pipeline, "on"), ["n.ExitCode(0)"]);
+}
