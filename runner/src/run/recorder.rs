@@ -18,6 +18,8 @@ pub struct Recorder {
     started: Vec<Option<Duration>>,
     /// Per job: pipekit-ci stopped it (so its end was not its own doing).
     stopped: Vec<bool>,
+    /// Per job: left running by `--keep-running`.
+    left_running: Vec<bool>,
 }
 
 impl Recorder {
@@ -72,6 +74,7 @@ impl Recorder {
             slots,
             started,
             stopped: vec![false; pipeline.jobs.len()],
+            left_running: vec![false; pipeline.jobs.len()],
         }
     }
 
@@ -150,6 +153,10 @@ impl Reporter for Recorder {
                     Outcome::Cancelled(_) => JobState::Cancelled,
                 };
                 job.reason = outcome.reason().map(str::to_string);
+                if self.left_running[id.0] {
+                    job.reason =
+                        Some("left running (--keep-running); `pipekit-ci down` removes it".into());
+                }
                 job.exit_code = match exit {
                     // A stopped container reports what its stop signal left (143, 137); a
                     // stopped process reports the signal. Neither exited on its own.
@@ -170,8 +177,8 @@ impl Reporter for Recorder {
             RunEvent::RunStarted { .. }
             | RunEvent::JobWaiting { .. }
             | RunEvent::Output { .. }
-            | RunEvent::JobPreparing { .. }
-            | RunEvent::JobLeftRunning { .. } => {}
+            | RunEvent::JobPreparing { .. } => {}
+            RunEvent::JobLeftRunning { job: id } => self.left_running[id.0] = true,
         }
     }
 }

@@ -155,8 +155,18 @@ impl DockerExecutor {
             job.to_string(),
         ));
         let (stdout, stderr) = streams::split_output(attached.output);
+        // Knocking on the wrong address could fire a `Port` signal on some other listener:
+        // no address, no start.
         let address = match container.wants_address {
-            true => self.address_of(&name).await,
+            true => Some(
+                self.address_of(&name)
+                    .await
+                    .ok_or_else(|| ExecutorError::Engine {
+                        job: job.to_string(),
+                        what: "find the container's address for its `Port` signals",
+                        reason: format!("it has none on network `{}`", self.network),
+                    })?,
+            ),
             false => None,
         };
         let control = DockerControl {
