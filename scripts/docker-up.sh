@@ -56,7 +56,13 @@ apt_install() {
 docker_ok() { command -v docker >/dev/null && docker info >/dev/null 2>&1; }
 # What `docker info` says is wrong (no engine, permission denied, ...).
 docker_error() { docker info 2>&1 >/dev/null | grep -iE 'error|cannot|denied' | head -3 | sed 's/^/docker-up:   /' >&2 || true; }
-dockerd_alive() { [ -s "$DOCKERD_PIDFILE" ] && kill -0 "$(cat "$DOCKERD_PIDFILE")" 2>/dev/null; }
+# A pid file left by a killed dockerd may name a zombie, or a reused pid: check what it is.
+dockerd_alive() {
+    local pid
+    [ -s "$DOCKERD_PIDFILE" ] && pid=$(cat "$DOCKERD_PIDFILE") || return 1
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] \
+        && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
 
 # Starts dockerd fully detached: its own session (setsid), stdin from /dev/null, output to
 # the log and no other descriptor of ours, so it outlives this script and holds no pipe of
@@ -110,9 +116,17 @@ elif can_install; then
             next_note=$((next_note + 10))
         fi
         # dockerd writes its pid file at once: none alive after a few seconds means it died.
+        # After an unclean stop (the machine's processes killed) the first start can die
+        # while it cleans up; a second one comes up.
         if [ "$el" -ge 5 ] && [ -z "$systemd" ] && ! dockerd_alive; then
-            echo "docker-up: dockerd is not running (any more)" >&2
-            break
+            if [ "${restarted:-}" = 1 ]; then
+                echo "docker-up: dockerd is not running (any more)" >&2
+                break
+            fi
+            restarted=1
+            say "dockerd exited while starting; starting it once more"
+            start_dockerd
+            started=$(date +%s)
         fi
         sleep 0.5
     done
