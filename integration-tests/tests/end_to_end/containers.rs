@@ -951,3 +951,47 @@ services:
     );
     assert_nothing_left(&project.run_id());
 }
+
+/// Compose's `healthcheck` runs inside the container (an exec), and
+/// `condition: service_healthy` waits for it.
+#[test]
+fn service_healthy_waits_for_a_healthcheck_run_inside_the_container() {
+    let Some(_engine) = engine_or_skip() else {
+        return;
+    };
+    let project = container_project(
+        r#"
+services:
+  server:
+    image: {image}
+    detach: true
+    # Healthy only once /tmp/ready exists, a file only the container itself can see.
+    command: sleep 1.5; touch /tmp/ready; echo became ready; sleep 60
+    healthcheck:
+      test: ["CMD", "test", "-e", "/tmp/ready"]
+      interval: 0.2s
+      retries: 50
+  client:
+    image: {image}
+    depends_on:
+      server:
+        condition: service_healthy
+    command: echo client ran
+"#,
+    );
+    let _sweeper = LeftoverSweeper::for_project(&project);
+
+    let finished = project.run_pipeline(&["--stop-grace", "1"]);
+
+    finished.assert_code(0);
+    let run = project.run_json();
+    run.assert_states(&[("server", "passed"), ("client", "passed")]);
+    let client_start = run.seconds("client", "started_after_seconds");
+    let server_start = run.seconds("server", "started_after_seconds");
+    assert!(
+        client_start - server_start >= 1.5,
+        "client started {:.2}s after server, before the healthcheck could pass",
+        client_start - server_start
+    );
+    assert_nothing_left(&project.run_id());
+}
