@@ -7,8 +7,11 @@
 
 pub mod cli;
 pub mod executor;
+pub mod git;
+pub mod hooks;
 pub mod report;
 pub mod run;
 pub mod scheduler;
 pub mod signals;
 pub mod storage;
+pub mod triggers;

@@ -17,11 +17,12 @@ use crate::pipeline::Pipeline;
 use crate::raw::{self, Node};
 use crate::resolve;
 use crate::suggest;
+use crate::triggers;
 use crate::{MAX_PIPELINE_BYTES, Parsed, Source};
 
-const TOP_LEVEL_KEYS: [&str; 4] = ["version", "name", "env", "services"];
+const TOP_LEVEL_KEYS: [&str; 5] = ["version", "name", "on", "env", "services"];
 /// Compose's top-level keys that load but do nothing yet.
-const IGNORED_TOP_LEVEL_KEYS: [&str; 5] = ["secrets", "networks", "volumes", "configs", "on"];
+const IGNORED_TOP_LEVEL_KEYS: [&str; 4] = ["secrets", "networks", "volumes", "configs"];
 
 /// Parses and validates `source`, returning every finding on failure.
 pub(crate) fn analyze(source: &Source) -> Result<Parsed, Diagnostics> {
@@ -92,6 +93,7 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
         name: file_stem(&source.name),
         env: BTreeMap::new(),
         jobs: Vec::new(),
+        triggers: None,
     };
     let mut services = None;
     for (key, value) in entries {
@@ -105,6 +107,7 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
             "env" => {
                 pipeline.env = fields::string_map(cx, value, "`env`");
             }
+            "on" => pipeline.triggers = Some(triggers::read(cx, key, value)),
             "services" => services = Some((key, value)),
             other if other.starts_with("x-") => {}
             other if IGNORED_TOP_LEVEL_KEYS.contains(&other) => {
@@ -122,7 +125,7 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
                     TOP_LEVEL_KEYS.into_iter().chain(IGNORED_TOP_LEVEL_KEYS),
                 )
                 .unwrap_or_else(|| {
-                    "top-level keys are `version`, `name`, `env` and `services`".to_owned()
+                    "top-level keys are `version`, `name`, `on`, `env` and `services`".to_owned()
                 });
                 cx.error(location, format!("unknown top-level key `{other}`"))
                     .with_label("unknown key")

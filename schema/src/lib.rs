@@ -9,6 +9,7 @@ mod depends_on;
 mod diagnostic;
 mod duration;
 mod fields;
+mod filter_pattern;
 mod graph;
 mod healthcheck;
 mod job;
@@ -19,11 +20,13 @@ mod raw;
 mod resolve;
 mod signal_expression;
 mod suggest;
+mod triggers;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
+pub use filter_pattern::{FilterPattern, FilterPatternError};
 pub use pipeline::{
-    Awaited, Build, Command, Condition, Healthcheck, Job, JobId, Pipeline, Signal, SignalId,
-    SignalKind, Stream,
+    Awaited, Build, Command, Condition, Healthcheck, Job, JobId, Pipeline, PushTrigger, Signal,
+    SignalId, SignalKind, Stream, Triggers,
 };
 pub use port::{PortMapping, parse_port};
 

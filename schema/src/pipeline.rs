@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::filter_pattern::FilterPattern;
+
 /// A validated pipeline: jobs in file order, addressed by [`JobId`].
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -15,6 +17,30 @@ pub struct Pipeline {
     pub env: BTreeMap<String, String>,
     /// The jobs (Compose's `services`), in the order the file lists them.
     pub jobs: Vec<Job>,
+    /// The `on:` block; `None` when the file has none, and then every push runs it.
+    pub triggers: Option<Triggers>,
+}
+
+/// The pipeline's `on:` block, as in GitHub Actions: which pushes run the pipeline.
+///
+/// pipekit-ci acts on pushes only; other events in the block are accepted and ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Triggers {
+    /// `on.push`; `None` when `on:` names other events only, and then no push runs it.
+    pub push: Option<PushTrigger>,
+}
+
+/// `on.push` and its filters, each `None` when not given: GitHub treats a filter that is
+/// given, even empty, differently from one that is absent (a `branches` filter alone
+/// means tag pushes do not run the pipeline).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushTrigger {
+    pub branches: Option<Vec<FilterPattern>>,
+    pub branches_ignore: Option<Vec<FilterPattern>>,
+    pub tags: Option<Vec<FilterPattern>>,
+    pub tags_ignore: Option<Vec<FilterPattern>>,
+    pub paths: Option<Vec<FilterPattern>>,
+    pub paths_ignore: Option<Vec<FilterPattern>>,
 }
 
 /// Index of a job in [`Pipeline::jobs`].

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pipekit_schema::{
-    Awaited, Command, Condition, JobId, Pipeline, Severity, SignalKind, Source, Stream,
+    Awaited, Command, Condition, FilterPattern, JobId, Pipeline, PushTrigger, Severity, SignalKind,
+    Source, Stream, Triggers,
 };
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -73,11 +74,16 @@ fn valid_fixtures_parse() {
 }
 
 fn parse_valid(name: &str) -> (Pipeline, Vec<pipekit_schema::Diagnostic>) {
+    let parsed = parse_valid_file(name);
+    (parsed.pipeline, parsed.notes)
+}
+
+fn parse_valid_file(name: &str) -> pipekit_schema::Parsed {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/valid")
         .join(name);
     match pipekit_schema::parse(&source(&path)) {
-        Ok(parsed) => (parsed.pipeline, parsed.notes),
+        Ok(parsed) => parsed,
         Err(diagnostics) => panic!("{name}:\n{diagnostics}"),
     }
 }
@@ -283,4 +289,53 @@ fn yaml_1_1_words_stay_names_and_still_work_as_flags() {
     assert!(job(&pipeline, "yes").1.detach);
     assert!(!job(&pipeline, "on").1.detach);
     assert_eq!(references(&pipeline, "on"), ["n.ExitCode(0)"]);
+}
+
+#[test]
+fn the_on_block_reads_githubs_push_filters() {
+    let parsed = parse_valid_file("triggers.yml");
+    let patterns = |texts: &[&str]| {
+        Some(
+            texts
+                .iter()
+                .map(|text| FilterPattern::new(text).expect("valid pattern"))
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        parsed.pipeline.triggers,
+        Some(Triggers {
+            push: Some(PushTrigger {
+                branches: patterns(&["main", "release/**", "!release/**-alpha"]),
+                tags: patterns(&["v[0-9]+.*"]),
+                paths_ignore: patterns(&["docs/**", "**/*.md"]),
+                ..PushTrigger::default()
+            }),
+        })
+    );
+    let notes: Vec<(&str, usize)> = parsed
+        .notes
+        .iter()
+        .map(|note| {
+            let line = note.location.map_or(0, |location| location.line);
+            (note.message.as_str(), line)
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                "pipekit-ci runs on push only; `pull_request` is ignored",
+                14
+            ),
+            (
+                "pipekit-ci runs on push only; `workflow_dispatch` is ignored",
+                16
+            ),
+        ]
+    );
+    assert!(
+        parse_valid("paper-compiler.yml").0.triggers.is_none(),
+        "no `on:` block, no triggers"
+    );
 }

@@ -5,9 +5,11 @@
 //! suite links once.
 
 mod cli;
+mod commits;
 mod common;
 mod containers;
 mod failures;
+mod hooks;
 mod interrupts;
 mod paper_examples;
 mod shared_storage;

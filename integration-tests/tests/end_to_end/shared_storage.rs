@@ -1,6 +1,6 @@
 //! Shared storage: the `.env` hand-off between jobs and the variables every job sees.
 
-use crate::common::Project;
+use crate::common::{Project, git};
 
 #[test]
 fn env_file_in_shared_storage_becomes_the_environment_of_its_job() {
@@ -95,25 +95,6 @@ services:
         "not shown to the user:\n{}",
         finished.stderr
     );
-}
-
-/// Runs `git` in `dir`, failing the test with git's own words.
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let output = std::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 #[test]

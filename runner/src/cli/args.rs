@@ -26,6 +26,9 @@ pub enum Command {
     Down(FileArg),
     /// Remove containers and networks of runs whose pipekit-ci died (kill -9, a crash).
     Gc,
+    /// Install or remove the git hook that runs the pipelines (pre-push by default).
+    #[command(subcommand)]
+    Hook(HookCommand),
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +66,31 @@ pub struct RunArgs {
     /// Seconds between SIGTERM and SIGKILL when a job is stopped.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub stop_grace: f64,
+    /// Test this commit (any revision: a sha, a branch, `HEAD~1`): each job gets its own
+    /// clean checkout of it; the working tree is not touched.
+    #[arg(long, value_name = "REV")]
+    pub commit: Option<String>,
+    /// Test what is staged (the index), each job in its own clean checkout of it.
+    #[arg(long)]
+    pub staged: bool,
+    /// Keep the checkouts of `--commit`/`--staged` after the run, and say where.
+    #[arg(long)]
+    pub keep_workspace: bool,
+    /// Decide from the pipeline's `on:` triggers whether this event concerns it; without
+    /// `-f`, every pipeline file of the commit is considered.
+    #[arg(long, value_enum, value_name = "EVENT")]
+    pub event: Option<EventKind>,
+    /// The pushed ref (`refs/heads/main`, `refs/tags/v1.0`).
+    #[arg(long = "ref", value_name = "REF")]
+    pub reference: Option<String>,
+    /// The commit the ref pointed at before the push (for `paths` filters).
+    #[arg(long, value_name = "SHA")]
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventKind {
+    Push,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,4 +113,31 @@ pub enum GraphFormat {
     Text,
     Dot,
     Mermaid,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install the hook; a hook already there is kept and runs first.
+    Install(HookArgs),
+    /// Remove pipekit-ci's hook and put back the hook it replaced.
+    Uninstall(HookArgs),
+    /// What the installed hook runs when git calls it.
+    #[command(hide = true)]
+    Run(HookRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// Which git hook.
+    #[arg(long = "hook", value_enum, default_value_t = crate::hooks::HookKind::PrePush)]
+    pub hook: crate::hooks::HookKind,
+}
+
+#[derive(Debug, Args)]
+pub struct HookRunArgs {
+    #[arg(value_enum)]
+    pub kind: crate::hooks::HookKind,
+    /// The arguments git gave the hook.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub arguments: Vec<std::ffi::OsString>,
 }

@@ -17,11 +17,15 @@ pub struct Loaded {
 /// Reads and validates the pipeline file; every problem comes back rendered, exit 2.
 pub fn load(file: &Option<PathBuf>) -> Result<Loaded, CliError> {
     let path = locate(file)?;
+    let name = path.display().to_string();
+    load_as(path, name)
+}
+
+/// Reads and validates the file at `path`, naming it `name` in messages (`HEAD:pipekit.yml`
+/// for a file read from a commit's checkout).
+pub fn load_as(path: PathBuf, name: String) -> Result<Loaded, CliError> {
     let text = read_capped(&path)?;
-    let source = Source {
-        name: path.display().to_string(),
-        text,
-    };
+    let source = Source { name, text };
     let parsed = pipekit_schema::parse(&source)
         .map_err(|diagnostics| CliError::InvalidInput(diagnostics.render(use_color())))?;
     let dir = std::path::absolute(&path)

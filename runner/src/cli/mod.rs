@@ -5,8 +5,8 @@ mod console;
 mod containers;
 mod diagnosis;
 mod error;
-mod git_head;
 mod graph;
+mod hook_command;
 mod load;
 mod run_command;
 mod workspace;
@@ -37,6 +37,7 @@ pub fn main() -> ExitCode {
         args::Command::Graph(graph) => graph::print(&graph),
         args::Command::Down(file) => containers::down(&file.file),
         args::Command::Gc => containers::gc(),
+        args::Command::Hook(hook) => hook_command::hook(hook),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,21 +1,24 @@
 //! `pipekit-ci run`: the whole run, from the file to the reports and the exit code.
 
-use super::args::{ExecutorChoice, RunArgs};
+use super::args::{EventKind, ExecutorChoice, RunArgs};
 use super::console::Console;
 use super::containers::pipeline_file_label;
 use super::diagnosis::{diagnosis, summary_table};
 use super::error::CliError;
-use super::git_head::git_head;
-use super::load::{Loaded, load};
+use super::load::{Loaded, load, load_as};
 use super::workspace::source_tree;
 use crate::executor::{DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity};
+use crate::git::{Checkouts, CommitInfo, GitError, Revision, SourceRepo};
 use crate::report::{RunRecord, RunStatus, write_junit, write_run_json};
-use crate::run::{Recorder, Reporter, RunContext, RunOptions, execute, find_junit_files};
+use crate::run::{
+    Recorder, Reporter, RunContext, RunOptions, Workspaces, execute, find_junit_files,
+};
 use crate::scheduler::{Dispatcher, may_overlap};
 use crate::storage::RunFolder;
+use crate::triggers::{Decision as TriggerDecision, decide, parse_ref};
 use pipekit_schema::{JobId, Pipeline};
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -24,9 +27,6 @@ use tokio::sync::mpsc;
 const MAX_STOP_GRACE: Duration = Duration::from_secs(3600);
 
 pub fn run(args: RunArgs) -> Result<u8, CliError> {
-    let Loaded { parsed, path, dir } = load(&args.file.file)?;
-    let pipeline = Arc::new(parsed.pipeline);
-    let only = resolve_only(&pipeline, &args.only)?;
     let stop_grace = Duration::try_from_secs_f64(args.stop_grace)
         .ok()
         .filter(|grace| *grace <= MAX_STOP_GRACE)
@@ -37,6 +37,298 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                 args.stop_grace
             ))
         })?;
+    let push = push_event(&args)?;
+    match revision(&args)? {
+        Revision::WorkingTree => run_working_tree(&args, stop_grace, push.as_ref()),
+        revision => run_checkouts(&args, stop_grace, push.as_ref(), &revision),
+    }
+}
+
+/// `--event push --ref REF [--before SHA]`: what was pushed.
+struct PushEvent {
+    reference: String,
+    before: Option<String>,
+}
+
+fn push_event(args: &RunArgs) -> Result<Option<PushEvent>, CliError> {
+    match (&args.event, &args.reference) {
+        (None, None) if args.before.is_none() => Ok(None),
+        (Some(EventKind::Push), Some(reference)) => Ok(Some(PushEvent {
+            reference: reference.clone(),
+            // All zeros: the branch is new, there is nothing to compare with.
+            before: args
+                .before
+                .clone()
+                .filter(|before| !before.chars().all(|c| c == '0')),
+        })),
+        _ => Err(CliError::InvalidInput(
+            "--event push needs --ref REF (and takes --before SHA); --ref and --before need \
+             --event push"
+                .into(),
+        )),
+    }
+}
+
+fn revision(args: &RunArgs) -> Result<Revision, CliError> {
+    match (&args.commit, args.staged) {
+        (Some(_), true) => Err(CliError::InvalidInput(
+            "--commit and --staged name two different things to test; give one".into(),
+        )),
+        (Some(rev), false) => Ok(Revision::Commit(rev.clone())),
+        (None, true) => Ok(Revision::Staged),
+        (None, false) if args.keep_workspace => Err(CliError::InvalidInput(
+            "--keep-workspace keeps the checkouts of --commit or --staged; a working-tree run \
+             has none"
+                .into(),
+        )),
+        (None, false) => Ok(Revision::WorkingTree),
+    }
+}
+
+/// The default: every job runs in the working tree as it is.
+fn run_working_tree(
+    args: &RunArgs,
+    stop_grace: Duration,
+    push: Option<&PushEvent>,
+) -> Result<u8, CliError> {
+    let loaded = load(&args.file.file)?;
+    let workspace = source_tree(&loaded.dir);
+    let repo = SourceRepo::open(&loaded.dir).ok();
+    let commit = repo.as_ref().and_then(SourceRepo::head);
+    if let Some(push) = push {
+        let changed = match (&repo, &push.before, &commit) {
+            (Some(repo), Some(before), Some(_)) => Some(
+                repo.changed_paths(before, head_tree(repo)?)
+                    .map_err(environment)?,
+            ),
+            _ => None,
+        };
+        if let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref()) {
+            eprintln!("{}: not run: {why}", loaded.path.display());
+            return Ok(0);
+        }
+    }
+    let label = pipeline_file_label(&loaded.path);
+    let subject = Subject {
+        run_base: run_base_of(&loaded.dir),
+        workspaces: Workspaces::Shared(workspace),
+        commit,
+        label,
+        loaded,
+    };
+    run_one(args, stop_grace, subject)
+}
+
+fn head_tree(repo: &SourceRepo) -> Result<git2::Oid, CliError> {
+    repo.resolve("HEAD", None)
+        .map(|(_, tree)| tree)
+        .map_err(environment)
+}
+
+/// `--commit REV` / `--staged`: each job in its own clean checkout; the pipeline files are
+/// read from the commit itself.
+fn run_checkouts(
+    args: &RunArgs,
+    stop_grace: Duration,
+    push: Option<&PushEvent>,
+    revision: &Revision,
+) -> Result<u8, CliError> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| CliError::Environment(format!("no current directory: {error}")))?;
+    let start = match &args.file.file {
+        Some(file) => std::path::absolute(file)
+            .ok()
+            .and_then(|file| file.parent().map(Path::to_path_buf))
+            .filter(|dir| dir.is_dir())
+            .unwrap_or_else(|| cwd.clone()),
+        None => cwd.clone(),
+    };
+    let repo = SourceRepo::open(&start).map_err(environment)?;
+    let branch_hint = push.and_then(|push| push.reference.strip_prefix("refs/heads/"));
+    let (commit, tree, shown) = match revision {
+        Revision::Commit(rev) => {
+            let (commit, tree) = repo.resolve(rev, branch_hint).map_err(environment)?;
+            (commit, tree, rev.clone())
+        }
+        _ => {
+            let (commit, tree) = repo.staged().map_err(environment)?;
+            (commit, tree, "the index".to_string())
+        }
+    };
+    let began = std::time::Instant::now();
+    let checkouts = Arc::new(Checkouts::export(&repo, tree).map_err(environment)?);
+    let mut about: Vec<String> = Vec::new();
+    if !commit.sha.starts_with(shown.as_str()) {
+        about.push(shown.clone());
+    }
+    if let Some(branch) = &commit.branch {
+        about.push(format!("branch {branch}"));
+    }
+    eprintln!(
+        "==> testing {}{} in clean checkouts: {} files exported in {} ms",
+        &commit.sha[..commit.sha.len().min(12)],
+        if about.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", about.join(", "))
+        },
+        checkouts.files,
+        began.elapsed().as_millis()
+    );
+    let files = pipeline_files(args, &repo, tree, push.is_some(), &cwd)?;
+    let changed = match (push.and_then(|p| p.before.as_ref()), revision) {
+        (Some(before), _) => Some(repo.changed_paths(before, tree).map_err(environment)?),
+        (None, Revision::Staged) => Some(repo.changed_paths("HEAD", tree).map_err(environment)?),
+        (None, _) => None,
+    };
+    if files.is_empty() {
+        eprintln!("{shown}: no pipekit.yml, pipekit.yaml or .pipekit/*.yml; nothing to run");
+        return Ok(0);
+    }
+    let mut worst = 0u8;
+    for (index, file) in files.iter().enumerate() {
+        let loaded = load_as(
+            checkouts.exported().join(file),
+            format!("{shown}:{}", file.display()),
+        )?;
+        if let Some(push) = push
+            && let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref())
+        {
+            eprintln!("{}: not run: {why}", loaded.path.display());
+            continue;
+        }
+        let home = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
+        let run_base = run_base_of(&home.join(file.parent().unwrap_or(Path::new(""))));
+        std::fs::create_dir_all(&run_base).map_err(|error| {
+            CliError::Environment(format!("cannot create `{}`: {error}", run_base.display()))
+        })?;
+        let subject = Subject {
+            run_base,
+            workspaces: Workspaces::PerJob {
+                checkouts: checkouts.clone(),
+                set: index.to_string(),
+            },
+            commit: Some(commit.clone()),
+            label: home.join(file),
+            loaded,
+        };
+        worst = worst.max(run_one(args, stop_grace, subject)?);
+    }
+    match Arc::try_unwrap(checkouts) {
+        Ok(checkouts) if args.keep_workspace => {
+            eprintln!("checkouts kept in {}", checkouts.keep().display());
+        }
+        _ => {}
+    }
+    Ok(worst)
+}
+
+/// Which pipeline files of the commit to run, relative to the repository's root.
+fn pipeline_files(
+    args: &RunArgs,
+    repo: &SourceRepo,
+    tree: git2::Oid,
+    for_event: bool,
+    cwd: &Path,
+) -> Result<Vec<PathBuf>, CliError> {
+    let root = repo.workdir().unwrap_or(repo.git_dir());
+    let inside = |path: &Path| -> Result<PathBuf, CliError> {
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            cwd.join(path)
+        };
+        let absolute = std::path::absolute(&absolute).unwrap_or(absolute);
+        absolute
+            .strip_prefix(root)
+            .map(Path::to_path_buf)
+            .or_else(|_| {
+                // A bare repository has no tree to be inside: the path is the commit's own.
+                if repo.workdir().is_none() && path.is_relative() {
+                    Ok(path.to_path_buf())
+                } else {
+                    Err(())
+                }
+            })
+            .map_err(|()| {
+                CliError::InvalidInput(format!(
+                    "`{}` is outside the repository at `{}`",
+                    path.display(),
+                    root.display()
+                ))
+            })
+    };
+    match &args.file.file {
+        Some(file) => Ok(vec![inside(file)?]),
+        None if for_event => repo.pipeline_files(tree).map_err(environment),
+        None => {
+            let here = inside(cwd)?;
+            let found = ["pipekit.yml", "pipekit.yaml"]
+                .iter()
+                .map(|name| here.join(name))
+                .find(|candidate| {
+                    repo.pipeline_files(tree)
+                        .map(|files| files.contains(candidate))
+                        .unwrap_or(false)
+                });
+            found.map(|file| vec![file]).ok_or_else(|| {
+                CliError::InvalidInput(format!(
+                    "no pipekit.yml or pipekit.yaml in `{}` of that commit; name one with -f FILE",
+                    if here.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        &here
+                    }
+                    .display()
+                ))
+            })
+        }
+    }
+}
+
+/// Why the push does not concern the pipeline, if it does not.
+fn skipped(pipeline: &Pipeline, push: &PushEvent, changed: Option<&[String]>) -> Option<String> {
+    let pushed = parse_ref(&push.reference);
+    match decide(pipeline.triggers.as_ref(), &pushed, changed) {
+        TriggerDecision::Run => None,
+        TriggerDecision::Skip(why) => Some(why),
+    }
+}
+
+/// Where a pipeline file's `.pipekit/runs/` goes: its directory, except that the files in
+/// `.pipekit/` itself keep their runs in that same `.pipekit/runs/` (one folder to ignore).
+fn run_base_of(pipeline_dir: &Path) -> PathBuf {
+    match (pipeline_dir.file_name(), pipeline_dir.parent()) {
+        (Some(name), Some(parent)) if name == ".pipekit" => parent.to_path_buf(),
+        _ => pipeline_dir.to_path_buf(),
+    }
+}
+
+fn environment(error: GitError) -> CliError {
+    CliError::Environment(error.to_string())
+}
+
+/// One pipeline to run, and where.
+struct Subject {
+    loaded: Loaded,
+    /// Where `.pipekit/runs/` goes: the directory of the pipeline file.
+    run_base: PathBuf,
+    workspaces: Workspaces,
+    commit: Option<CommitInfo>,
+    /// The pipeline file as containers are labelled with it (for `down`).
+    label: PathBuf,
+}
+
+fn run_one(args: &RunArgs, stop_grace: Duration, subject: Subject) -> Result<u8, CliError> {
+    let Subject {
+        loaded: Loaded { parsed, path, .. },
+        run_base: dir,
+        workspaces,
+        commit,
+        label,
+    } = subject;
+    let pipeline = Arc::new(parsed.pipeline);
+    let only = resolve_only(&pipeline, &args.only)?;
     let scope = Dispatcher::new(pipeline.clone(), &only, false);
     let needs_engine = needs_engine(&pipeline, args.executor, |id| scope.in_scope(id));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -60,7 +352,6 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         ))
     })?;
     let folder = Arc::new(folder);
-    let workspace = source_tree(&dir);
     let recorder = Recorder::new(
         &pipeline,
         |id| scope.in_scope(id),
@@ -68,6 +359,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         folder.id(),
         &folder.started_at_rfc3339(),
     );
+    recorder.set_commit(commit.clone());
     // Written now, so even a run killed outright leaves a record behind.
     write_run_json(&recorder.snapshot(), &folder.run_json_path())
         .map_err(|error| CliError::Environment(error.to_string()))?;
@@ -77,7 +369,7 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
         Some(engine) => {
             let identity = RunIdentity {
                 run_id: folder.id().to_string(),
-                pipeline_file: pipeline_file_label(&path),
+                pipeline_file: label,
                 owner: Owner::current(),
             };
             let containers: Vec<JobId> = pipeline
@@ -110,10 +402,11 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     let context = RunContext {
         pipeline: pipeline.clone(),
         folder: folder.clone(),
-        workspace: workspace.clone(),
+        workspaces: workspaces.clone(),
         pipeline_dir: dir.clone(),
-        run_variables: git_head(&workspace)
-            .map(|head| head.variables())
+        run_variables: commit
+            .as_ref()
+            .map(CommitInfo::variables)
             .unwrap_or_default(),
         executor: Arc::new(Router {
             local: LocalExecutor::default(),
@@ -134,7 +427,8 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
     drop(reporters);
 
     for id in pipeline.job_ids() {
-        let files = find_junit_files(&workspace, &pipeline.job(id).junit);
+        let tree = workspaces.of(&pipeline.job(id).name);
+        let files = find_junit_files(&tree, &pipeline.job(id).junit);
         recorder.set_junit_files(id, files.iter().map(|f| f.display().to_string()).collect());
     }
     let record = recorder.snapshot();

@@ -149,4 +149,7 @@ pub enum ExecutorError {
     },
     #[error("job `{job}` needs a container, and this run has no container engine")]
     NoEngine { job: String },
+    /// The job's source tree could not be made ready (checkout, artifacts).
+    #[error("{reason}")]
+    Prepare { job: String, reason: String },
 }

@@ -36,6 +36,18 @@ pub fn junit_report(record: &RunRecord, run_dir: &Path) -> Result<String, Report
         "pipekit.started_at",
         sanitize(&record.started_at),
     ));
+    if let Some(commit) = &record.commit {
+        suite.add_property(Property::new("pipekit.commit", sanitize(&commit.sha)));
+        if let Some(branch) = &commit.branch {
+            suite.add_property(Property::new("pipekit.branch", sanitize(branch)));
+        }
+        if let Some(dirty) = commit.dirty {
+            suite.add_property(Property::new("pipekit.dirty", dirty.to_string()));
+        }
+        if commit.staged {
+            suite.add_property(Property::new("pipekit.staged", "true"));
+        }
+    }
     for job in &record.jobs {
         let log = if job.log.is_empty() {
             String::new()
@@ -303,6 +315,7 @@ mod tests {
             started_at: "2026-11-22T00:15:00.123Z".to_owned(),
             duration_seconds: 42.25,
             status: RunStatus::Failed,
+            commit: None,
             jobs,
         }
     }

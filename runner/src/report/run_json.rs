@@ -50,6 +50,7 @@ mod tests {
             started_at: "2026-11-22T00:15:00.123Z".to_owned(),
             duration_seconds: 1.5,
             status: RunStatus::Passed,
+            commit: None,
             jobs: vec![JobRecord {
                 name: "build".to_owned(),
                 state: JobState::Passed,

@@ -14,6 +14,9 @@ pub struct RunRecord {
     pub started_at: String,
     pub duration_seconds: f64,
     pub status: RunStatus,
+    /// The commit tested (absent outside a git repository).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<crate::git::CommitInfo>,
     pub jobs: Vec<JobRecord>,
 }
 

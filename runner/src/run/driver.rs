@@ -4,6 +4,7 @@ use super::environment::{JobPlaces, argv_of, job_environment};
 use super::event::{Reporter, RunEvent};
 use super::log_writer::LogWriter;
 use super::output_pump::OutputPump;
+use super::workspaces::Workspaces;
 use crate::executor::{
     ContainerLaunch, Executor, ExecutorError, ImageSource, JobControl, JobLaunch, ProgressSink,
     SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
@@ -41,8 +42,8 @@ pub struct RunOptions {
 pub struct RunContext {
     pub pipeline: Arc<Pipeline>,
     pub folder: Arc<RunFolder>,
-    /// The source tree every job runs in.
-    pub workspace: PathBuf,
+    /// The source tree each job runs in.
+    pub workspaces: Workspaces,
     /// Directory of the pipeline file (for `env_file`).
     pub pipeline_dir: PathBuf,
     /// Variables pipekit-ci sets for every job besides its own `PIPEKIT_*` (the commit).
@@ -315,8 +316,28 @@ impl<'r> Driver<'r> {
                 // Started on its own task: a pull or a build must not hold up the run.
                 Ok(launch) => {
                     let (executor, sender) = (self.context.executor.clone(), self.sender.clone());
+                    let workspaces = self.context.workspaces.clone();
+                    let (pipeline, folder) =
+                        (self.context.pipeline.clone(), self.context.folder.clone());
                     let task = tokio::spawn(async move {
-                        let result = executor.spawn(launch).await;
+                        let progress = launch.progress.clone();
+                        let prepared = tokio::task::spawn_blocking(move || {
+                            workspaces.prepare(&pipeline, pipeline.job(id), &folder)
+                        })
+                        .await
+                        .unwrap_or_else(|error| Err(error.to_string()));
+                        let result = match prepared {
+                            Ok(said) => {
+                                if let Some(progress) = progress {
+                                    said.into_iter().for_each(|line| progress(line));
+                                }
+                                executor.spawn(launch).await
+                            }
+                            Err(reason) => Err(ExecutorError::Prepare {
+                                job: launch.job_name.clone(),
+                                reason,
+                            }),
+                        };
                         let _ = sender.send(Message::Spawned { job: id, result }).await;
                     });
                     self.starting[id.0] = Some(task.abort_handle());
@@ -363,10 +384,11 @@ impl<'r> Driver<'r> {
         let folder = &self.context.folder;
         let in_container = self.context.options.containers && job.needs_container();
         let shared_env_file = folder.job_env_file(&job.name);
+        let workspace = self.context.workspaces.of(&job.name);
         let (shared_seen, workspace_seen) = if in_container {
             (Path::new(SHARED_MOUNT), Path::new(WORKSPACE_MOUNT))
         } else {
-            (folder.shared_root(), self.context.workspace.as_path())
+            (folder.shared_root(), workspace.as_path())
         };
         let places = JobPlaces {
             run_id: folder.id(),
@@ -386,7 +408,8 @@ impl<'r> Driver<'r> {
             Some(dir) => workspace_seen.join(dir),
             None => workspace_seen.to_path_buf(),
         };
-        let container = in_container.then(|| self.container_launch(&pipeline, job));
+        let container =
+            in_container.then(|| self.container_launch(&pipeline, job, workspace.clone()));
         let sender = self.sender.clone();
         let progress: ProgressSink = Arc::new(move |text| {
             // Progress is a courtesy: dropped rather than waited for when the run is busy.
@@ -402,7 +425,12 @@ impl<'r> Driver<'r> {
         })
     }
 
-    fn container_launch(&self, pipeline: &Pipeline, job: &Job) -> ContainerLaunch {
+    fn container_launch(
+        &self,
+        pipeline: &Pipeline,
+        job: &Job,
+        workspace: PathBuf,
+    ) -> ContainerLaunch {
         let pipeline_dir = &self.context.pipeline_dir;
         let image = match (&job.build, &job.image) {
             (Some(build), image) => ImageSource::Build {
@@ -427,7 +455,7 @@ impl<'r> Driver<'r> {
             ports: job.ports.clone(),
             labels: job.labels.clone(),
             shared_root: self.context.folder.shared_root().to_path_buf(),
-            workspace: self.context.workspace.clone(),
+            workspace,
             keep: self.context.options.keep_running && job.detach,
             wants_address: job
                 .signals
@@ -462,7 +490,7 @@ impl<'r> Driver<'r> {
         let artifacts = (!job.artifacts.is_empty()).then(|| {
             (
                 job.artifacts.clone(),
-                self.context.workspace.clone(),
+                self.context.workspaces.of(&job.name),
                 folder.artifact_path(&job.name),
             )
         });

@@ -115,6 +115,7 @@ mod tests {
         job.environment.insert("FROM_HOST".into(), None);
         job.environment.insert("ABSENT".into(), None);
         let mut pipeline = Pipeline {
+            triggers: None,
             name: "p".into(),
             env: BTreeMap::new(),
             jobs: vec![],

@@ -8,12 +8,14 @@ mod junit_files;
 mod log_writer;
 mod output_pump;
 mod recorder;
+mod workspaces;
 
 pub use driver::{RunContext, RunOptions, execute};
 pub use environment::{EnvironmentError, argv_of, job_environment};
 pub use event::{Reporter, RunEvent};
 pub use junit_files::find_junit_files;
 pub use recorder::Recorder;
+pub use workspaces::Workspaces;
 
 #[cfg(test)]
 mod tests;

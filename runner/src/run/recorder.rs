@@ -66,6 +66,7 @@ impl Recorder {
             started_at: started_at.to_string(),
             duration_seconds: 0.0,
             status: RunStatus::Running,
+            commit: None,
             jobs,
         };
         let started = vec![None; pipeline.jobs.len()];
@@ -95,6 +96,15 @@ impl Recorder {
         if let Some(slot) = self.slots[job.0] {
             record.jobs[slot].junit_files = files;
         }
+    }
+
+    /// Records the commit the run tests.
+    pub fn set_commit(&self, commit: Option<crate::git::CommitInfo>) {
+        let mut record = self
+            .record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        record.commit = commit;
     }
 
     /// Marks the run as ended by an environment error.

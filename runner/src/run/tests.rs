@@ -43,7 +43,7 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
     let context = RunContext {
         pipeline,
         folder,
-        workspace: dir.path().to_path_buf(),
+        workspaces: crate::run::Workspaces::Shared(dir.path().to_path_buf()),
         pipeline_dir: dir.path().to_path_buf(),
         run_variables: Vec::new(),
         executor: Arc::new(LocalExecutor::default()),

@@ -81,6 +81,7 @@ mod tests {
 
     fn pipeline(conditions: &[&[(usize, Awaited)]]) -> Pipeline {
         Pipeline {
+            triggers: None,
             name: "p".into(),
             env: Default::default(),
             jobs: conditions

@@ -39,6 +39,7 @@ fn pipeline(specs: &[JobSpec]) -> Arc<Pipeline> {
         })
         .collect();
     Arc::new(Pipeline {
+        triggers: None,
         name: "test".into(),
         env: Default::default(),
         jobs,

@@ -2,6 +2,8 @@
 
 mod binary;
 mod docker;
+mod git;
+mod git_sandbox;
 mod processes;
 mod project;
 mod reports;
@@ -11,6 +13,8 @@ pub use docker::{
     LeftoverSweeper, container_labels, docker, docker_objects_of_run, engine_alone_or_skip,
     engine_or_skip, running_containers_of_run, test_image,
 };
+pub use git::{commit_all, git, init_and_commit};
+pub use git_sandbox::GitSandbox;
 pub use processes::{
     eventually, free_port, kill_processes, processes_with, python3_available, unique_marker,
 };

@@ -1,0 +1,251 @@
+//! `run --commit` and `--staged`: clean per-job checkouts of a commit of a real repository,
+//! artifacts travelling between them, the commit's context, and the `on:` triggers.
+
+use crate::common::{Project, commit_all, git, init_and_commit, parse_junit};
+use std::path::Path;
+
+/// A repository whose pipeline prints `file.txt`, committed as "committed" and then
+/// changed in the working tree (not committed) to "dirty".
+fn repo_with_a_dirty_tree() -> (Project, String) {
+    let project = Project::new(
+        r#"
+services:
+  show:
+    command: |
+      echo "file=[$(cat file.txt)]"
+      echo "commit=[$PIPEKIT_COMMIT] branch=[$PIPEKIT_BRANCH] author=[$PIPEKIT_AUTHOR]"
+      echo "message=[$PIPEKIT_COMMIT_MESSAGE]"
+      echo "tree=[$PIPEKIT_WORKSPACE]"
+"#,
+    );
+    project.write(".gitignore", ".pipekit/\n");
+    project.write("file.txt", "committed\n");
+    let sha = init_and_commit(project.path(), "the committed state");
+    project.write("file.txt", "dirty\n");
+    (project, sha)
+}
+
+fn status(dir: &Path) -> String {
+    git(dir, &["status", "--porcelain=v1", "--untracked-files=all"])
+}
+
+#[test]
+fn commit_runs_test_the_commit_and_leave_the_working_tree_alone() {
+    let (project, sha) = repo_with_a_dirty_tree();
+    git(project.path(), &["stash", "list"]);
+    let before = status(project.path());
+
+    let finished = project.run_pipeline(&["--commit", "HEAD"]);
+
+    finished.assert_code(0);
+    let log = project.log("show");
+    assert!(log.contains("file=[committed]"), "log:\n{log}");
+    assert!(
+        log.contains(&format!(
+            "commit=[{sha}] branch=[main] author=[Test <test@example.invalid>]"
+        )),
+        "log:\n{log}"
+    );
+    assert!(log.contains("message=[the committed state]"), "log:\n{log}");
+    let tree = log
+        .lines()
+        .find_map(|line| line.strip_prefix("tree=[")?.strip_suffix(']'))
+        .expect("the job printed its tree");
+    assert!(
+        !Path::new(tree).starts_with(project.path()),
+        "the job ran in the working tree: {tree}"
+    );
+    assert!(
+        !Path::new(tree).exists(),
+        "its checkout was not removed: {tree}"
+    );
+    assert_eq!(
+        status(project.path()),
+        before,
+        "the working tree or index changed"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.path().join("file.txt")).expect("read"),
+        "dirty\n"
+    );
+
+    let run = project.run_json();
+    assert_eq!(run.value()["commit"]["sha"], sha.as_str());
+    assert_eq!(run.value()["commit"]["dirty"], serde_json::Value::Null);
+    let junit = parse_junit(&project.run_dir().join("junit.xml"));
+    let properties: Vec<(String, String)> = junit.test_suites[0]
+        .properties
+        .iter()
+        .map(|p| (p.name.to_string(), p.value.to_string()))
+        .collect();
+    assert!(
+        properties.contains(&("pipekit.commit".to_string(), sha.clone())),
+        "JUnit properties: {properties:?}"
+    );
+}
+
+#[test]
+fn working_tree_runs_see_the_edits_and_record_that_the_tree_was_dirty() {
+    let (project, sha) = repo_with_a_dirty_tree();
+
+    project.run_pipeline(&[]).assert_code(0);
+
+    assert!(
+        project.log("show").contains("file=[dirty]"),
+        "{}",
+        project.log("show")
+    );
+    let run = project.run_json();
+    assert_eq!(run.value()["commit"]["sha"], sha.as_str());
+    assert_eq!(run.value()["commit"]["dirty"], true);
+}
+
+#[test]
+fn artifacts_travel_from_a_jobs_checkout_to_its_dependents_only() {
+    let project = Project::new(
+        r#"
+services:
+  compiler:
+    command: mkdir -p build && echo "built from $(cat src.txt)" > build/app
+    artifacts: [build/app]
+  tester:
+    depends_on: [compiler.ExitCode(0)]
+    command: test "$(cat build/app)" = "built from source" && echo "tester saw the build"
+  bystander:
+    command: sleep 1; test ! -e build/app && echo "bystander saw a clean checkout"
+"#,
+    );
+    project.write("src.txt", "source");
+    project.write(".gitignore", ".pipekit/\n");
+    init_and_commit(project.path(), "first");
+
+    let finished = project.run_pipeline(&["--commit", "main", "--keep-workspace"]);
+
+    finished.assert_code(0);
+    assert!(project.log("tester").contains("tester saw the build"));
+    assert!(
+        project
+            .log("bystander")
+            .contains("bystander saw a clean checkout")
+    );
+    assert!(
+        !project.path().join("build").exists(),
+        "the compiler wrote into the working tree"
+    );
+    let kept = finished
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("checkouts kept in "))
+        .unwrap_or_else(|| panic!("no kept checkouts named:\n{}", finished.stderr));
+    assert!(Path::new(kept).join("jobs").is_dir(), "{kept}");
+    std::fs::remove_dir_all(kept).expect("remove the kept checkouts");
+}
+
+#[test]
+fn staged_runs_test_the_index_not_the_working_tree() {
+    let (project, _) = repo_with_a_dirty_tree();
+    project.write("file.txt", "staged\n");
+    git(project.path(), &["add", "file.txt"]);
+    project.write("file.txt", "unstaged\n");
+
+    project.run_pipeline(&["--staged"]).assert_code(0);
+
+    assert!(
+        project.log("show").contains("file=[staged]"),
+        "{}",
+        project.log("show")
+    );
+    assert_eq!(
+        git(project.path(), &["diff", "--cached", "--name-only"]),
+        "file.txt",
+        "the index changed"
+    );
+}
+
+#[test]
+fn git_problems_are_environment_errors() {
+    let outside = Project::new("services:\n  a:\n    command: \"true\"\n");
+    let finished = outside.run_pipeline(&["--commit", "HEAD"]);
+    finished.assert_code(3);
+    assert!(
+        finished.stderr.contains("not in a git repository"),
+        "{}",
+        finished.stderr
+    );
+
+    let (project, _) = repo_with_a_dirty_tree();
+    let finished = project.run_pipeline(&["--commit", "no-such-branch"]);
+    finished.assert_code(3);
+    assert!(
+        finished
+            .stderr
+            .contains("unknown revision `no-such-branch`"),
+        "{}",
+        finished.stderr
+    );
+    assert!(project.run_dirs().is_empty(), "a run folder was written");
+}
+
+/// `on:` triggers decided from a push: the branch, and the files changed since `--before`.
+#[test]
+fn push_events_run_only_the_pipelines_their_triggers_select() {
+    let project = Project::empty();
+    // Pipeline files live in `.pipekit/` too: only the run folders are ignored.
+    project.write(".gitignore", ".pipekit/runs/\n");
+    project.write(
+        "pipekit.yml",
+        "on:\n  push:\n    branches: [main]\nservices:\n  main-only:\n    command: echo main ran\n",
+    );
+    project.write(
+        ".pipekit/docs.yml",
+        "on:\n  push:\n    paths: ['docs/**']\nservices:\n  docs:\n    command: echo docs ran\n",
+    );
+    project.write("docs/index.md", "one");
+    let first = init_and_commit(project.path(), "first");
+    project.write("src.txt", "code");
+    let second = commit_all(project.path(), "code only");
+
+    let push = |reference: &str| {
+        project.run(&[
+            "run", "--event", "push", "--ref", reference, "--before", &first, "--commit", &second,
+        ])
+    };
+    let on_main = push("refs/heads/main");
+    on_main.assert_code(0);
+    assert!(on_main.stderr.contains("main ran"), "{}", on_main.stderr);
+    assert!(
+        on_main.stderr.contains(".pipekit/docs.yml: not run:"),
+        "{}",
+        on_main.stderr
+    );
+    assert!(!on_main.stderr.contains("docs ran"), "{}", on_main.stderr);
+
+    let on_feature = push("refs/heads/feature");
+    on_feature.assert_code(0);
+    assert!(
+        !on_feature.stderr.contains("main ran"),
+        "{}",
+        on_feature.stderr
+    );
+    assert!(
+        on_feature.stderr.contains("pipekit.yml: not run:"),
+        "{}",
+        on_feature.stderr
+    );
+
+    project.write("docs/index.md", "two");
+    let third = commit_all(project.path(), "docs");
+    let docs = project.run(&[
+        "run",
+        "--event",
+        "push",
+        "--ref",
+        "refs/heads/feature",
+        "--before",
+        &second,
+        "--commit",
+        &third,
+    ]);
+    docs.assert_code(0);
+    assert!(docs.stderr.contains("docs ran"), "{}", docs.stderr);
+}

@@ -1,0 +1,68 @@
+//! Where each job's source tree is: the one working tree, or a checkout of its own that
+//! holds the artifacts of the jobs it depends on.
+
+use crate::git::Checkouts;
+use crate::storage::{ExtractLimits, RunFolder, unpack};
+use pipekit_schema::{Job, Pipeline};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub enum Workspaces {
+    /// Every job runs in the one working tree, like `make` (the default).
+    Shared(PathBuf),
+    /// `--commit`/`--staged`: each job gets its own checkout; `set` names the pipeline's
+    /// share of them.
+    PerJob {
+        checkouts: Arc<Checkouts>,
+        set: String,
+    },
+}
+
+impl Workspaces {
+    /// The source tree `job` runs in.
+    pub fn of(&self, job: &str) -> PathBuf {
+        match self {
+            Workspaces::Shared(tree) => tree.clone(),
+            Workspaces::PerJob { checkouts, set } => checkouts.job_tree(set, job),
+        }
+    }
+
+    /// Makes `job`'s tree ready before it starts: its own checkout, and the artifacts of
+    /// each job it depends on unpacked into it (spec 3). Returns what was unpacked, for the
+    /// job's progress line. Blocking: run it off the driver's task.
+    pub fn prepare(
+        &self,
+        pipeline: &Pipeline,
+        job: &Job,
+        folder: &RunFolder,
+    ) -> Result<Vec<String>, String> {
+        let Workspaces::PerJob { checkouts, set } = self else {
+            return Ok(Vec::new());
+        };
+        let tree = checkouts
+            .prepare(set, &job.name)
+            .map_err(|error| format!("cannot make its checkout: {error}"))?;
+        let mut said = Vec::new();
+        let mut seen = Vec::new();
+        for condition in &job.depends_on {
+            if seen.contains(&condition.job) {
+                continue;
+            }
+            seen.push(condition.job);
+            let from = &pipeline.job(condition.job).name;
+            let archive = folder.artifact_path(from);
+            if !archive.is_file() {
+                continue;
+            }
+            let summary = unpack(&archive, &tree, &ExtractLimits::default())
+                .map_err(|error| format!("artifacts of `{from}` refused: {error}"))?;
+            said.push(format!(
+                "unpacked {} artifact file{} of `{from}`",
+                summary.files,
+                if summary.files == 1 { "" } else { "s" }
+            ));
+        }
+        Ok(said)
+    }
+}
