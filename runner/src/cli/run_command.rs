@@ -178,7 +178,9 @@ fn run_checkouts(
     let files = pipeline_files(args, &repo, tree, push.is_some(), &cwd)?;
     let changed = match (push.and_then(|p| p.before.as_ref()), revision) {
         (Some(before), _) => Some(repo.changed_paths(before, tree).map_err(environment)?),
-        (None, Revision::Staged) => Some(repo.changed_paths("HEAD", tree).map_err(environment)?),
+        (None, Revision::Staged) if !commit.sha.is_empty() => {
+            Some(repo.changed_paths("HEAD", tree).map_err(environment)?)
+        }
         (None, _) => None,
     };
     if files.is_empty() {

@@ -100,10 +100,24 @@ impl SourceRepo {
         let mut index = self.repo.index().map_err(|e| self.corrupt(&e))?;
         // Writes tree objects only; the index file itself is not changed.
         let tree = index.write_tree().map_err(|e| self.corrupt(&e))?;
-        let head = self.head_commit()?;
-        let branch = self.head_branch_at(head.id());
-        let mut info = commit_info(&head, branch, None, true);
-        info.message = format!("staged changes on top of: {}", info.message);
+        let info = match self.head_commit() {
+            Ok(head) => {
+                let branch = self.head_branch_at(head.id());
+                let mut info = commit_info(&head, branch, None, true);
+                info.message = format!("staged changes on top of: {}", info.message);
+                info
+            }
+            // The first commit of a repository: nothing to describe it by but its branch.
+            Err(GitError::Unborn) => CommitInfo {
+                sha: String::new(),
+                branch: self.unborn_branch(),
+                message: "staged changes (no commit yet)".into(),
+                author: String::new(),
+                dirty: None,
+                staged: true,
+            },
+            Err(error) => return Err(error),
+        };
         Ok((info, tree))
     }
 
@@ -130,6 +144,13 @@ impl SourceRepo {
             .statuses(Some(&mut options))
             .map(|statuses| !statuses.is_empty())
             .unwrap_or(false)
+    }
+
+    /// The branch HEAD names before its first commit.
+    fn unborn_branch(&self) -> Option<String> {
+        let head = self.repo.find_reference("HEAD").ok()?;
+        let target = head.symbolic_target().ok()??;
+        target.strip_prefix("refs/heads/").map(str::to_string)
     }
 
     /// `main` for `main` or `refs/heads/main`, if that branch exists.

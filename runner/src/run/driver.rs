@@ -190,6 +190,7 @@ impl<'r> Driver<'r> {
         // Bounded: a job printing faster than the console can show waits for it instead of
         // filling memory.
         let (sender, receiver) = mpsc::channel(1024);
+        let host_env = host_environment(&context.workspaces);
         Self {
             running: (0..pipeline.jobs.len()).map(|_| None).collect(),
             starting: vec![None; pipeline.jobs.len()],
@@ -201,7 +202,7 @@ impl<'r> Driver<'r> {
             sender,
             receiver,
             started_at: Instant::now(),
-            host_env: std::env::vars().collect(),
+            host_env,
         }
     }
 
@@ -692,6 +693,26 @@ async fn pack_artifacts(
         Ok(Err(error)) => Err(format!("artifacts could not be packed: {error}")),
         Err(error) => Err(format!("artifacts could not be packed: {error}")),
     }
+}
+
+/// pipekit-ci's environment as jobs inherit it. In a checkout, git's own variables (a hook
+/// sets `GIT_DIR` and, for `git commit -a`, `GIT_INDEX_FILE`) would point a job's `git` at
+/// the user's repository and index: they are left out.
+fn host_environment(workspaces: &Workspaces) -> BTreeMap<String, String> {
+    const GIT_LOCATIONS: [&str; 7] = [
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_PREFIX",
+        "GIT_COMMON_DIR",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    ];
+    std::env::vars()
+        .filter(|(key, _)| {
+            matches!(workspaces, Workspaces::Shared(_)) || !GIT_LOCATIONS.contains(&key.as_str())
+        })
+        .collect()
 }
 
 /// Compose's name for a built image without `image:`: the project and the service.

@@ -85,9 +85,22 @@ pub fn job_environment(
     ] {
         env.insert(key.to_string(), value);
     }
+    // A run inside another run's job (pipekit-ci testing itself) must not pass on the
+    // outer run's commit when its own has none.
+    for key in COMMIT_VARIABLES {
+        env.remove(key);
+    }
     env.extend(places.run_variables.iter().cloned());
     Ok(env.into_iter().collect())
 }
+
+/// Set by pipekit-ci from the tested commit, never inherited.
+const COMMIT_VARIABLES: [&str; 4] = [
+    "PIPEKIT_COMMIT",
+    "PIPEKIT_BRANCH",
+    "PIPEKIT_COMMIT_MESSAGE",
+    "PIPEKIT_AUTHOR",
+];
 
 /// Program and arguments: a string `command` runs under `sh -c`, a list is exec form.
 pub fn argv_of(command: Option<&Command>) -> Vec<String> {
@@ -135,6 +148,7 @@ mod tests {
             ("CI", "false"),
             ("ABSENT", "x"),
             ("HOME", "/root"),
+            ("PIPEKIT_AUTHOR", "an outer run's"),
         ]
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .into();
@@ -162,6 +176,10 @@ mod tests {
         assert_eq!(env["PIPEKIT_JOB"], "db");
         assert_eq!(env["PIPEKIT_RUN_ID"], "r1");
         assert_eq!(env["PIPEKIT_COMMIT"], "abc");
+        assert!(
+            !env.contains_key("PIPEKIT_AUTHOR"),
+            "an outer run's commit variables are not inherited"
+        );
         assert!(
             env.contains_key("ABSENT"),
             "inherited, and `- ABSENT` keeps the host value"
