@@ -2,7 +2,7 @@
 # Checkouts of `run --commit`: a repository of ~5,000 files (100 folders × 50 source files,
 # ~20 MB), a pipeline of four jobs (three in parallel, one after them), N runs (default 10).
 # Prints, per run, the export of the commit (once per run) and each job's start after the
-# run's start, which includes copying the export into the job's own checkout.
+# run's start, which includes linking the export into the job's own checkout.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 N=${N:-10}
@@ -49,5 +49,5 @@ os.write(3, ("%.2f\n" % ((jobs["d"]["started_after_seconds"] - ends) * 1000)).en
 PY
 done
 echo "checkout export (ms)                      $(stats 90 <export.ms)"
-echo "checkout parallel job start, 3 copies (ms) $(stats 90 <first.ms)"
+echo "checkout parallel job start, 3 trees (ms)  $(stats 90 <first.ms)"
 echo "checkout dependent start after exit (ms)  $(stats 90 <after.ms)"

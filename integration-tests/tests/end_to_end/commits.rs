@@ -249,3 +249,44 @@ fn push_events_run_only_the_pipelines_their_triggers_select() {
     docs.assert_code(0);
     assert!(docs.stderr.contains("docs ran"), "{}", docs.stderr);
 }
+
+/// Jobs' checkouts share the export's files through hard links: a job that replaces a
+/// tracked file, deletes one or adds one leaves its siblings' checkouts as the commit has
+/// them (ARCHITECTURE.md, "Checkouts").
+#[test]
+fn a_job_replacing_or_deleting_tracked_files_leaves_other_checkouts_clean() {
+    let project = Project::new(
+        r#"
+services:
+  vandal:
+    command: |
+      set -e
+      sed -i 's/committed/rewritten by sed/' file.txt
+      rm other.txt
+      echo new > added.txt
+  witness:
+    depends_on: [vandal.ExitCode(0)]
+    command: |
+      set -e
+      test "$(cat file.txt)" = committed
+      test "$(cat other.txt)" = other
+      test ! -e added.txt
+      echo "witness saw the commit as it is"
+"#,
+    );
+    project.write(".gitignore", ".pipekit/runs/\n");
+    project.write("file.txt", "committed\n");
+    project.write("other.txt", "other\n");
+    init_and_commit(project.path(), "first");
+
+    let finished = project.run_pipeline(&["--commit", "HEAD"]);
+
+    finished.assert_code(0);
+    assert!(
+        project
+            .log("witness")
+            .contains("witness saw the commit as it is"),
+        "{}",
+        finished.output()
+    );
+}
