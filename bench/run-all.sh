@@ -17,6 +17,7 @@ echo
 OUT_DIR=$out "$BENCH_DIR/dag.sh" 2>"$out/dag.err" | tee "$out/dag.txt"
 "$BENCH_DIR/readiness.sh" | tee "$out/readiness.txt"
 "$BENCH_DIR/log_rss.sh" | tee "$out/log_rss.txt"
+"$BENCH_DIR/checkout.sh" | tee "$out/checkout.txt"
 containers=
 if [ "${PIPEKIT_SKIP_DOCKER_TESTS:-}" != 1 ]; then
     containers=1
