@@ -189,6 +189,13 @@ fn run_checkouts(
     }
     let mut worst = 0u8;
     for (index, file) in files.iter().enumerate() {
+        if !checkouts.exported().join(file).is_file() {
+            return Err(CliError::InvalidInput(format!(
+                "`{}` is not a file in {shown} (the pipeline is read from the commit, not \
+                 the working tree)",
+                file.display()
+            )));
+        }
         let loaded = load_as(
             checkouts.exported().join(file),
             format!("{shown}:{}", file.display()),
