@@ -290,3 +290,77 @@ services:
         finished.output()
     );
 }
+
+/// What a commit's pipeline refers to (`env_file`) comes from the commit too, and the
+/// pipeline keeps its own name (not the revision's) in the reports.
+#[test]
+fn env_files_come_from_the_commit_and_the_pipeline_keeps_its_name() {
+    let project = Project::new(
+        "services:\n  show:\n    env_file: vars.env\n    command: echo \"foo=[$FOO]\"\n",
+    );
+    project.write(".gitignore", ".pipekit/runs/\n");
+    project.write("vars.env", "FOO=committed\n");
+    init_and_commit(project.path(), "first");
+    project.write("vars.env", "FOO=dirty\n");
+
+    project.run_pipeline(&["--commit", "HEAD"]).assert_code(0);
+
+    assert!(
+        project.log("show").contains("foo=[committed]"),
+        "{}",
+        project.log("show")
+    );
+    let junit = parse_junit(&project.run_dir().join("junit.xml"));
+    assert_eq!(junit.test_suites[0].name.as_str(), "pipekit");
+}
+
+/// `.pipekit/` holds pipeline files as well as run folders: what pipekit-ci writes there
+/// must not hide a new pipeline file from `git add`; and an invalid pipeline among several
+/// stops them all before any runs.
+#[test]
+fn pipeline_files_in_dot_pipekit_stay_visible_and_are_all_checked_first() {
+    let project = Project::new("services:\n  first:\n    command: echo first ran\n");
+    init_and_commit(project.path(), "first");
+    project.run_pipeline(&[]).assert_code(0);
+    project.write(
+        ".pipekit/later.yml",
+        "services:\n  later:\n    comand: oops\n",
+    );
+
+    let status = git(
+        project.path(),
+        &["status", "--porcelain", "--untracked-files=all"],
+    );
+    assert!(
+        status.contains("?? .pipekit/later.yml"),
+        "git status:\n{status}"
+    );
+    assert!(!status.contains(".pipekit/runs"), "git status:\n{status}");
+
+    let sha = commit_all(project.path(), "a broken second pipeline");
+    let finished = project.run(&[
+        "run",
+        "--event",
+        "push",
+        "--ref",
+        "refs/heads/main",
+        "--commit",
+        &sha,
+    ]);
+    finished.assert_code(2);
+    assert!(
+        finished.stderr.contains(".pipekit/later.yml:3:5"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        !finished.stderr.contains("first ran"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        !finished.stderr.contains("==> testing"),
+        "a checkout was made:\n{}",
+        finished.stderr
+    );
+}

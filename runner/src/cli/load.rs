@@ -21,9 +21,24 @@ pub fn load(file: &Option<PathBuf>) -> Result<Loaded, CliError> {
     load_as(path, name)
 }
 
-/// Reads and validates the file at `path`, naming it `name` in messages (`HEAD:pipekit.yml`
-/// for a file read from a commit's checkout).
-pub fn load_as(path: PathBuf, name: String) -> Result<Loaded, CliError> {
+/// Validates a pipeline file read from a commit: `name` is its path in the repository,
+/// `dir` the folder its relative paths (`env_file`, `build`) resolve against.
+pub fn load_text(bytes: Vec<u8>, name: String, dir: PathBuf) -> Result<Loaded, CliError> {
+    let text = checked_text(bytes, &name)?;
+    let source = Source {
+        name: name.clone(),
+        text,
+    };
+    let parsed = pipekit_schema::parse(&source)
+        .map_err(|diagnostics| CliError::InvalidInput(diagnostics.render(use_color())))?;
+    Ok(Loaded {
+        parsed,
+        path: PathBuf::from(name),
+        dir,
+    })
+}
+
+fn load_as(path: PathBuf, name: String) -> Result<Loaded, CliError> {
     let text = read_capped(&path)?;
     let source = Source { name, text };
     let parsed = pipekit_schema::parse(&source)
@@ -77,6 +92,11 @@ fn read_capped(path: &Path) -> Result<String, CliError> {
     file.take(MAX_PIPELINE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| CliError::InvalidInput(format!("cannot read `{shown}`: {error}")))?;
+    checked_text(bytes, &shown.to_string())
+}
+
+/// The file's text, if it is within the size cap and UTF-8.
+fn checked_text(bytes: Vec<u8>, shown: &str) -> Result<String, CliError> {
     if bytes.len() > MAX_PIPELINE_BYTES {
         return Err(CliError::InvalidInput(format!(
             "{shown}:1:1: the pipeline file is larger than {} MiB; split it or trim it",

@@ -1,6 +1,7 @@
 //! The `pipekit-ci` command line: arguments, the commands, console output and exit codes.
 
 mod args;
+mod commit_run;
 mod console;
 mod containers;
 mod diagnosis;

@@ -1,14 +1,15 @@
 //! `pipekit-ci run`: the whole run, from the file to the reports and the exit code.
 
 use super::args::{EventKind, ExecutorChoice, RunArgs};
+use super::commit_run::run_checkouts;
 use super::console::Console;
 use super::containers::pipeline_file_label;
 use super::diagnosis::{diagnosis, summary_table};
 use super::error::CliError;
-use super::load::{Loaded, load, load_as};
+use super::load::{Loaded, load};
 use super::workspace::source_tree;
 use crate::executor::{DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity};
-use crate::git::{Checkouts, CommitInfo, GitError, Revision, SourceRepo};
+use crate::git::{CommitInfo, GitError, Revision, SourceRepo};
 use crate::report::{RunRecord, RunStatus, write_junit, write_run_json};
 use crate::run::{
     Recorder, Reporter, RunContext, RunOptions, Workspaces, execute, find_junit_files,
@@ -45,9 +46,9 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
 }
 
 /// `--event push --ref REF [--before SHA]`: what was pushed.
-struct PushEvent {
-    reference: String,
-    before: Option<String>,
+pub(super) struct PushEvent {
+    pub(super) reference: String,
+    pub(super) before: Option<String>,
 }
 
 fn push_event(args: &RunArgs) -> Result<Option<PushEvent>, CliError> {
@@ -111,6 +112,7 @@ fn run_working_tree(
     let label = pipeline_file_label(&loaded.path);
     let subject = Subject {
         run_base: run_base_of(&loaded.dir),
+        pipeline_dir: loaded.dir.clone(),
         workspaces: Workspaces::Shared(workspace),
         commit,
         label,
@@ -125,178 +127,12 @@ fn head_tree(repo: &SourceRepo) -> Result<git2::Oid, CliError> {
         .map_err(environment)
 }
 
-/// `--commit REV` / `--staged`: each job in its own clean checkout; the pipeline files are
-/// read from the commit itself.
-fn run_checkouts(
-    args: &RunArgs,
-    stop_grace: Duration,
-    push: Option<&PushEvent>,
-    revision: &Revision,
-) -> Result<u8, CliError> {
-    let cwd = std::env::current_dir()
-        .map_err(|error| CliError::Environment(format!("no current directory: {error}")))?;
-    let start = match &args.file.file {
-        Some(file) => std::path::absolute(file)
-            .ok()
-            .and_then(|file| file.parent().map(Path::to_path_buf))
-            .filter(|dir| dir.is_dir())
-            .unwrap_or_else(|| cwd.clone()),
-        None => cwd.clone(),
-    };
-    let repo = SourceRepo::open(&start).map_err(environment)?;
-    let branch_hint = push.and_then(|push| push.reference.strip_prefix("refs/heads/"));
-    let (commit, tree, shown) = match revision {
-        Revision::Commit(rev) => {
-            let (commit, tree) = repo.resolve(rev, branch_hint).map_err(environment)?;
-            (commit, tree, rev.clone())
-        }
-        _ => {
-            let (commit, tree) = repo.staged().map_err(environment)?;
-            (commit, tree, "the index".to_string())
-        }
-    };
-    let began = std::time::Instant::now();
-    let checkouts = Arc::new(Checkouts::export(&repo, tree).map_err(environment)?);
-    let mut about: Vec<String> = Vec::new();
-    if !commit.sha.starts_with(shown.as_str()) {
-        about.push(shown.clone());
-    }
-    if let Some(branch) = &commit.branch {
-        about.push(format!("branch {branch}"));
-    }
-    eprintln!(
-        "==> testing {}{} in clean checkouts: {} files exported in {} ms",
-        &commit.sha[..commit.sha.len().min(12)],
-        if about.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", about.join(", "))
-        },
-        checkouts.files,
-        began.elapsed().as_millis()
-    );
-    let files = pipeline_files(args, &repo, tree, push.is_some(), &cwd)?;
-    let changed = match (push.and_then(|p| p.before.as_ref()), revision) {
-        (Some(before), _) => Some(repo.changed_paths(before, tree).map_err(environment)?),
-        (None, Revision::Staged) if !commit.sha.is_empty() => {
-            Some(repo.changed_paths("HEAD", tree).map_err(environment)?)
-        }
-        (None, _) => None,
-    };
-    if files.is_empty() {
-        eprintln!("{shown}: no pipekit.yml, pipekit.yaml or .pipekit/*.yml; nothing to run");
-        return Ok(0);
-    }
-    let mut worst = 0u8;
-    for (index, file) in files.iter().enumerate() {
-        if !checkouts.exported().join(file).is_file() {
-            return Err(CliError::InvalidInput(format!(
-                "`{}` is not a file in {shown} (the pipeline is read from the commit, not \
-                 the working tree)",
-                file.display()
-            )));
-        }
-        let loaded = load_as(
-            checkouts.exported().join(file),
-            format!("{shown}:{}", file.display()),
-        )?;
-        if let Some(push) = push
-            && let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref())
-        {
-            eprintln!("{}: not run: {why}", loaded.path.display());
-            continue;
-        }
-        let home = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
-        let run_base = run_base_of(&home.join(file.parent().unwrap_or(Path::new(""))));
-        std::fs::create_dir_all(&run_base).map_err(|error| {
-            CliError::Environment(format!("cannot create `{}`: {error}", run_base.display()))
-        })?;
-        let subject = Subject {
-            run_base,
-            workspaces: Workspaces::PerJob {
-                checkouts: checkouts.clone(),
-                set: index.to_string(),
-            },
-            commit: Some(commit.clone()),
-            label: home.join(file),
-            loaded,
-        };
-        worst = worst.max(run_one(args, stop_grace, subject)?);
-    }
-    match Arc::try_unwrap(checkouts) {
-        Ok(checkouts) if args.keep_workspace => {
-            eprintln!("checkouts kept in {}", checkouts.keep().display());
-        }
-        _ => {}
-    }
-    Ok(worst)
-}
-
-/// Which pipeline files of the commit to run, relative to the repository's root.
-fn pipeline_files(
-    args: &RunArgs,
-    repo: &SourceRepo,
-    tree: git2::Oid,
-    for_event: bool,
-    cwd: &Path,
-) -> Result<Vec<PathBuf>, CliError> {
-    let root = repo.workdir().unwrap_or(repo.git_dir());
-    let inside = |path: &Path| -> Result<PathBuf, CliError> {
-        let absolute = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            cwd.join(path)
-        };
-        let absolute = std::path::absolute(&absolute).unwrap_or(absolute);
-        absolute
-            .strip_prefix(root)
-            .map(Path::to_path_buf)
-            .or_else(|_| {
-                // A bare repository has no tree to be inside: the path is the commit's own.
-                if repo.workdir().is_none() && path.is_relative() {
-                    Ok(path.to_path_buf())
-                } else {
-                    Err(())
-                }
-            })
-            .map_err(|()| {
-                CliError::InvalidInput(format!(
-                    "`{}` is outside the repository at `{}`",
-                    path.display(),
-                    root.display()
-                ))
-            })
-    };
-    match &args.file.file {
-        Some(file) => Ok(vec![inside(file)?]),
-        None if for_event => repo.pipeline_files(tree).map_err(environment),
-        None => {
-            let here = inside(cwd)?;
-            let found = ["pipekit.yml", "pipekit.yaml"]
-                .iter()
-                .map(|name| here.join(name))
-                .find(|candidate| {
-                    repo.pipeline_files(tree)
-                        .map(|files| files.contains(candidate))
-                        .unwrap_or(false)
-                });
-            found.map(|file| vec![file]).ok_or_else(|| {
-                CliError::InvalidInput(format!(
-                    "no pipekit.yml or pipekit.yaml in `{}` of that commit; name one with -f FILE",
-                    if here.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        &here
-                    }
-                    .display()
-                ))
-            })
-        }
-    }
-}
-
 /// Why the push does not concern the pipeline, if it does not.
-fn skipped(pipeline: &Pipeline, push: &PushEvent, changed: Option<&[String]>) -> Option<String> {
+pub(super) fn skipped(
+    pipeline: &Pipeline,
+    push: &PushEvent,
+    changed: Option<&[String]>,
+) -> Option<String> {
     let pushed = parse_ref(&push.reference);
     match decide(pipeline.triggers.as_ref(), &pushed, changed) {
         TriggerDecision::Run => None,
@@ -306,32 +142,39 @@ fn skipped(pipeline: &Pipeline, push: &PushEvent, changed: Option<&[String]>) ->
 
 /// Where a pipeline file's `.pipekit/runs/` goes: its directory, except that the files in
 /// `.pipekit/` itself keep their runs in that same `.pipekit/runs/` (one folder to ignore).
-fn run_base_of(pipeline_dir: &Path) -> PathBuf {
+pub(super) fn run_base_of(pipeline_dir: &Path) -> PathBuf {
     match (pipeline_dir.file_name(), pipeline_dir.parent()) {
         (Some(name), Some(parent)) if name == ".pipekit" => parent.to_path_buf(),
         _ => pipeline_dir.to_path_buf(),
     }
 }
 
-fn environment(error: GitError) -> CliError {
+pub(super) fn environment(error: GitError) -> CliError {
     CliError::Environment(error.to_string())
 }
 
 /// One pipeline to run, and where.
-struct Subject {
-    loaded: Loaded,
-    /// Where `.pipekit/runs/` goes: the directory of the pipeline file.
-    run_base: PathBuf,
-    workspaces: Workspaces,
-    commit: Option<CommitInfo>,
+pub(super) struct Subject {
+    pub(super) loaded: Loaded,
+    /// Where `.pipekit/runs/` goes: the directory of the pipeline file (see `run_base_of`).
+    pub(super) run_base: PathBuf,
+    /// What relative `env_file`, `build` and `volumes` paths are relative to.
+    pub(super) pipeline_dir: PathBuf,
+    pub(super) workspaces: Workspaces,
+    pub(super) commit: Option<CommitInfo>,
     /// The pipeline file as containers are labelled with it (for `down`).
-    label: PathBuf,
+    pub(super) label: PathBuf,
 }
 
-fn run_one(args: &RunArgs, stop_grace: Duration, subject: Subject) -> Result<u8, CliError> {
+pub(super) fn run_one(
+    args: &RunArgs,
+    stop_grace: Duration,
+    subject: Subject,
+) -> Result<u8, CliError> {
     let Subject {
         loaded: Loaded { parsed, path, .. },
         run_base: dir,
+        pipeline_dir,
         workspaces,
         commit,
         label,
@@ -412,7 +255,7 @@ fn run_one(args: &RunArgs, stop_grace: Duration, subject: Subject) -> Result<u8,
         pipeline: pipeline.clone(),
         folder: folder.clone(),
         workspaces: workspaces.clone(),
-        pipeline_dir: dir.clone(),
+        pipeline_dir,
         run_variables: commit
             .as_ref()
             .map(CommitInfo::variables)

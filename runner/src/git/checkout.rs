@@ -46,7 +46,12 @@ impl Checkouts {
         })
     }
 
-    /// The exported tree, as the commit has it (pipeline files are read from here).
+    /// The temporary folder holding the export and every job's tree.
+    pub fn root(&self) -> &Path {
+        &self.path
+    }
+
+    /// The exported tree, as the commit has it.
     pub fn exported(&self) -> PathBuf {
         self.path.join("export")
     }

@@ -1,8 +1,9 @@
 //! Opening the repository and asking it about commits, the index and changes.
 
 use super::{CommitInfo, GitError};
-use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions, TreeWalkMode, TreeWalkResult};
+use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// What a run tests.
@@ -203,49 +204,67 @@ impl SourceRepo {
     /// Writes `tree` into the empty folder `destination`: files with their executable
     /// bit, symbolic links as links, submodules as empty folders. Reads objects only, so
     /// the work tree, the index and HEAD are never touched (it works in a bare repository).
+    ///
+    /// A tree is data someone pushed: every name is checked as git itself would before a
+    /// checkout (no `/`, `..`, `.git`, ...), folders are made one level at a time and never
+    /// through a symbolic link, and files are created new, so nothing lands outside
+    /// `destination`.
     pub fn export(&self, tree: Oid, destination: &Path) -> Result<usize, GitError> {
-        let failed = |reason: String| GitError::Checkout {
-            what: format!("tree {tree}"),
-            path: destination.to_path_buf(),
-            reason,
-        };
         let tree = self.repo.find_tree(tree).map_err(|e| self.corrupt(&e))?;
-        let mut files = 0usize;
-        let mut error: Option<GitError> = None;
-        tree.walk(TreeWalkMode::PreOrder, |parent, entry| {
-            let Ok(name) = entry.name() else {
-                return TreeWalkResult::Skip;
+        let mut files = 0;
+        self.export_tree(&tree, destination, Path::new(""), &mut files)?;
+        Ok(files)
+    }
+
+    fn export_tree(
+        &self,
+        tree: &git2::Tree<'_>,
+        destination: &Path,
+        relative: &Path,
+        files: &mut usize,
+    ) -> Result<(), GitError> {
+        for entry in tree.iter() {
+            let name = checked_name(entry.name_bytes()).ok_or_else(|| GitError::Checkout {
+                what: format!(
+                    "`{}`",
+                    relative
+                        .join(String::from_utf8_lossy(entry.name_bytes()).as_ref())
+                        .display()
+                ),
+                path: destination.to_path_buf(),
+                reason: "the tree holds a name git would never check out (`..`, `/`, `.git`, \
+                         ...)"
+                    .into(),
+            })?;
+            let inside = relative.join(name);
+            let path = destination.join(&inside);
+            let failed = |reason: String| GitError::Checkout {
+                what: format!("`{}`", inside.display()),
+                path: destination.to_path_buf(),
+                reason,
             };
-            let path: PathBuf = destination.join(parent).join(name);
-            let written = match entry.kind() {
-                Some(ObjectType::Tree) => std::fs::create_dir_all(&path).map_err(|e| e.to_string()),
+            match entry.kind() {
+                Some(ObjectType::Tree) => {
+                    std::fs::create_dir(&path).map_err(|e| failed(e.to_string()))?;
+                    let subtree = self
+                        .repo
+                        .find_tree(entry.id())
+                        .map_err(|e| self.corrupt(&e))?;
+                    self.export_tree(&subtree, destination, &inside, files)?;
+                }
                 Some(ObjectType::Blob) => {
-                    files += 1;
+                    *files += 1;
                     self.write_blob(entry.id(), entry.filemode(), &path)
+                        .map_err(failed)?;
                 }
                 // A submodule: its commit is not in this repository.
                 Some(ObjectType::Commit) => {
-                    std::fs::create_dir_all(&path).map_err(|e| e.to_string())
+                    std::fs::create_dir(&path).map_err(|e| failed(e.to_string()))?;
                 }
-                _ => Ok(()),
-            };
-            match written {
-                Ok(()) => TreeWalkResult::Ok,
-                Err(reason) => {
-                    error = Some(failed(format!("{}: {reason}", path.display())));
-                    TreeWalkResult::Abort
-                }
+                _ => {}
             }
-        })
-        .map_err(|e| {
-            error
-                .take()
-                .unwrap_or_else(|| failed(e.message().to_string()))
-        })?;
-        match error {
-            Some(error) => Err(error),
-            None => Ok(files),
         }
+        Ok(())
     }
 
     fn write_blob(&self, id: Oid, mode: i32, path: &Path) -> Result<(), String> {
@@ -256,9 +275,10 @@ impl SourceRepo {
             .find_blob(id)
             .map_err(|e| e.message().to_string())?;
         if mode == SYMLINK {
-            let target = String::from_utf8_lossy(blob.content()).into_owned();
+            let target = std::ffi::OsStr::from_bytes(blob.content());
             return std::os::unix::fs::symlink(target, path).map_err(|e| e.to_string());
         }
+        // `create_new` (O_EXCL) never follows a link nor reuses a file already there.
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         std::os::unix::fs::OpenOptionsExt::mode(
@@ -267,6 +287,24 @@ impl SourceRepo {
         );
         let mut file = options.open(path).map_err(|e| e.to_string())?;
         file.write_all(blob.content()).map_err(|e| e.to_string())
+    }
+
+    /// The content of the regular file at `path` in `tree`; `None` when there is none (a
+    /// symbolic link does not count: its target may be anywhere on the host).
+    pub fn read_file(&self, tree: Oid, path: &Path) -> Result<Option<Vec<u8>>, GitError> {
+        const SYMLINK: i32 = 0o120000;
+        let tree = self.repo.find_tree(tree).map_err(|e| self.corrupt(&e))?;
+        let Ok(entry) = tree.get_path(path) else {
+            return Ok(None);
+        };
+        if entry.kind() != Some(ObjectType::Blob) || entry.filemode() == SYMLINK {
+            return Ok(None);
+        }
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .map_err(|e| self.corrupt(&e))?;
+        Ok(Some(blob.content().to_vec()))
     }
 
     /// The pipeline files a push considers in `tree`: `pipekit.yml` (or `.yaml`) at the root
@@ -315,5 +353,80 @@ fn commit_info(
         author: format!("{name} <{email}>"),
         dirty,
         staged,
+    }
+}
+
+/// A tree entry's name if git would check it out: not empty, `.` or `..`, no `/` or NUL,
+/// not `.git` in any case.
+fn checked_name(name: &[u8]) -> Option<&std::ffi::OsStr> {
+    let refused = name.is_empty()
+        || name == b"."
+        || name == b".."
+        || name.contains(&b'/')
+        || name.contains(&0)
+        || name.eq_ignore_ascii_case(b".git");
+    (!refused).then(|| std::ffi::OsStr::from_bytes(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A raw tree object, as someone could push it (libgit2's tree builder refuses these
+    /// names, the object database does not).
+    fn hostile_tree(repo: &Repository, entries: &[(&str, &[u8], Oid)]) -> Oid {
+        let mut raw = Vec::new();
+        for (mode, name, id) in entries {
+            raw.extend_from_slice(mode.as_bytes());
+            raw.push(b' ');
+            raw.extend_from_slice(name);
+            raw.push(0);
+            raw.extend_from_slice(id.as_bytes());
+        }
+        repo.odb()
+            .expect("odb")
+            .write(ObjectType::Tree, &raw)
+            .expect("write tree")
+    }
+
+    #[test]
+    fn hostile_names_and_links_never_write_outside_the_export() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = Repository::init(dir.path().join("repo")).expect("init");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).expect("mkdir");
+        let blob = repo.blob(b"pwned").expect("blob");
+        let link = repo
+            .blob(outside.as_os_str().as_bytes())
+            .expect("link blob");
+        let absolute = outside.join("abs");
+        let inner = hostile_tree(&repo, &[("100644", b"evil", blob)]);
+        let cases: Vec<(&str, Oid)> = vec![
+            (
+                "absolute",
+                hostile_tree(&repo, &[("100644", absolute.as_os_str().as_bytes(), blob)]),
+            ),
+            ("dot-dot", hostile_tree(&repo, &[("40000", b"..", inner)])),
+            ("slash", hostile_tree(&repo, &[("100644", b"a/b", blob)])),
+            ("dot-git", hostile_tree(&repo, &[("40000", b".GIT", inner)])),
+            (
+                "link then folder",
+                hostile_tree(&repo, &[("120000", b"a", link), ("40000", b"a", inner)]),
+            ),
+        ];
+        let source = SourceRepo { repo };
+        for (case, tree) in cases {
+            let destination = dir
+                .path()
+                .join(format!("export-{}", case.replace(' ', "-")));
+            std::fs::create_dir(&destination).expect("mkdir");
+            let result = source.export(tree, &destination);
+            assert!(
+                matches!(result, Err(GitError::Checkout { .. })),
+                "{case}: {result:?}"
+            );
+            let leaked: Vec<_> = std::fs::read_dir(&outside).expect("read").collect();
+            assert!(leaked.is_empty(), "{case} wrote outside: {leaked:?}");
+        }
     }
 }

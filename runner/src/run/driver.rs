@@ -708,11 +708,20 @@ fn host_environment(workspaces: &Workspaces) -> BTreeMap<String, String> {
         "GIT_OBJECT_DIRECTORY",
         "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     ];
-    std::env::vars()
+    let mut env: BTreeMap<String, String> = std::env::vars()
         .filter(|(key, _)| {
             matches!(workspaces, Workspaces::Shared(_)) || !GIT_LOCATIONS.contains(&key.as_str())
         })
-        .collect()
+        .collect();
+    // A checkout has no `.git`: git run in a job must not climb out of it and find the
+    // repository (or the user's) above the temporary folder.
+    if let Workspaces::PerJob { checkouts, .. } = workspaces {
+        env.insert(
+            "GIT_CEILING_DIRECTORIES".into(),
+            checkouts.root().display().to_string(),
+        );
+    }
+    env
 }
 
 /// Compose's name for a built image without `image:`: the project and the service.

@@ -187,14 +187,23 @@ fn mix(mut value: u64) -> u64 {
     value ^ (value >> 31)
 }
 
+/// What `.pipekit/.gitignore` says: the run folders (and itself) are not the user's to
+/// commit; pipeline files in `.pipekit/*.yml` are.
+const GITIGNORE: &str = "# Written by pipekit-ci: run folders stay out of git; pipeline files here do not.\n/runs/\n/.gitignore\n";
+
 /// Keeps run folders out of `git status` without touching the user's own `.gitignore`.
 fn ignore_in_git(pipekit_dir: &Path) -> Result<(), StorageError> {
     let path = pipekit_dir.join(".gitignore");
+    let write = |path: PathBuf| {
+        std::fs::write(&path, GITIGNORE).map_err(|source| StorageError::WriteFile { path, source })
+    };
     match std::fs::symlink_metadata(&path) {
-        Ok(_) => Ok(()),
-        Err(_) => {
-            std::fs::write(&path, "*\n").map_err(|source| StorageError::WriteFile { path, source })
+        // An earlier version ignored everything, pipeline files included.
+        Ok(meta) if meta.is_file() && std::fs::read(&path).is_ok_and(|text| text == b"*\n") => {
+            write(path)
         }
+        Ok(_) => Ok(()),
+        Err(_) => write(path),
     }
 }
 

@@ -1,0 +1,276 @@
+//! `run --commit REV` and `run --staged`: the pipelines of a commit (or of the index), each
+//! job in its own clean checkout. Everything is read from the repository's objects; the
+//! user's work tree only receives the run folders.
+
+use super::args::RunArgs;
+use super::error::CliError;
+use super::load::{Loaded, load_text};
+use super::run_command::{PushEvent, Subject, environment, run_base_of, run_one, skipped};
+use crate::git::{Checkouts, CommitInfo, Revision, SourceRepo};
+use crate::run::Workspaces;
+use git2::Oid;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs every pipeline of the commit that applies, one after the other; the worst exit
+/// code wins, and an interrupt stops the rest.
+pub fn run_checkouts(
+    args: &RunArgs,
+    stop_grace: Duration,
+    push: Option<&PushEvent>,
+    revision: &Revision,
+) -> Result<u8, CliError> {
+    if args.keep_running && !args.keep_workspace {
+        return Err(CliError::InvalidInput(
+            "--keep-running with --commit/--staged leaves containers using checkouts that the \
+             run removes; add --keep-workspace to keep them"
+                .into(),
+        ));
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|error| CliError::Environment(format!("no current directory: {error}")))?;
+    let start = match &args.file.file {
+        Some(file) => normalized(&cwd.join(file))
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|dir| dir.is_dir())
+            .unwrap_or_else(|| cwd.clone()),
+        None => cwd.clone(),
+    };
+    let repo = SourceRepo::open(&start).map_err(environment)?;
+    let (commit, tree, shown) = resolve(&repo, revision, push)?;
+    let files = pipeline_files(args, &repo, tree, push.is_some(), &cwd)?;
+    if files.is_empty() {
+        eprintln!("{shown}: no pipekit.yml, pipekit.yaml or .pipekit/*.yml; nothing to run");
+        return Ok(0);
+    }
+    let changed = match (push.and_then(|p| p.before.as_ref()), revision) {
+        (Some(before), _) => Some(repo.changed_paths(before, tree).map_err(environment)?),
+        (None, Revision::Staged) if !commit.sha.is_empty() => {
+            Some(repo.changed_paths("HEAD", tree).map_err(environment)?)
+        }
+        (None, _) => None,
+    };
+    // Every file is read and validated, and every trigger decided, before anything runs
+    // or is checked out: invalid input runs nothing, and a push that concerns no pipeline
+    // costs no checkout.
+    let mut chosen: Vec<(PathBuf, Loaded)> = Vec::new();
+    for file in files {
+        let bytes = repo
+            .read_file(tree, &file)
+            .map_err(environment)?
+            .ok_or_else(|| {
+                CliError::InvalidInput(format!(
+                    "`{}` is not a file in {shown} (the pipeline is read from the commit, not \
+                     the working tree)",
+                    file.display()
+                ))
+            })?;
+        let loaded = load_text(bytes, file.display().to_string(), PathBuf::new())?;
+        if let Some(push) = push
+            && let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref())
+        {
+            eprintln!("{}: not run: {why}", file.display());
+            continue;
+        }
+        chosen.push((file, loaded));
+    }
+    if chosen.is_empty() {
+        return Ok(0);
+    }
+
+    let began = std::time::Instant::now();
+    let checkouts = Arc::new(Checkouts::export(&repo, tree).map_err(environment)?);
+    announce(&commit, &shown, &checkouts, began.elapsed());
+    let home = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
+    let mut worst = 0u8;
+    for (index, (file, mut loaded)) in chosen.into_iter().enumerate() {
+        let folder = file.parent().unwrap_or(Path::new(""));
+        // Relative paths of the pipeline (env_file, build, volumes) are the commit's too.
+        loaded.dir = checkouts.exported().join(folder);
+        let run_base = run_base_of(&home.join(folder));
+        std::fs::create_dir_all(&run_base).map_err(|error| {
+            CliError::Environment(format!("cannot create `{}`: {error}", run_base.display()))
+        })?;
+        let subject = Subject {
+            run_base,
+            pipeline_dir: loaded.dir.clone(),
+            workspaces: Workspaces::PerJob {
+                checkouts: checkouts.clone(),
+                set: index.to_string(),
+            },
+            commit: Some(commit.clone()),
+            label: home.join(&file),
+            loaded,
+        };
+        let code = run_one(args, stop_grace, subject)?;
+        worst = worst.max(code);
+        if code == CliError::INTERRUPTED {
+            break;
+        }
+    }
+    match Arc::try_unwrap(checkouts) {
+        Ok(checkouts) if args.keep_workspace => {
+            eprintln!("checkouts kept in {}", checkouts.keep().display());
+        }
+        _ => {}
+    }
+    Ok(worst)
+}
+
+/// The commit to test, its tree, and how to name it in messages.
+fn resolve(
+    repo: &SourceRepo,
+    revision: &Revision,
+    push: Option<&PushEvent>,
+) -> Result<(CommitInfo, Oid, String), CliError> {
+    let pushed = push.map(|push| push.reference.as_str());
+    let (mut commit, tree, shown) = match revision {
+        Revision::Commit(rev) => {
+            let hint = pushed.and_then(|r| r.strip_prefix("refs/heads/"));
+            let (commit, tree) = repo.resolve(rev, hint).map_err(environment)?;
+            (commit, tree, rev.clone())
+        }
+        _ => {
+            let (commit, tree) = repo.staged().map_err(environment)?;
+            (commit, tree, "the index".to_string())
+        }
+    };
+    // A tag push is on no branch, whatever HEAD is on.
+    if pushed.is_some_and(|r| r.starts_with("refs/tags/")) {
+        commit.branch = None;
+    }
+    Ok((commit, tree, shown))
+}
+
+fn announce(commit: &CommitInfo, shown: &str, checkouts: &Checkouts, took: Duration) {
+    let mut about: Vec<String> = Vec::new();
+    if !commit.sha.starts_with(shown) {
+        about.push(shown.to_string());
+    }
+    if let Some(branch) = &commit.branch {
+        about.push(format!("branch {branch}"));
+    }
+    eprintln!(
+        "==> testing {}{} in clean checkouts: {} files exported in {} ms",
+        commit.sha.get(..12).unwrap_or(&commit.sha),
+        if about.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", about.join(", "))
+        },
+        checkouts.files,
+        took.as_millis()
+    );
+}
+
+/// Which pipeline files of the commit to run, relative to the repository's root.
+fn pipeline_files(
+    args: &RunArgs,
+    repo: &SourceRepo,
+    tree: Oid,
+    for_event: bool,
+    cwd: &Path,
+) -> Result<Vec<PathBuf>, CliError> {
+    match &args.file.file {
+        Some(file) => Ok(vec![in_repository(repo, file, cwd)?]),
+        None if for_event => repo.pipeline_files(tree).map_err(environment),
+        None => {
+            let here = in_repository(repo, Path::new("."), cwd)?;
+            let present = repo.pipeline_files(tree).map_err(environment)?;
+            let found = ["pipekit.yml", "pipekit.yaml"]
+                .iter()
+                .map(|name| here.join(name))
+                .find(|candidate| {
+                    present.contains(candidate)
+                        || repo.read_file(tree, candidate).ok().flatten().is_some()
+                });
+            found.map(|file| vec![file]).ok_or_else(|| {
+                CliError::InvalidInput(format!(
+                    "no pipekit.yml or pipekit.yaml in `{}` of that commit; name one with -f FILE",
+                    if here.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        &here
+                    }
+                    .display()
+                ))
+            })
+        }
+    }
+}
+
+/// `path` (relative to `cwd`) as a path inside the repository. In a bare repository a
+/// relative path is the commit's own.
+fn in_repository(repo: &SourceRepo, path: &Path, cwd: &Path) -> Result<PathBuf, CliError> {
+    let outside = || {
+        CliError::InvalidInput(format!(
+            "`{}` is outside the repository at `{}`",
+            path.display(),
+            repo.workdir().unwrap_or(repo.git_dir()).display()
+        ))
+    };
+    let Some(root) = repo.workdir() else {
+        let inside = normalized(path);
+        return match inside.is_relative() && !inside.starts_with("..") {
+            true => Ok(inside),
+            false => Err(outside()),
+        };
+    };
+    let absolute = normalized(&cwd.join(path));
+    // Symbolic links on the way (`/tmp` -> `/private/tmp`, a linked checkout) are resolved
+    // on both sides before comparing.
+    let resolve = |p: &Path| -> PathBuf {
+        match (p.parent(), p.file_name()) {
+            (Some(parent), Some(name)) => std::fs::canonicalize(parent)
+                .map(|parent| parent.join(name))
+                .unwrap_or_else(|_| p.to_path_buf()),
+            _ => std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()),
+        }
+    };
+    let root_resolved = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    [
+        (absolute.clone(), root.to_path_buf()),
+        (resolve(&absolute), root_resolved),
+    ]
+    .iter()
+    .find_map(|(path, root)| path.strip_prefix(root).ok().map(Path::to_path_buf))
+    .ok_or_else(outside)
+}
+
+/// `a/./b/../c` as `a/c`, without asking the file system; a `..` above the start stays.
+fn normalized(path: &Path) -> PathBuf {
+    let mut parts: Vec<Component<'_>> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => match parts.last() {
+                Some(Component::Normal(_)) => {
+                    parts.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => parts.push(component),
+            },
+            other => parts.push(other),
+        }
+    }
+    parts.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalized;
+    use std::path::Path;
+
+    #[test]
+    fn dot_dot_is_resolved_without_the_file_system() {
+        assert_eq!(
+            normalized(Path::new("/r/sub/../x.yml")),
+            Path::new("/r/x.yml")
+        );
+        assert_eq!(normalized(Path::new("/r/./a/b/../../c")), Path::new("/r/c"));
+        assert_eq!(normalized(Path::new("/../x")), Path::new("/x"));
+        assert_eq!(normalized(Path::new("../x")), Path::new("../x"));
+    }
+}
