@@ -364,3 +364,58 @@ fn pipeline_files_in_dot_pipekit_stay_visible_and_are_all_checked_first() {
         finished.stderr
     );
 }
+
+/// Checkouts carry no `.git`, and git in a job must not climb out of one into whatever
+/// repository lies above the temporary folder (here: the project itself, through TMPDIR).
+#[test]
+fn git_in_a_job_stays_inside_its_checkout() {
+    let project = Project::new(
+        "services:\n  probe:\n    command: git rev-parse --show-toplevel || echo no repository here\n",
+    );
+    project.write(".gitignore", ".pipekit/runs/\ntmp/\n");
+    init_and_commit(project.path(), "first");
+    let tmp = project.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("mkdir tmp");
+
+    let finished = project.run_with_env(
+        &["run", "--commit", "HEAD", "--no-progress"],
+        &[("TMPDIR", tmp.to_str().expect("utf-8 path"))],
+    );
+
+    finished.assert_code(0);
+    let log = project.log("probe");
+    assert!(
+        log.contains("no repository here"),
+        "git found a repository:\n{log}"
+    );
+}
+
+/// A working-tree run decides `--event` from its pipeline too; flags that only make sense
+/// together are refused as invalid input.
+#[test]
+fn working_tree_events_and_flag_combinations() {
+    let project = Project::new(
+        "on:\n  push:\n    branches: [main]\nservices:\n  a:\n    command: echo a ran\n",
+    );
+    project.write(".gitignore", ".pipekit/runs/\n");
+    init_and_commit(project.path(), "first");
+
+    let skipped = project.run(&["run", "--event", "push", "--ref", "refs/heads/other"]);
+    skipped.assert_code(0);
+    assert!(skipped.stderr.contains("not run:"), "{}", skipped.stderr);
+    assert!(!skipped.stderr.contains("a ran"), "{}", skipped.stderr);
+
+    for flags in [
+        &["run", "--commit", "HEAD", "--keep-running"][..],
+        &["run", "--keep-workspace"][..],
+        &["run", "--commit", "HEAD", "--staged"][..],
+        &["run", "--ref", "refs/heads/main"][..],
+    ] {
+        let refused = project.run(flags);
+        refused.assert_code(2);
+        assert!(
+            project.run_dirs().is_empty(),
+            "{flags:?} wrote a run folder"
+        );
+    }
+}

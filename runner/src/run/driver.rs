@@ -457,7 +457,7 @@ impl<'r> Driver<'r> {
             labels: job.labels.clone(),
             shared_root: self.context.folder.shared_root().to_path_buf(),
             workspace,
-            keep: self.context.options.keep_running && job.detach,
+            keep: self.left_running_at_end(job),
             wants_address: job
                 .signals
                 .iter()
@@ -525,16 +525,20 @@ impl<'r> Driver<'r> {
         tasks.push(exit_task.abort_handle());
 
         let watchers = self.start_watchers(id, &control);
-        let keep = self.context.options.keep_running
-            && job.detach
-            && job.needs_container()
-            && self.context.options.containers;
+        let keep = self.left_running_at_end(job);
         self.running[id.0] = Some(Running {
             control,
             watchers,
             tasks,
             keep,
         });
+    }
+
+    /// `--keep-running` applies to `job`: a detached job in a container (a host process
+    /// could not be found again afterwards).
+    fn left_running_at_end(&self, job: &Job) -> bool {
+        let options = &self.context.options;
+        options.keep_running && options.containers && job.detach && job.needs_container()
     }
 
     /// `--keep-running`: the job stays up after the run; the run stops following it.
