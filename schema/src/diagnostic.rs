@@ -3,7 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, SourceSpan};
+
+use crate::snippet::ClippedSource;
 
 /// How bad a finding is: errors stop the run, notes and warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -63,13 +65,16 @@ impl Diagnostic {
     }
 
     fn render_shared(&self, source_name: &str, source_text: &Arc<str>, color: bool) -> String {
+        let span = self
+            .location
+            .map(|location| clamp_span(location, source_text));
+        let focus = span.map_or(0, |span| span.offset());
+        let source = ClippedSource::new(source_name, source_text, focus);
         let report = Report {
             diagnostic: self,
-            source: NamedSource::new(source_name, Arc::clone(source_text)),
+            span: span.map(|span| source.shown_span(span)),
+            source,
             source_name,
-            span: self
-                .location
-                .map(|location| clamp_span(location, source_text)),
         };
         let theme = if color {
             GraphicalTheme::unicode()
@@ -164,7 +169,7 @@ fn clamp_span(location: Location, text: &str) -> SourceSpan {
 /// One finding dressed for miette's graphical handler.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: NamedSource<Arc<str>>,
+    source: ClippedSource,
     source_name: &'a str,
     span: Option<SourceSpan>,
 }

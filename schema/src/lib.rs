@@ -19,6 +19,7 @@ mod port;
 mod raw;
 mod resolve;
 mod signal_expression;
+mod snippet;
 mod suggest;
 mod triggers;
 

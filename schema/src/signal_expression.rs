@@ -19,6 +19,9 @@ const CONSTRUCTOR_FORMS: &str =
 
 /// Compiled regexes larger than this are refused (they would slow down every log line).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// A readiness regex is a few dozen characters; longer ones are refused before compiling,
+/// which for a hostile pattern costs time and memory even when the size limit stops it.
+const MAX_REGEX_BYTES: usize = 4 * 1024;
 
 /// A parsed signal expression.
 #[derive(Debug, Clone)]
@@ -126,6 +129,17 @@ fn grep(cursor: &mut Cursor<'_>) -> Result<SignalKind, ExpressionError> {
     cursor.expect(',', "expected `,` after the stream")?;
     cursor.skip_whitespace();
     let (pattern, pattern_range) = cursor.string("the regex")?;
+    if pattern.len() > MAX_REGEX_BYTES {
+        return Err(ExpressionError::new(
+            pattern_range,
+            format!(
+                "the regex is {} bytes long, more than the limit of {MAX_REGEX_BYTES}",
+                pattern.len()
+            ),
+            "regex too long",
+        )
+        .with_hint("match a distinctive part of the line instead of all of it"));
+    }
     let regex = regex::RegexBuilder::new(&pattern)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)

@@ -162,6 +162,20 @@ fn refuses_regexes_that_compile_too_big() {
 }
 
 #[test]
+fn refuses_regexes_too_long_to_compile_cheaply() {
+    let pattern = r"(\w+\s?)*$".repeat(500);
+    let error = parse(&format!("Grep(stdout, \"{pattern}\")")).expect_err("too long");
+    assert_eq!(
+        error.message,
+        format!(
+            "the regex is {} bytes long, more than the limit of 4096",
+            pattern.len()
+        )
+    );
+    ok(&format!("Grep(stdout, \"{}\")", "a".repeat(4096)));
+}
+
+#[test]
 fn never_panics_on_odd_input() {
     for expression in [
         "(",
