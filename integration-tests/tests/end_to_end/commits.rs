@@ -1,8 +1,10 @@
 //! `run --commit` and `--staged`: clean per-job checkouts of a commit of a real repository,
 //! artifacts travelling between them, the commit's context, and the `on:` triggers.
 
-use crate::common::{Project, commit_all, git, init_and_commit, parse_junit};
+use crate::common::{Project, commit_all, eventually, git, init_and_commit, parse_junit};
+use nix::sys::signal::{Signal, kill};
 use std::path::Path;
+use std::time::Duration;
 
 /// A repository whose pipeline prints `file.txt`, committed as "committed" and then
 /// changed in the working tree (not committed) to "dirty".
@@ -418,4 +420,46 @@ fn working_tree_events_and_flag_combinations() {
             "{flags:?} wrote a run folder"
         );
     }
+}
+
+/// Ctrl-C while the commit is still being exported: nothing runs and the half-made export
+/// is removed, not left in the temporary folder.
+#[test]
+fn an_interrupt_during_the_export_leaves_nothing_in_the_temporary_folder() {
+    let project = Project::new("services:\n  never:\n    command: echo ran\n");
+    project.write(".gitignore", ".pipekit/\ntmp/\n");
+    // Enough files that the export takes far longer than noticing that it began.
+    for folder in 0..40 {
+        for file in 0..500 {
+            project.write(&format!("data/{folder}/{file}.txt"), "x\n");
+        }
+    }
+    init_and_commit(project.path(), "many files");
+    let tmp = project.path().join("tmp");
+    std::fs::create_dir(&tmp).expect("mkdir tmp");
+    let in_tmp = || {
+        std::fs::read_dir(&tmp)
+            .map(|entries| entries.count())
+            .unwrap_or(0)
+    };
+
+    let started = project.spawn_with_env(
+        &["run", "--commit", "HEAD", "--no-progress"],
+        &[("TMPDIR", tmp.to_str().expect("utf-8 path"))],
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || in_tmp() > 0),
+        "the export never began"
+    );
+    kill(started.pid(), Signal::SIGINT).expect("cannot signal pipekit-ci");
+    let finished = started.wait(Duration::from_secs(60));
+
+    finished.assert_code(130);
+    assert!(
+        finished.stderr.contains("while exporting"),
+        "the interrupt did not land during the export:\n{}",
+        finished.stderr
+    );
+    assert_eq!(in_tmp(), 0, "the export was left in {}", tmp.display());
+    assert!(project.run_dirs().is_empty(), "a run was started");
 }

@@ -4,6 +4,7 @@
 
 use super::args::RunArgs;
 use super::error::CliError;
+use super::held_signals::HeldSignals;
 use super::load::{Loaded, load_text};
 use super::run_command::{PushEvent, Subject, environment, run_base_of, run_one, skipped};
 use crate::git::{Checkouts, CommitInfo, Revision, SourceRepo};
@@ -81,7 +82,15 @@ pub fn run_checkouts(
     }
 
     let began = std::time::Instant::now();
-    let checkouts = Arc::new(Checkouts::export(&repo, tree).map_err(environment)?);
+    let held = HeldSignals::hold();
+    let exported = Checkouts::export(&repo, tree);
+    if let Some(signal) = held.and_then(HeldSignals::release) {
+        // Dropping the export removes it: nothing of an interrupted start is left in /tmp.
+        drop(exported);
+        eprintln!("interrupted ({signal}) while exporting {shown}; nothing ran");
+        return Ok(CliError::INTERRUPTED);
+    }
+    let checkouts = Arc::new(exported.map_err(environment)?);
     announce(&commit, &shown, &checkouts, began.elapsed());
     let home = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
     let mut worst = 0u8;

@@ -7,6 +7,7 @@ mod containers;
 mod diagnosis;
 mod error;
 mod graph;
+mod held_signals;
 mod hook_command;
 mod load;
 mod run_command;
