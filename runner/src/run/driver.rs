@@ -303,7 +303,7 @@ impl<'r> Driver<'r> {
                     Ok(exit) => exit,
                     Err(error) => {
                         self.handle(SchedulerEvent::Failed(job, error.to_string()), queue);
-                        JobExit::Code(-1)
+                        error.exit().unwrap_or(JobExit::Code(-1))
                     }
                 };
                 self.handle(SchedulerEvent::Exited(job, exit), queue);
@@ -462,6 +462,7 @@ impl<'r> Driver<'r> {
                 .signals
                 .iter()
                 .any(|signal| matches!(signal.kind, SignalKind::Port { .. })),
+            memory: job.mem_limit.clone(),
         }
     }
 
