@@ -299,10 +299,14 @@ services:
   box:
     image: {image}
     command: sh -c 'echo up; sleep {marker}'
+  # Would run for an hour: the lost engine stops the whole run.
+  waiter:
+    command: sleep {marker}
 "#,
         image = test_image()
     ));
     let _sweeper = LeftoverSweeper::for_project(&project);
+    let _cleanup = MarkedProcesses(marker.clone());
     let sockets = tempfile::tempdir().expect("temp dir");
     let proxy = EngineProxy::start(sockets.path());
     let host = proxy.docker_host();
@@ -323,7 +327,10 @@ services:
         "stderr:\n{}",
         finished.stderr
     );
-    assert_eq!(project.run_json().status(), "errored");
+    let record = project.run_json();
+    assert_eq!(record.status(), "errored");
+    record.assert_reason_contains("box", &["lost the container engine"]);
+    assert_eq!(record.state("waiter"), "cancelled");
     assert!(project.run_dir().join("junit.xml").is_file());
 }
 

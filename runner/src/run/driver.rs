@@ -303,6 +303,11 @@ impl<'r> Driver<'r> {
                     Ok(exit) => exit,
                     Err(error) => {
                         self.handle(SchedulerEvent::Failed(job, error.to_string()), queue);
+                        if let ExecutorError::EngineLost { host, .. } = &error {
+                            // Every other container job is lost with it: stop the run.
+                            let reason = format!("the container engine at {host} was lost");
+                            self.handle(SchedulerEvent::Aborted(reason), queue);
+                        }
                         error.exit().unwrap_or(JobExit::Code(-1))
                     }
                 };
