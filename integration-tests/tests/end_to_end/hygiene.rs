@@ -81,6 +81,37 @@ services:
 }
 
 #[test]
+fn orphans_that_end_on_their_own_are_reaped_while_their_job_runs() {
+    // `(sleep 0.1 &)` orphans the sleep at once: it re-parents to pipekit-ci (a subreaper)
+    // and must not stay a zombie there until the job ends. The job counts the zombies
+    // among its parent's (pipekit-ci's) children.
+    let project = Project::new(
+        r#"
+services:
+  orphans:
+    # Exec form, so that the shell's parent is pipekit-ci itself.
+    command:
+      - sh
+      - -c
+      - >-
+        for i in 1 2 3 4 5; do (sleep 0.1 &); done; sleep 1.5; z=0;
+        for c in $(cat /proc/$PPID/task/*/children); do
+        grep -q "^State:.*Z" /proc/$c/status 2>/dev/null && z=$((z+1)); done;
+        echo "zombies: $z"; [ $z -eq 0 ]
+"#,
+    );
+
+    let finished = project.run_pipeline(&[]);
+
+    assert!(
+        project.log("orphans").contains("zombies: 0"),
+        "log:\n{}",
+        project.log("orphans")
+    );
+    finished.assert_code(0);
+}
+
+#[test]
 fn a_detached_jobs_daemon_works_while_the_job_runs_and_goes_when_it_is_stopped() {
     let marker = unique_marker();
     let _cleanup = MarkedProcesses(marker.clone());

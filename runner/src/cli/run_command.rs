@@ -10,6 +10,7 @@ use super::load::{Loaded, load};
 use super::workspace::source_tree;
 use crate::executor::{
     DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity, become_subreaper,
+    reap_orphans_as_they_exit,
 };
 use crate::git::{CommitInfo, GitError, Revision, SourceRepo};
 use crate::recovery::{DeadRun, claim, recover_dead_runs, release};
@@ -289,6 +290,8 @@ pub(super) fn run_one(
     };
     let interrupted = runtime.block_on(async {
         let interrupts = listen_for_interrupts()?;
+        let reaper = tokio::spawn(reap_orphans_as_they_exit());
+        let _stop_reaper = AbortOnDrop(reaper.abort_handle());
         Ok::<bool, CliError>(execute(context, &mut reporters, interrupts).await)
     })?;
     drop(reporters);
@@ -345,6 +348,15 @@ pub(super) fn report_dead_runs(recovered: &[DeadRun]) {
                 ""
             }
         );
+    }
+}
+
+/// Aborts a background task when the scope that needed it ends.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -177,6 +177,19 @@ pub fn reap_orphans() {
     }
 }
 
+/// Reaps orphans whenever a child exits, for as long as the run lasts: an orphan that ends
+/// on its own while its job runs on (`(sleep 1 &)`) would otherwise stay a zombie until
+/// the job ends. Returns at once where SIGCHLD cannot be watched.
+pub async fn reap_orphans_as_they_exit() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut children) = signal(SignalKind::child()) else {
+        return;
+    };
+    while children.recv().await.is_some() {
+        reap_orphans();
+    }
+}
+
 /// This process's children, from every thread's `children` list (each thread has its own).
 fn direct_children() -> Vec<i32> {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {

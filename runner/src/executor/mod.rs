@@ -8,7 +8,7 @@ mod process_group;
 mod program_path;
 mod router;
 
-pub use descendants::{JobTag, become_subreaper};
+pub use descendants::{JobTag, become_subreaper, reap_orphans_as_they_exit};
 pub use docker::{
     DockerError, DockerExecutor, Engine, Owner, Removed, RunIdentity, SHARED_MOUNT,
     WORKSPACE_MOUNT, collect_garbage, take_down,
