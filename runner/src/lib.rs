@@ -9,6 +9,7 @@ pub mod cli;
 pub mod executor;
 pub mod git;
 pub mod hooks;
+pub mod recovery;
 pub mod report;
 pub mod run;
 pub mod scheduler;

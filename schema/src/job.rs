@@ -7,13 +7,14 @@ use crate::depends_on::{self, Dependency};
 use crate::diagnostic::Location;
 use crate::fields;
 use crate::healthcheck;
+use crate::memory_size;
 use crate::pipeline::{Build, Job, Signal};
 use crate::raw::Node;
 use crate::signal_expression::{self, IMPLICIT_SIGNALS};
 use crate::suggest;
 
 /// Fields pipekit-ci reads.
-const JOB_FIELDS: [&str; 18] = [
+const JOB_FIELDS: [&str; 19] = [
     "image",
     "build",
     "command",
@@ -32,6 +33,7 @@ const JOB_FIELDS: [&str; 18] = [
     "artifacts",
     "junit",
     "timeout",
+    "mem_limit",
 ];
 
 /// Compose fields accepted so that Compose files load, but without effect on a run.
@@ -61,7 +63,14 @@ const IGNORED_FIELDS: [&str; 22] = [
 ];
 
 /// Fields only a container can honour; a host process ignores them.
-const CONTAINER_ONLY_FIELDS: [&str; 5] = ["ports", "volumes", "user", "labels", "entrypoint"];
+const CONTAINER_ONLY_FIELDS: [&str; 6] = [
+    "ports",
+    "volumes",
+    "user",
+    "labels",
+    "entrypoint",
+    "mem_limit",
+];
 
 const BUILD_FIELDS: [&str; 3] = ["context", "dockerfile", "args"];
 const IGNORED_BUILD_FIELDS: [&str; 14] = [
@@ -211,6 +220,7 @@ fn read_field(
         "artifacts" => job.artifacts = fields::string_list(cx, value, &what),
         "junit" => job.junit = fields::string_list(cx, value, &what),
         "timeout" => job.timeout = fields::positive_seconds(cx, value, &what),
+        "mem_limit" => job.mem_limit = memory_size::read(cx, value, &what),
         other if other.starts_with("x-") => {}
         other if IGNORED_FIELDS.contains(&other) => {
             let location = cx.at(key);

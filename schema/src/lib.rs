@@ -14,6 +14,7 @@ mod graph;
 mod healthcheck;
 mod job;
 mod line_index;
+mod memory_size;
 mod pipeline;
 mod port;
 mod raw;
@@ -26,8 +27,8 @@ mod triggers;
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use filter_pattern::{FilterPattern, FilterPatternError};
 pub use pipeline::{
-    Awaited, Build, Command, Condition, Healthcheck, Job, JobId, Pipeline, PushTrigger, Signal,
-    SignalId, SignalKind, Stream, Triggers,
+    Awaited, Build, Command, Condition, Healthcheck, Job, JobId, MemoryLimit, Pipeline,
+    PushTrigger, Signal, SignalId, SignalKind, Stream, Triggers,
 };
 pub use port::{PortMapping, parse_port};
 

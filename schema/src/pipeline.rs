@@ -83,6 +83,15 @@ pub struct Job {
     pub junit: Vec<String>,
     /// Wall-time limit for the job.
     pub timeout: Option<Duration>,
+    /// Compose's `mem_limit` (containers only).
+    pub mem_limit: Option<MemoryLimit>,
+}
+
+/// A memory limit, and how the pipeline wrote it (for messages: `mem_limit 16m`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryLimit {
+    pub bytes: u64,
+    pub text: String,
 }
 
 impl Job {

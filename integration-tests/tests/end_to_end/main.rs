@@ -10,6 +10,7 @@ mod common;
 mod containers;
 mod failures;
 mod hooks;
+mod hygiene;
 mod interrupts;
 mod paper_examples;
 mod shared_storage;

@@ -24,8 +24,10 @@ pub enum Command {
     Graph(GraphArgs),
     /// Remove the containers `run --keep-running` left up for this pipeline file.
     Down(FileArg),
-    /// Remove containers and networks of runs whose pipekit-ci died (kill -9, a crash).
-    Gc,
+    /// Clean up after runs whose pipekit-ci died (kill -9, a crash): kill their host
+    /// processes, mark their run.json interrupted (runs of FILE), and remove their
+    /// containers and networks (all of this host's).
+    Gc(FileArg),
     /// Install or remove the git hook that runs the pipelines (pre-push by default).
     #[command(subcommand)]
     Hook(HookCommand),

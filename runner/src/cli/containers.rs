@@ -2,7 +2,9 @@
 
 use super::error::CliError;
 use super::load::locate;
+use super::run_command::{report_dead_runs, run_base_of, runs_dir};
 use crate::executor::{DockerError, Engine, Removed, collect_garbage, take_down};
+use crate::recovery::recover_dead_runs;
 use std::path::{Path, PathBuf};
 
 /// How a run names its pipeline file on its containers, so `down` finds them however the
@@ -21,7 +23,30 @@ pub fn down(file: &Option<PathBuf>) -> Result<u8, CliError> {
     Ok(0)
 }
 
-pub fn gc() -> Result<u8, CliError> {
+/// Dead runs of the pipeline file (`-f FILE`, else the default one, else the current
+/// directory's `.pipekit/runs/`), then every container and network of a dead owner.
+pub fn gc(file: &Option<PathBuf>) -> Result<u8, CliError> {
+    let run_base = match locate(file) {
+        Ok(path) => std::path::absolute(&path)
+            .ok()
+            .and_then(|path| path.parent().map(run_base_of)),
+        Err(error) if file.is_some() => return Err(error),
+        Err(_) => None,
+    }
+    .unwrap_or_else(|| PathBuf::from("."));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Environment(format!("cannot start the runtime: {error}")))?;
+    let recovered = runtime.block_on(recover_dead_runs(&runs_dir(&run_base)));
+    report_dead_runs(&recovered);
+    drop(runtime);
+    eprintln!(
+        "gc: {} dead run{} in {}",
+        recovered.len(),
+        if recovered.len() == 1 { "" } else { "s" },
+        runs_dir(&run_base).display()
+    );
     let removed = with_engine(|engine| async move { collect_garbage(&engine).await })?;
     eprintln!("gc: {}", describe(removed));
     Ok(0)

@@ -38,7 +38,7 @@ pub fn main() -> ExitCode {
         args::Command::Validate(validate) => load::validate(&validate.file),
         args::Command::Graph(graph) => graph::print(&graph),
         args::Command::Down(file) => containers::down(&file.file),
-        args::Command::Gc => containers::gc(),
+        args::Command::Gc(file) => containers::gc(&file.file),
         args::Command::Hook(hook) => hook_command::hook(hook),
     };
     match result {

@@ -8,8 +8,12 @@ use super::diagnosis::{diagnosis, summary_table};
 use super::error::CliError;
 use super::load::{Loaded, load};
 use super::workspace::source_tree;
-use crate::executor::{DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity};
+use crate::executor::{
+    DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity, become_subreaper,
+    reap_orphans_as_they_exit,
+};
 use crate::git::{CommitInfo, GitError, Revision, SourceRepo};
+use crate::recovery::{DeadRun, claim, recover_dead_runs, release};
 use crate::report::{RunRecord, RunStatus, write_junit, write_run_json};
 use crate::run::{
     Recorder, Reporter, RunContext, RunOptions, Workspaces, execute, find_junit_files,
@@ -39,6 +43,9 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
             ))
         })?;
     let push = push_event(&args)?;
+    // Orphans of jobs (`setsid sleep &`) re-parent to pipekit-ci rather than to init, so
+    // they stay its to find and reap (executor/descendants.rs).
+    become_subreaper();
     match revision(&args)? {
         Revision::WorkingTree => run_working_tree(&args, stop_grace, push.as_ref()),
         revision => run_checkouts(&args, stop_grace, push.as_ref(), &revision),
@@ -198,11 +205,13 @@ pub(super) fn run_one(
     };
 
     let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
+    report_dead_runs(&runtime.block_on(recover_dead_runs(&runs_dir(&dir))));
     let folder = RunFolder::create(&dir, &names).map_err(|error| {
         CliError::Environment(format!(
             "{error}; is the directory of the pipeline file writable?"
         ))
     })?;
+    claim(&folder).map_err(|error| CliError::Environment(error.to_string()))?;
     let folder = Arc::new(folder);
     let recorder = Recorder::new(
         &pipeline,
@@ -213,10 +222,13 @@ pub(super) fn run_one(
     );
     recorder.set_commit(commit.clone());
     // Written now, so even a run killed outright leaves a record behind.
-    write_run_json(&recorder.snapshot(), &folder.run_json_path())
-        .map_err(|error| CliError::Environment(error.to_string()))?;
+    write_run_json(&recorder.snapshot(), &folder.run_json_path()).map_err(|error| {
+        release(&folder);
+        CliError::Environment(error.to_string())
+    })?;
     // After the last early return: from here on, the run ends through `execute`, which
     // removes what the engine made.
+    let mut engine_lost = None;
     let docker = match engine {
         Some(engine) => {
             let identity = RunIdentity {
@@ -235,10 +247,14 @@ pub(super) fn run_one(
                 args.keep_running,
             ));
             match started {
-                Ok(docker) => Some(docker),
+                Ok(docker) => {
+                    engine_lost = Some(docker.engine_lost());
+                    Some(docker)
+                }
                 Err(error) => {
                     recorder.set_errored();
                     let _ = write_run_json(&recorder.snapshot(), &folder.run_json_path());
+                    release(&folder);
                     return Err(CliError::Environment(error.to_string()));
                 }
             }
@@ -261,7 +277,7 @@ pub(super) fn run_one(
             .map(CommitInfo::variables)
             .unwrap_or_default(),
         executor: Arc::new(Router {
-            local: LocalExecutor::default(),
+            local: LocalExecutor::new(stop_grace),
             docker,
         }),
         options: RunOptions {
@@ -274,6 +290,8 @@ pub(super) fn run_one(
     };
     let interrupted = runtime.block_on(async {
         let interrupts = listen_for_interrupts()?;
+        let reaper = tokio::spawn(reap_orphans_as_they_exit());
+        let _stop_reaper = AbortOnDrop(reaper.abort_handle());
         Ok::<bool, CliError>(execute(context, &mut reporters, interrupts).await)
     })?;
     drop(reporters);
@@ -283,18 +301,63 @@ pub(super) fn run_one(
         let files = find_junit_files(&tree, &pipeline.job(id).junit);
         recorder.set_junit_files(id, files.iter().map(|f| f.display().to_string()).collect());
     }
+    let lost = engine_lost.as_ref().and_then(|lost| lost.get().cloned());
+    if lost.is_some() {
+        recorder.set_errored();
+    }
     let record = recorder.snapshot();
-    write_reports(&record, &folder, args.junit.as_deref())?;
+    let written = write_reports(&record, &folder, args.junit.as_deref());
+    release(&folder);
+    written?;
     eprint!("\n{}", summary_table(&record));
     if let Some(text) = diagnosis(&record, folder.root()) {
         eprint!("\n{text}");
     }
     eprintln!("\nreports: {}", folder.root().display());
+    if let Some(lost) = lost {
+        return Err(CliError::Environment(format!(
+            "{lost}; the run could not go on (its containers are removed by the next run or \
+             `pipekit-ci gc` once the engine is back)"
+        )));
+    }
     Ok(match record.status {
         RunStatus::Passed => 0,
         _ if interrupted => CliError::INTERRUPTED,
         _ => CliError::FAILED,
     })
+}
+
+/// `<base>/.pipekit/runs/`, where the runs of a pipeline file go.
+pub(super) fn runs_dir(run_base: &Path) -> PathBuf {
+    run_base.join(".pipekit").join("runs")
+}
+
+/// One note per dead run that was cleaned up.
+pub(super) fn report_dead_runs(recovered: &[DeadRun]) {
+    for run in recovered {
+        let plural = if run.processes == 1 { "" } else { "es" };
+        eprintln!(
+            "note: run {} was left behind by a pipekit-ci that died (pid {}): {} process{plural} \
+             killed{}",
+            run.run_id,
+            run.owner_pid,
+            run.processes,
+            if run.marked_interrupted {
+                ", run.json marked interrupted"
+            } else {
+                ""
+            }
+        );
+    }
+}
+
+/// Aborts a background task when the scope that needed it ends.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn resolve_only(pipeline: &Pipeline, names: &[String]) -> Result<Vec<JobId>, CliError> {

@@ -1,5 +1,7 @@
-//! Jobs as host processes, each in its own process group.
+//! Jobs as host processes, each in its own process group; what leaves the group is still
+//! found by the job's tag (see `descendants.rs`).
 
+use super::descendants::{JobTag, reap_orphans, spawn_own};
 use super::process_group::ProcessGroup;
 use super::program_path::ProgramCache;
 use super::{Executor, ExecutorError, JobControl, JobLaunch, SpawnedJob};
@@ -15,9 +17,30 @@ use std::time::Duration;
 use tokio::process::Command;
 
 /// Runs every job as a process on this machine (the embedded default).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct LocalExecutor {
     programs: Arc<ProgramCache>,
+    /// How long a job's leftover descendants get between SIGTERM and SIGKILL once its main
+    /// process exited (`--stop-grace`).
+    grace: Duration,
+    /// Every run this executor started jobs for: what `shutdown` sweeps.
+    runs: Arc<std::sync::Mutex<Vec<JobTag>>>,
+}
+
+impl Default for LocalExecutor {
+    fn default() -> Self {
+        LocalExecutor::new(Duration::from_secs(10))
+    }
+}
+
+impl LocalExecutor {
+    pub fn new(grace: Duration) -> Self {
+        LocalExecutor {
+            programs: Arc::default(),
+            grace,
+            runs: Arc::default(),
+        }
+    }
 }
 
 #[async_trait]
@@ -46,7 +69,15 @@ impl Executor for LocalExecutor {
             program: program.clone(),
             source,
         };
-        let mut child = command.spawn().map_err(spawn_error)?;
+        let tag = JobTag::from_env(&launch.env);
+        if let Some(run_id) = launch.env.iter().find(|(key, _)| key == "PIPEKIT_RUN_ID") {
+            let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+            let run = JobTag::run(&run_id.1);
+            if !runs.contains(&run) {
+                runs.push(run);
+            }
+        }
+        let (mut child, own) = spawn_own(&mut command).map_err(spawn_error)?;
         let (Some(stdout), Some(stderr), Some(pid)) =
             (child.stdout.take(), child.stderr.take(), child.id())
         else {
@@ -56,13 +87,21 @@ impl Executor for LocalExecutor {
         };
         let group = ProcessGroup(pid as i32);
         let job = launch.job_name.clone();
+        let grace = self.grace;
+        let descendants = tag.clone();
         let exit = async move {
-            let status = child
-                .wait()
-                .await
-                .map_err(|source| ExecutorError::Wait { job, source })?;
-            // Whatever the job left behind in its group (`sleep &`) ends with it; it would
-            // otherwise hold the log pipes open.
+            let status = child.wait().await;
+            drop(own);
+            let status = status.map_err(|source| ExecutorError::Wait { job, source })?;
+            // Whatever the job left behind ends with it, as GitHub's "Cleaning up orphan
+            // processes" does: in its group (`sleep &`) or out of it (`setsid sleep &`).
+            // Left alone it would outlive the run and hold the log pipes open.
+            match &descendants {
+                Some(tag) => tag.terminate(grace, || group.is_alive()).await,
+                None => {
+                    group.signal(Signal::SIGTERM);
+                }
+            }
             group.signal(Signal::SIGKILL);
             Ok(match (status.code(), status.signal()) {
                 (Some(code), _) => JobExit::Code(code),
@@ -76,17 +115,28 @@ impl Executor for LocalExecutor {
             exit: Box::pin(exit),
             control: Box::new(LocalControl {
                 group,
+                descendants: tag,
                 env: launch.env,
                 working_dir: launch.working_dir,
                 programs: self.programs.clone(),
             }),
         })
     }
+
+    /// Whatever of the run's host processes is still around (a job killed outright, an
+    /// orphan that slipped out between scans) goes now.
+    async fn shutdown(&self) {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for run in runs {
+            run.kill_now().await;
+        }
+    }
 }
 
-/// Stops a host job through its process group.
+/// Stops a host job through its process group and its tag.
 struct LocalControl {
     group: ProcessGroup,
+    descendants: Option<JobTag>,
     env: Vec<(String, String)>,
     working_dir: std::path::PathBuf,
     programs: Arc<ProgramCache>,
@@ -95,21 +145,27 @@ struct LocalControl {
 #[async_trait]
 impl JobControl for LocalControl {
     async fn stop(&self, grace: Duration) {
-        if !self.group.signal(Signal::SIGTERM) {
-            return;
-        }
-        let started = tokio::time::Instant::now();
-        while started.elapsed() < grace {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            if !self.group.is_alive() {
-                return;
+        let group = self.group;
+        let group_alive = group.signal(Signal::SIGTERM);
+        match &self.descendants {
+            Some(tag) => tag.terminate(grace, || group.is_alive()).await,
+            None if group_alive => {
+                let started = tokio::time::Instant::now();
+                while started.elapsed() < grace && group.is_alive() {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    reap_orphans();
+                }
             }
+            None => {}
         }
-        self.group.signal(Signal::SIGKILL);
+        group.signal(Signal::SIGKILL);
     }
 
     fn kill(&self) {
         self.group.signal(Signal::SIGKILL);
+        if let Some(tag) = &self.descendants {
+            tag.signal(Signal::SIGKILL);
+        }
     }
 
     fn address(&self) -> IpAddr {
@@ -122,7 +178,7 @@ impl JobControl for LocalControl {
         };
         let mut command = host_command(&self.programs, program, args, &self.env, &self.working_dir);
         command.stdout(Stdio::null()).stderr(Stdio::null());
-        let mut child = command.spawn().map_err(|source| ExecutorError::Spawn {
+        let (mut child, _own) = spawn_own(&mut command).map_err(|source| ExecutorError::Spawn {
             job: "healthcheck".into(),
             program: program.clone(),
             source,

@@ -1,12 +1,14 @@
 //! How a job runs. One trait, so the scheduler and reporters never know whether a job is a
 //! host process or a container.
 
+mod descendants;
 mod docker;
 mod local;
 mod process_group;
 mod program_path;
 mod router;
 
+pub use descendants::{JobTag, become_subreaper, reap_orphans_as_they_exit};
 pub use docker::{
     DockerError, DockerExecutor, Engine, Owner, Removed, RunIdentity, SHARED_MOUNT,
     WORKSPACE_MOUNT, collect_garbage, take_down,
@@ -63,6 +65,8 @@ pub struct ContainerLaunch {
     pub keep: bool,
     /// The job has `Port` signals: find its address (one more call to the engine).
     pub wants_address: bool,
+    /// Compose's `mem_limit`: the engine kills the container beyond it.
+    pub memory: Option<pipekit_schema::MemoryLimit>,
 }
 
 /// Where a container's image comes from.
@@ -147,9 +151,39 @@ pub enum ExecutorError {
         what: &'static str,
         reason: String,
     },
+    /// The engine went away while the job ran (its socket closed, the daemon died): the
+    /// run cannot go on, and it is no fault of the job.
+    #[error("lost the container engine at {host} while job `{job}` ran: {reason}")]
+    EngineLost {
+        job: String,
+        host: String,
+        reason: String,
+    },
+    /// The kernel killed the container for memory (over its `mem_limit`, or the host ran
+    /// out).
+    #[error(
+        "killed: out of memory{}",
+        .limit.as_ref().map(|limit| format!(" (mem_limit {limit})")).unwrap_or_default()
+    )]
+    OutOfMemory {
+        job: String,
+        limit: Option<String>,
+        code: i32,
+    },
     #[error("job `{job}` needs a container, and this run has no container engine")]
     NoEngine { job: String },
     /// The job's source tree could not be made ready (checkout, artifacts).
     #[error("{reason}")]
     Prepare { job: String, reason: String },
+}
+
+impl ExecutorError {
+    /// The exit the job still had, when the error describes how it ended rather than a
+    /// failure to follow it.
+    pub fn exit(&self) -> Option<JobExit> {
+        match self {
+            ExecutorError::OutOfMemory { code, .. } => Some(JobExit::Code(*code)),
+            _ => None,
+        }
+    }
 }

@@ -23,6 +23,7 @@ impl Executor for Router {
     }
 
     async fn shutdown(&self) {
+        self.local.shutdown().await;
         if let Some(docker) = &self.docker {
             docker.shutdown().await;
         }

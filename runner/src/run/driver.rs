@@ -303,7 +303,12 @@ impl<'r> Driver<'r> {
                     Ok(exit) => exit,
                     Err(error) => {
                         self.handle(SchedulerEvent::Failed(job, error.to_string()), queue);
-                        JobExit::Code(-1)
+                        if let ExecutorError::EngineLost { host, .. } = &error {
+                            // Every other container job is lost with it: stop the run.
+                            let reason = format!("the container engine at {host} was lost");
+                            self.handle(SchedulerEvent::Aborted(reason), queue);
+                        }
+                        error.exit().unwrap_or(JobExit::Code(-1))
                     }
                 };
                 self.handle(SchedulerEvent::Exited(job, exit), queue);
@@ -462,6 +467,7 @@ impl<'r> Driver<'r> {
                 .signals
                 .iter()
                 .any(|signal| matches!(signal.kind, SignalKind::Port { .. })),
+            memory: job.mem_limit.clone(),
         }
     }
 

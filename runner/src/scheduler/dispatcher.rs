@@ -140,6 +140,7 @@ impl Dispatcher {
                 }
             }
             SchedulerEvent::Interrupted => self.cancel("interrupted".to_string(), &mut decisions),
+            SchedulerEvent::Aborted(reason) => self.cancel(reason, &mut decisions),
         }
         let worklist = match touched {
             Some(id) => self.dependents[id.0].clone(),

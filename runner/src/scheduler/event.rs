@@ -31,6 +31,9 @@ pub enum SchedulerEvent {
     LeftRunning(JobId),
     /// The user asked to stop (SIGINT/SIGTERM).
     Interrupted,
+    /// The run cannot go on (the container engine was lost): every job is stopped, as
+    /// for an interrupt, with this reason.
+    Aborted(String),
 }
 
 impl SchedulerEvent {
@@ -47,7 +50,7 @@ impl SchedulerEvent {
             | SchedulerEvent::Exited(id, _)
             | SchedulerEvent::LeftRunning(id)
             | SchedulerEvent::StartAbandoned(id) => Some(*id),
-            SchedulerEvent::Interrupted => None,
+            SchedulerEvent::Interrupted | SchedulerEvent::Aborted(_) => None,
         }
     }
 }

@@ -439,6 +439,31 @@ fn cases() -> Vec<Case> {
             done: true,
         },
         Case {
+            name: "an aborted run cancels the running with the reason and skips the waiting",
+            jobs: PAPER_CI,
+            only: &[],
+            fail_fast: false,
+            steps: vec![
+                (None, vec![start(0), start(1)]),
+                (Some(started(0)), vec![]),
+                (
+                    Some(SchedulerEvent::Aborted("engine lost".into())),
+                    vec![
+                        Decision::Stop(j(0), StopReason::Cancelled("engine lost".into())),
+                        skipped(2, "not started: engine lost"),
+                    ],
+                ),
+                (
+                    Some(SchedulerEvent::Exited(j(0), JobExit::Signal(15))),
+                    vec![Decision::Finish(
+                        j(0),
+                        Outcome::Cancelled("engine lost".into()),
+                    )],
+                ),
+            ],
+            done: false,
+        },
+        Case {
             name: "exit code conditions other than zero",
             jobs: &[
                 ("probe", &[], false, &[]),

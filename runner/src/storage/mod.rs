@@ -13,4 +13,4 @@ pub use artifacts::{PackSummary, pack};
 pub use atomic::write_atomically;
 pub use env_file::{EnvFileError, parse_env, read_env_file};
 pub use extract::{ExtractLimits, UnpackSummary, unpack};
-pub use run_folder::{RunFolder, StorageError, rfc3339};
+pub use run_folder::{OWNER_FILE, RunFolder, StorageError, rfc3339};

@@ -40,6 +40,9 @@ pub enum StorageError {
     },
 }
 
+/// The owner record's name inside a run folder (see `RunFolder::owner_path`).
+pub const OWNER_FILE: &str = "owner.json";
+
 /// How many suffixes to try before giving up: collisions need two runs in the same millisecond.
 const RUN_ID_ATTEMPTS: u32 = 64;
 
@@ -127,6 +130,11 @@ impl RunFolder {
     /// `run.json`.
     pub fn run_json_path(&self) -> PathBuf {
         self.root.join("run.json")
+    }
+
+    /// `owner.json`: the live pipekit-ci that runs it; gone once the run ended.
+    pub fn owner_path(&self) -> PathBuf {
+        self.root.join(OWNER_FILE)
     }
 
     /// When the folder was created, as RFC 3339 in UTC.

@@ -103,6 +103,10 @@ pub fn container_body(
             binds: Some(binds),
             port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
             network_mode: Some(network.to_string()),
+            // Swap as large as memory: the limit is what the container may use, not
+            // twice that, as Docker's default would allow.
+            memory: container.memory.as_ref().map(|limit| limit.bytes as i64),
+            memory_swap: container.memory.as_ref().map(|limit| limit.bytes as i64),
             // A tiny init as PID 1: signals reach the command even when it is `sh -c`,
             // and its zombies are reaped.
             init: Some(true),
@@ -157,6 +161,10 @@ mod tests {
             workspace: PathBuf::from("/src"),
             keep: false,
             wants_address: false,
+            memory: Some(pipekit_schema::MemoryLimit {
+                bytes: 16 << 20,
+                text: "16m".into(),
+            }),
         };
         let launch = JobLaunch {
             job_name: "web".into(),
@@ -188,6 +196,8 @@ mod tests {
         let body =
             container_body(&launch, &container, "busybox", &identity(), "net", None).expect("body");
         let host = body.host_config.expect("host config");
+        assert_eq!(host.memory, Some(16 << 20), "mem_limit");
+        assert_eq!(host.memory_swap, Some(16 << 20), "no swap beyond mem_limit");
         assert_eq!(
             host.binds.expect("binds"),
             ["/run/shared:/pipekit", "/src:/workspace", "/data:/data:ro"]

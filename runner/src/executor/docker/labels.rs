@@ -27,7 +27,7 @@ pub struct RunIdentity {
 }
 
 /// A process, named so that a later pipekit-ci can tell whether it still runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Owner {
     pub pid: u32,
     /// Field 22 of `/proc/<pid>/stat`: clock ticks after boot.

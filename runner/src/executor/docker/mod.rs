@@ -30,6 +30,7 @@ use futures_util::StreamExt;
 use image::{ImageCache, engine_message};
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 /// Runs container jobs of one run.
 pub struct DockerExecutor {
@@ -42,6 +43,9 @@ pub struct DockerExecutor {
     default_user: Option<String>,
     /// `--keep-running`: spare what is meant to stay up.
     keep_running: bool,
+    /// Set once the engine went away mid-run, with what was seen: the run then ends as an
+    /// environment error (exit 3) rather than as the jobs' failure.
+    lost: Arc<OnceLock<String>>,
 }
 
 impl DockerExecutor {
@@ -87,7 +91,13 @@ impl DockerExecutor {
             images: ImageCache::default(),
             default_user,
             keep_running,
+            lost: Arc::default(),
         })
+    }
+
+    /// Filled in if the engine is lost during the run (see `wait_for_exit`).
+    pub fn engine_lost(&self) -> Arc<OnceLock<String>> {
+        self.lost.clone()
     }
 
     fn failed(&self, job: &str, what: &'static str, error: &BollardError) -> ExecutorError {
@@ -153,6 +163,8 @@ impl DockerExecutor {
             self.engine.clone(),
             name.clone(),
             job.to_string(),
+            container.memory.as_ref().map(|limit| limit.text.clone()),
+            self.lost.clone(),
         ));
         let (stdout, stderr) = streams::split_output(attached.output);
         // Knocking on the wrong address could fire a `Port` signal on some other listener:
@@ -246,28 +258,63 @@ impl Executor for DockerExecutor {
 }
 
 /// The container's exit code. bollard reports a non-zero exit as an error: that is the
-/// job's result, not a failure of the engine.
+/// job's result, not a failure of the engine. A container the kernel killed for memory
+/// says so (`State.OOMKilled`), not just 137.
 async fn wait_for_exit(
     engine: Engine,
     container: String,
     job: String,
+    memory_limit: Option<String>,
+    lost: Arc<OnceLock<String>>,
 ) -> Result<JobExit, ExecutorError> {
     let mut wait = engine
         .long
         .wait_container(&container, None::<WaitContainerOptions>);
-    let lost = |reason: String| ExecutorError::Engine {
-        job: job.clone(),
-        what: "wait for the container",
-        reason,
-    };
-    match wait.next().await {
-        Some(Ok(response)) => Ok(JobExit::Code(response.status_code as i32)),
-        Some(Err(BollardError::DockerContainerWaitError { code, .. })) => {
-            Ok(JobExit::Code(code as i32))
+    let engine_lost = |reason: String| {
+        let _ = lost.set(format!(
+            "lost the container engine at {}: {reason}",
+            engine.host
+        ));
+        ExecutorError::EngineLost {
+            job: job.clone(),
+            host: engine.host.clone(),
+            reason,
         }
-        Some(Err(error)) => Err(lost(engine_message(&error))),
-        None => Err(lost("the engine closed the connection".into())),
+    };
+    let code = match wait.next().await {
+        Some(Ok(response)) => response.status_code as i32,
+        Some(Err(BollardError::DockerContainerWaitError { code, .. })) => code as i32,
+        // The engine answered, and refused: this container's problem, not a lost engine.
+        Some(Err(error @ BollardError::DockerResponseServerError { .. })) => {
+            return Err(ExecutorError::Engine {
+                job: job.clone(),
+                what: "wait for the container",
+                reason: engine_message(&error),
+            });
+        }
+        Some(Err(error)) => return Err(engine_lost(engine_message(&error))),
+        None => return Err(engine_lost("it closed the connection".into())),
+    };
+    // 137 is 128 + SIGKILL, what an OOM kill leaves; only then is the inspect worth it.
+    if code == 137 && out_of_memory(&engine, &container).await {
+        return Err(ExecutorError::OutOfMemory {
+            job,
+            limit: memory_limit,
+            code,
+        });
     }
+    Ok(JobExit::Code(code))
+}
+
+/// Whether the kernel killed the container for exceeding its memory limit.
+async fn out_of_memory(engine: &Engine, container: &str) -> bool {
+    engine
+        .quick
+        .inspect_container(container, None)
+        .await
+        .ok()
+        .and_then(|inspected| inspected.state?.oom_killed)
+        .unwrap_or(false)
 }
 
 /// `pipekit-ci gc`: reaps what runs whose pipekit-ci died left behind.
