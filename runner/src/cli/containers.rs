@@ -17,13 +17,13 @@ pub fn down(file: &Option<PathBuf>) -> Result<u8, CliError> {
     let path = locate(file)?;
     let path = pipeline_file_label(&path);
     let removed = with_engine(|engine| async move { take_down(&engine, &path).await })?;
-    eprintln!("down: {}", describe(removed));
+    err_println!("down: {}", describe(removed));
     Ok(0)
 }
 
 pub fn gc() -> Result<u8, CliError> {
     let removed = with_engine(|engine| async move { collect_garbage(&engine).await })?;
-    eprintln!("gc: {}", describe(removed));
+    err_println!("gc: {}", describe(removed));
     Ok(0)
 }
 

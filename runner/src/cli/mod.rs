@@ -1,5 +1,7 @@
 //! The `pipekit-ci` command line: arguments, the commands, console output and exit codes.
 
+#[macro_use]
+mod console_print;
 mod args;
 mod commit_run;
 mod console;
@@ -43,7 +45,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("{error}");
+            err_println!("{error}");
             ExitCode::from(error.exit_code())
         }
     }

@@ -15,7 +15,7 @@ use crate::run::{
     Recorder, Reporter, RunContext, RunOptions, Workspaces, execute, find_junit_files,
 };
 use crate::scheduler::{Dispatcher, may_overlap};
-use crate::storage::RunFolder;
+use crate::storage::{REPORT_RESERVE_BYTES, RunFolder, SpaceReserve};
 use crate::triggers::{Decision as TriggerDecision, decide, parse_ref};
 use pipekit_schema::{JobId, Pipeline};
 use std::io::IsTerminal;
@@ -105,7 +105,7 @@ fn run_working_tree(
             _ => None,
         };
         if let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref()) {
-            eprintln!("{}: not run: {why}", loaded.path.display());
+            err_println!("{}: not run: {why}", loaded.path.display());
             return Ok(0);
         }
     }
@@ -204,6 +204,7 @@ pub(super) fn run_one(
         ))
     })?;
     let folder = Arc::new(folder);
+    let reserve = SpaceReserve::claim(folder.space_reserve_path(), REPORT_RESERVE_BYTES);
     let recorder = Recorder::new(
         &pipeline,
         |id| scope.in_scope(id),
@@ -214,7 +215,7 @@ pub(super) fn run_one(
     recorder.set_commit(commit.clone());
     // Written now, so even a run killed outright leaves a record behind.
     write_run_json(&recorder.snapshot(), &folder.run_json_path())
-        .map_err(|error| CliError::Environment(error.to_string()))?;
+        .map_err(|error| CliError::Environment(with_cause(error)))?;
     // After the last early return: from here on, the run ends through `execute`, which
     // removes what the engine made.
     let docker = match engine {
@@ -270,6 +271,7 @@ pub(super) fn run_one(
             stop_grace,
             containers: args.executor != ExecutorChoice::Local,
             keep_running: args.keep_running,
+            log_limit: args.log_limit.0,
         },
     };
     let interrupted = runtime.block_on(async {
@@ -283,13 +285,29 @@ pub(super) fn run_one(
         let files = find_junit_files(&tree, &pipeline.job(id).junit);
         recorder.set_junit_files(id, files.iter().map(|f| f.display().to_string()).collect());
     }
-    let record = recorder.snapshot();
-    write_reports(&record, &folder, args.junit.as_deref())?;
-    eprint!("\n{}", summary_table(&record));
-    if let Some(text) = diagnosis(&record, folder.root()) {
-        eprint!("\n{text}");
+    let write_failure = folder.write_failure().map(str::to_owned);
+    if write_failure.is_some() {
+        recorder.set_errored();
     }
-    eprintln!("\nreports: {}", folder.root().display());
+    // The reserved blocks are what the reports are written into when the logs filled the disk.
+    drop(reserve);
+    let record = recorder.snapshot();
+    let reports = write_reports(&record, &folder, args.junit.as_deref());
+    err_print!("\n{}", summary_table(&record));
+    if let Some(text) = diagnosis(&record, folder.root()) {
+        err_print!("\n{text}");
+    }
+    err_println!("\nreports: {}", folder.root().display());
+    let log_problem = write_failure.map(|failure| {
+        format!(
+            "{failure}; the run is marked errored: its jobs ran to their end, but their logs \
+             are incomplete"
+        )
+    });
+    let problems: Vec<String> = log_problem.into_iter().chain(reports.err()).collect();
+    if !problems.is_empty() {
+        return Err(CliError::Environment(problems.join("\nerror: ")));
+    }
     Ok(match record.status {
         RunStatus::Passed => 0,
         _ if interrupted => CliError::INTERRUPTED,
@@ -327,7 +345,7 @@ fn needs_engine(
         ExecutorChoice::Auto => container_job,
         ExecutorChoice::Local => {
             if container_job {
-                eprintln!(
+                err_println!(
                     "note: --executor local: images are ignored, every command runs on this host"
                 );
             }
@@ -366,16 +384,24 @@ fn listen_for_interrupts() -> Result<mpsc::UnboundedReceiver<()>, CliError> {
     Ok(receiver)
 }
 
+/// Writes `run.json`, `junit.xml` and the `--junit` copy; a failure says what the OS said.
 fn write_reports(
     record: &RunRecord,
     folder: &RunFolder,
     extra_junit: Option<&Path>,
-) -> Result<(), CliError> {
-    let failed = |error: crate::report::ReportError| CliError::Environment(error.to_string());
-    write_run_json(record, &folder.run_json_path()).map_err(failed)?;
-    write_junit(record, folder.root(), &folder.junit_path()).map_err(failed)?;
+) -> Result<(), String> {
+    write_run_json(record, &folder.run_json_path()).map_err(with_cause)?;
+    write_junit(record, folder.root(), &folder.junit_path()).map_err(with_cause)?;
     if let Some(path) = extra_junit {
-        write_junit(record, folder.root(), path).map_err(failed)?;
+        write_junit(record, folder.root(), path).map_err(with_cause)?;
     }
     Ok(())
+}
+
+/// `failed to write `run.json`: No space left on device (os error 28)`.
+fn with_cause(error: crate::report::ReportError) -> String {
+    match std::error::Error::source(&error) {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
 }
