@@ -187,7 +187,8 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
 }
 
-const MIB: u64 = 1024 * 1024;
+/// The log limit the `yes` test sets: 256 KiB.
+const LIMIT: u64 = 256 * 1024;
 
 #[test]
 fn a_job_printing_without_end_is_capped_with_a_marker_and_keeps_its_real_status() {
@@ -195,12 +196,14 @@ fn a_job_printing_without_end_is_capped_with_a_marker_and_keeps_its_real_status(
         r#"
 services:
   chatty:
-    command: timeout 3 yes; exit 0
+    command: yes | head -c 300000; timeout 3 yes; exit 0
   counted:
-    command: yes | head -c 5242880; exit 1
+    command: yes | head -c 1310720; exit 1
 "#,
     );
-    let finished = project.run_pipeline(&["--log-limit", "1M"]);
+    // Through the variable (the flag is used by the 100 MB line test).
+    let finished =
+        project.run_with_env(&["run", "--no-progress"], &[("PIPEKIT_LOG_LIMIT", "256K")]);
     finished.assert_code(1);
     let run = project.run_json();
     run.assert_states(&[("chatty", "passed"), ("counted", "failed")]);
@@ -212,9 +215,9 @@ services:
         let kept = log
             .find("[pipekit-ci: log truncated")
             .unwrap_or_else(|| panic!("no truncation marker in {job}'s log"));
-        assert_eq!(kept as u64, MIB, "{job}'s log keeps exactly the limit");
+        assert_eq!(kept as u64, LIMIT, "{job}'s log keeps exactly the limit");
         assert!(
-            log.len() as u64 <= MIB + 512,
+            log.len() as u64 <= LIMIT + 512,
             "{job}'s log is {} bytes",
             log.len()
         );
@@ -225,15 +228,15 @@ services:
             .count();
         assert_eq!(shown, 1, "the console shows {job}'s marker once");
     }
-    // `yes | head -c 5 MiB`: exactly what was not kept is counted, which also shows the
+    // `yes | head -c 1.25 MiB`: exactly what was not kept is counted, which also shows the
     // output was drained to its end (else `yes` would never have finished).
     let counted = read_lossy(&run_dir.join("logs/counted.log"));
     assert!(
-        counted.contains(&format!("{} further bytes not kept", 4 * MIB)),
+        counted.contains(&format!("{} further bytes not kept", 1310720 - LIMIT)),
         "the end of the log says how much was dropped:\n{}",
         &counted[counted.len().saturating_sub(400)..]
     );
-    // Past the limit the console shows nothing either: the 1 MiB of `y` lines kept per job,
+    // Past the limit the console shows nothing either: the 256 KiB of `y` lines kept per job,
     // and the failure diagnosis repeats a few of them.
     let shown_lines = finished
         .stderr
@@ -241,7 +244,7 @@ services:
         .filter(|line| line.ends_with("| y"))
         .count();
     assert!(
-        shown_lines as u64 <= 2 * (MIB / 2) + 100,
+        shown_lines as u64 <= 2 * (LIMIT / 2) + 100,
         "the console showed {shown_lines} lines of `yes`"
     );
 
@@ -255,7 +258,7 @@ services:
             .map(|out| out.as_str().to_owned())
             .unwrap_or_default();
         assert!(
-            system_out.contains("log truncated after 1 MiB"),
+            system_out.contains("log truncated after 256 KiB"),
             "{job}'s <system-out> does not say the log was truncated"
         );
     }

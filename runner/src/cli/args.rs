@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-use crate::run::parse_log_limit;
+use super::log_limit_option::{LogLimit, log_limit};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -65,13 +65,11 @@ pub struct RunArgs {
     /// Plain `job | line` output even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
-    /// How much output each job's log keeps (`64M`, `512K`, `1G`; `0` or `none`: all of it).
-    /// Past it, output is still read and matched by `Grep` signals, but not kept or shown.
-    // GitLab's runner keeps 4 MiB, which cuts the logs of ordinary verbose builds; GitHub and
-    // Woodpecker keep far more. 64 MiB keeps any real build or test log whole, yet stops a
-    // runaway job (`yes`) within seconds, long before it fills a disk.
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = log_limit)]
-    pub log_limit: LogLimit,
+    /// How much output each job's log keeps (`64M`, `512K`, `1G`; `0` or `none`: all of it;
+    /// default: `$PIPEKIT_LOG_LIMIT`, else 64M). Past it, output is still read and matched
+    /// by `Grep` signals, but not kept or shown.
+    #[arg(long, value_name = "SIZE", value_parser = log_limit)]
+    pub log_limit: Option<LogLimit>,
     /// Seconds between SIGTERM and SIGKILL when a job is stopped.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub stop_grace: f64,
@@ -95,15 +93,6 @@ pub struct RunArgs {
     /// The commit the ref pointed at before the push (for `paths` filters).
     #[arg(long, value_name = "SHA")]
     pub before: Option<String>,
-}
-
-/// `--log-limit`: bytes a job's log keeps; `None`, all (clap takes a bare `Option` to mean
-/// "the flag may be left out", hence the wrapper).
-#[derive(Debug, Clone, Copy)]
-pub struct LogLimit(pub Option<u64>);
-
-fn log_limit(text: &str) -> Result<LogLimit, String> {
-    parse_log_limit(text).map(LogLimit)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -11,6 +11,7 @@ mod error;
 mod graph;
 mod hook_command;
 mod load;
+mod log_limit_option;
 mod run_command;
 mod workspace;
 

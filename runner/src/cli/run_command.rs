@@ -7,6 +7,7 @@ use super::containers::pipeline_file_label;
 use super::diagnosis::{diagnosis, summary_table};
 use super::error::CliError;
 use super::load::{Loaded, load};
+use super::log_limit_option::{LOG_LIMIT_VARIABLE, LogLimit, resolve_log_limit};
 use super::workspace::source_tree;
 use crate::executor::{DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity};
 use crate::git::{CommitInfo, GitError, Revision, SourceRepo};
@@ -27,7 +28,7 @@ use tokio::sync::mpsc;
 /// A job that needs more than an hour to stop is not stopping.
 const MAX_STOP_GRACE: Duration = Duration::from_secs(3600);
 
-pub fn run(args: RunArgs) -> Result<u8, CliError> {
+pub fn run(mut args: RunArgs) -> Result<u8, CliError> {
     let stop_grace = Duration::try_from_secs_f64(args.stop_grace)
         .ok()
         .filter(|grace| *grace <= MAX_STOP_GRACE)
@@ -38,6 +39,9 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                 args.stop_grace
             ))
         })?;
+    // Settled before anything runs, so a bad variable stops the run as invalid input.
+    let log_limit = resolve_log_limit(args.log_limit, variable(LOG_LIMIT_VARIABLE).as_deref())?;
+    args.log_limit = Some(LogLimit(log_limit));
     let push = push_event(&args)?;
     match revision(&args)? {
         Revision::WorkingTree => run_working_tree(&args, stop_grace, push.as_ref()),
@@ -200,7 +204,8 @@ pub(super) fn run_one(
     let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
     let folder = RunFolder::create(&dir, &names).map_err(|error| {
         CliError::Environment(format!(
-            "{error}; is the directory of the pipeline file writable?"
+            "{}; is the directory of the pipeline file writable, with space left?",
+            with_cause(error)
         ))
     })?;
     let folder = Arc::new(folder);
@@ -271,7 +276,8 @@ pub(super) fn run_one(
             stop_grace,
             containers: args.executor != ExecutorChoice::Local,
             keep_running: args.keep_running,
-            log_limit: args.log_limit.0,
+            // Settled by `run`: the flag, else the variable, else the default.
+            log_limit: resolve_log_limit(args.log_limit, None)?,
         },
     };
     let interrupted = runtime.block_on(async {
@@ -313,6 +319,11 @@ pub(super) fn run_one(
         _ if interrupted => CliError::INTERRUPTED,
         _ => CliError::FAILED,
     })
+}
+
+/// An environment variable's value; one that is not UTF-8 counts as unset.
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 fn resolve_only(pipeline: &Pipeline, names: &[String]) -> Result<Vec<JobId>, CliError> {
@@ -399,8 +410,8 @@ fn write_reports(
 }
 
 /// `failed to write `run.json`: No space left on device (os error 28)`.
-fn with_cause(error: crate::report::ReportError) -> String {
-    match std::error::Error::source(&error) {
+fn with_cause(error: impl std::error::Error) -> String {
+    match error.source() {
         Some(cause) => format!("{error}: {cause}"),
         None => error.to_string(),
     }
