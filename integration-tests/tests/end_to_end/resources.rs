@@ -242,3 +242,28 @@ fn closed_stdout_and_stderr_do_not_crash_any_command() {
         );
     }
 }
+
+/// A report that cannot be written is an environment error, and `run.json` must not say
+/// the run passed.
+#[test]
+fn a_junit_copy_that_cannot_be_written_ends_the_run_errored() {
+    let project = Project::new(
+        r#"
+services:
+  fine:
+    command: echo fine
+"#,
+    );
+    // Nothing can create folders in /proc, not even root.
+    let finished = project.run_pipeline(&["--junit", "/proc/pipekit-nowhere/report.xml"]);
+    finished.assert_code(3);
+    assert!(
+        finished.stderr.contains("/proc/pipekit-nowhere"),
+        "the error names the path:\n{}",
+        finished.stderr
+    );
+    let run = project.run_json();
+    assert_eq!(run.status(), "errored");
+    run.assert_states(&[("fine", "passed")]);
+    parse_junit(&project.run_dir().join("junit.xml"));
+}

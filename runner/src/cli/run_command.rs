@@ -299,6 +299,16 @@ pub(super) fn run_one(
     drop(reserve);
     let record = recorder.snapshot();
     let reports = write_reports(&record, &folder, args.junit.as_deref());
+    let record = match reports {
+        Ok(()) => record,
+        // run.json must not say `passed` for a run that ends with exit 3.
+        Err(_) => {
+            recorder.set_errored();
+            let record = recorder.snapshot();
+            let _ = write_run_json(&record, &folder.run_json_path());
+            record
+        }
+    };
     err_print!("\n{}", summary_table(&record));
     if let Some(text) = diagnosis(&record, folder.root()) {
         err_print!("\n{text}");
