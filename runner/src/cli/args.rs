@@ -3,6 +3,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+use super::log_limit_option::{LogLimit, log_limit};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pipekit-ci",
@@ -65,6 +67,11 @@ pub struct RunArgs {
     /// Plain `job | line` output even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// How much output each job's log keeps (`64M`, `512K`, `1G`; `0` or `none`: all of it;
+    /// default: `$PIPEKIT_LOG_LIMIT`, else 64M). Past it, output is still read and matched
+    /// by `Grep` signals, but not kept or shown.
+    #[arg(long, value_name = "SIZE", value_parser = log_limit)]
+    pub log_limit: Option<LogLimit>,
     /// Seconds between SIGTERM and SIGKILL when a job is stopped.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub stop_grace: f64,

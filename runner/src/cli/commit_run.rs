@@ -43,7 +43,7 @@ pub fn run_checkouts(
     let (commit, tree, shown) = resolve(&repo, revision, push)?;
     let files = pipeline_files(args, &repo, tree, push.is_some(), &cwd)?;
     if files.is_empty() {
-        eprintln!("{shown}: no pipekit.yml, pipekit.yaml or .pipekit/*.yml; nothing to run");
+        err_println!("{shown}: no pipekit.yml, pipekit.yaml or .pipekit/*.yml; nothing to run");
         return Ok(0);
     }
     let changed = match (push.and_then(|p| p.before.as_ref()), revision) {
@@ -72,7 +72,7 @@ pub fn run_checkouts(
         if let Some(push) = push
             && let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref())
         {
-            eprintln!("{}: not run: {why}", file.display());
+            err_println!("{}: not run: {why}", file.display());
             continue;
         }
         chosen.push((file, loaded));
@@ -87,7 +87,7 @@ pub fn run_checkouts(
     if let Some(signal) = held.and_then(HeldSignals::release) {
         // Dropping the export removes it: nothing of an interrupted start is left in /tmp.
         drop(exported);
-        eprintln!("interrupted ({signal}) while exporting {shown}; nothing ran");
+        err_println!("interrupted ({signal}) while exporting {shown}; nothing ran");
         return Ok(CliError::INTERRUPTED);
     }
     let checkouts = Arc::new(exported.map_err(environment)?);
@@ -121,7 +121,7 @@ pub fn run_checkouts(
     }
     match Arc::try_unwrap(checkouts) {
         Ok(checkouts) if args.keep_workspace => {
-            eprintln!("checkouts kept in {}", checkouts.keep().display());
+            err_println!("checkouts kept in {}", checkouts.keep().display());
         }
         _ => {}
     }
@@ -161,7 +161,7 @@ fn announce(commit: &CommitInfo, shown: &str, checkouts: &Checkouts, took: Durat
     if let Some(branch) = &commit.branch {
         about.push(format!("branch {branch}"));
     }
-    eprintln!(
+    err_println!(
         "==> testing {}{} in clean checkouts: {} files exported in {} ms",
         commit.sha.get(..12).unwrap_or(&commit.sha),
         if about.is_empty() {

@@ -19,7 +19,7 @@ pub fn down(file: &Option<PathBuf>) -> Result<u8, CliError> {
     let path = locate(file)?;
     let path = pipeline_file_label(&path);
     let removed = with_engine(|engine| async move { take_down(&engine, &path).await })?;
-    eprintln!("down: {}", describe(removed));
+    err_println!("down: {}", describe(removed));
     Ok(0)
 }
 
@@ -41,14 +41,14 @@ pub fn gc(file: &Option<PathBuf>) -> Result<u8, CliError> {
     let recovered = runtime.block_on(recover_dead_runs(&runs_dir(&run_base)));
     report_dead_runs(&recovered);
     drop(runtime);
-    eprintln!(
+    err_println!(
         "gc: {} dead run{} in {}",
         recovered.len(),
         if recovered.len() == 1 { "" } else { "s" },
         runs_dir(&run_base).display()
     );
     let removed = with_engine(|engine| async move { collect_garbage(&engine).await })?;
-    eprintln!("gc: {}", describe(removed));
+    err_println!("gc: {}", describe(removed));
     Ok(0)
 }
 

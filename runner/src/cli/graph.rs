@@ -13,7 +13,7 @@ pub fn print(args: &GraphArgs) -> Result<u8, CliError> {
         GraphFormat::Dot => dot(pipeline),
         GraphFormat::Mermaid => mermaid(pipeline),
     };
-    print!("{text}");
+    out_print!("{text}");
     Ok(0)
 }
 

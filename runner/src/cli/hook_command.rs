@@ -27,13 +27,13 @@ fn install_hook(args: HookArgs) -> Result<u8, CliError> {
     let hooks = repository.hooks_directory().map_err(cli_error)?;
     let executable = current_executable()?;
     let installation = install(&hooks.path, kind, &executable).map_err(cli_error)?;
-    eprintln!("{}", describe_installation(kind, &hooks, &installation));
+    err_println!("{}", describe_installation(kind, &hooks, &installation));
     match (kind.is_server_side(), repository.is_bare()) {
-        (true, false) => eprintln!(
+        (true, false) => err_println!(
             "note: this repository has a work tree; post-receive runs when others push into it"
         ),
         (false, true) => {
-            eprintln!(
+            err_println!(
                 "note: git never runs {kind} in a bare repository (nobody commits or pushes from it)"
             )
         }
@@ -111,7 +111,7 @@ fn uninstall_hook(args: HookArgs) -> Result<u8, CliError> {
             hooks.path.display()
         ),
     };
-    eprintln!("{message}");
+    err_println!("{message}");
     Ok(0)
 }
 
@@ -294,7 +294,7 @@ fn ended(code: Option<i32>) -> String {
 
 /// The hook's own lines stand out among git's and the runs' output.
 fn say(message: &str) {
-    eprintln!("pipekit-ci: {message}");
+    err_println!("pipekit-ci: {message}");
 }
 
 fn read_stdin() -> Result<Vec<u8>, CliError> {

@@ -57,10 +57,10 @@ pub fn validate(file: &Option<PathBuf>) -> Result<u8, CliError> {
     let color = use_color();
     let source_text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
     for note in &loaded.parsed.notes {
-        eprintln!("{}", note.render(&name, &source_text, color));
+        err_println!("{}", note.render(&name, &source_text, color));
     }
     let jobs = loaded.parsed.pipeline.jobs.len();
-    println!(
+    out_println!(
         "{name}: valid, {jobs} job{}",
         if jobs == 1 { "" } else { "s" }
     );

@@ -1,5 +1,7 @@
 //! The `pipekit-ci` command line: arguments, the commands, console output and exit codes.
 
+#[macro_use]
+mod console_print;
 mod args;
 mod commit_run;
 mod console;
@@ -10,6 +12,7 @@ mod graph;
 mod held_signals;
 mod hook_command;
 mod load;
+mod log_limit_option;
 mod run_command;
 mod workspace;
 
@@ -44,7 +47,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("{error}");
+            err_println!("{error}");
             ExitCode::from(error.exit_code())
         }
     }

@@ -7,6 +7,7 @@ use super::containers::pipeline_file_label;
 use super::diagnosis::{diagnosis, summary_table};
 use super::error::CliError;
 use super::load::{Loaded, load};
+use super::log_limit_option::{LOG_LIMIT_VARIABLE, LogLimit, resolve_log_limit};
 use super::workspace::source_tree;
 use crate::executor::{
     DockerExecutor, Engine, LocalExecutor, Owner, Router, RunIdentity, become_subreaper,
@@ -19,7 +20,7 @@ use crate::run::{
     Recorder, Reporter, RunContext, RunOptions, Workspaces, execute, find_junit_files,
 };
 use crate::scheduler::{Dispatcher, may_overlap};
-use crate::storage::RunFolder;
+use crate::storage::{REPORT_RESERVE_BYTES, RunFolder, SpaceReserve};
 use crate::triggers::{Decision as TriggerDecision, decide, parse_ref};
 use pipekit_schema::{JobId, Pipeline};
 use std::io::IsTerminal;
@@ -31,7 +32,7 @@ use tokio::sync::mpsc;
 /// A job that needs more than an hour to stop is not stopping.
 const MAX_STOP_GRACE: Duration = Duration::from_secs(3600);
 
-pub fn run(args: RunArgs) -> Result<u8, CliError> {
+pub fn run(mut args: RunArgs) -> Result<u8, CliError> {
     let stop_grace = Duration::try_from_secs_f64(args.stop_grace)
         .ok()
         .filter(|grace| *grace <= MAX_STOP_GRACE)
@@ -42,6 +43,9 @@ pub fn run(args: RunArgs) -> Result<u8, CliError> {
                 args.stop_grace
             ))
         })?;
+    // Settled before anything runs, so a bad variable stops the run as invalid input.
+    let log_limit = resolve_log_limit(args.log_limit, variable(LOG_LIMIT_VARIABLE).as_deref())?;
+    args.log_limit = Some(LogLimit(log_limit));
     let push = push_event(&args)?;
     // Orphans of jobs (`setsid sleep &`) re-parent to pipekit-ci rather than to init, so
     // they stay its to find and reap (executor/descendants.rs).
@@ -112,7 +116,7 @@ fn run_working_tree(
             _ => None,
         };
         if let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref()) {
-            eprintln!("{}: not run: {why}", loaded.path.display());
+            err_println!("{}: not run: {why}", loaded.path.display());
             return Ok(0);
         }
     }
@@ -208,11 +212,13 @@ pub(super) fn run_one(
     report_dead_runs(&runtime.block_on(recover_dead_runs(&runs_dir(&dir))));
     let folder = RunFolder::create(&dir, &names).map_err(|error| {
         CliError::Environment(format!(
-            "{error}; is the directory of the pipeline file writable?"
+            "{}; is the directory of the pipeline file writable, with space left?",
+            with_cause(error)
         ))
     })?;
     claim(&folder).map_err(|error| CliError::Environment(error.to_string()))?;
     let folder = Arc::new(folder);
+    let reserve = SpaceReserve::claim(folder.space_reserve_path(), REPORT_RESERVE_BYTES);
     let recorder = Recorder::new(
         &pipeline,
         |id| scope.in_scope(id),
@@ -224,7 +230,7 @@ pub(super) fn run_one(
     // Written now, so even a run killed outright leaves a record behind.
     write_run_json(&recorder.snapshot(), &folder.run_json_path()).map_err(|error| {
         release(&folder);
-        CliError::Environment(error.to_string())
+        CliError::Environment(with_cause(error))
     })?;
     // After the last early return: from here on, the run ends through `execute`, which
     // removes what the engine made.
@@ -286,6 +292,8 @@ pub(super) fn run_one(
             stop_grace,
             containers: args.executor != ExecutorChoice::Local,
             keep_running: args.keep_running,
+            // Settled by `run`: the flag, else the variable, else the default.
+            log_limit: resolve_log_limit(args.log_limit, None)?,
         },
     };
     let interrupted = runtime.block_on(async {
@@ -302,23 +310,49 @@ pub(super) fn run_one(
         recorder.set_junit_files(id, files.iter().map(|f| f.display().to_string()).collect());
     }
     let lost = engine_lost.as_ref().and_then(|lost| lost.get().cloned());
-    if lost.is_some() {
+    let write_failure = folder.write_failure().map(str::to_owned);
+    if lost.is_some() || write_failure.is_some() {
         recorder.set_errored();
     }
+    // The reserved blocks are what the reports are written into when the logs filled the disk.
+    drop(reserve);
     let record = recorder.snapshot();
-    let written = write_reports(&record, &folder, args.junit.as_deref());
+    let reports = write_reports(&record, &folder, args.junit.as_deref());
+    let record = match reports {
+        Ok(()) => record,
+        // run.json must not say `passed` for a run that ends with exit 3.
+        Err(_) => {
+            recorder.set_errored();
+            let record = recorder.snapshot();
+            let _ = write_run_json(&record, &folder.run_json_path());
+            record
+        }
+    };
     release(&folder);
-    written?;
-    eprint!("\n{}", summary_table(&record));
+    err_print!("\n{}", summary_table(&record));
     if let Some(text) = diagnosis(&record, folder.root()) {
-        eprint!("\n{text}");
+        err_print!("\n{text}");
     }
-    eprintln!("\nreports: {}", folder.root().display());
-    if let Some(lost) = lost {
-        return Err(CliError::Environment(format!(
+    err_println!("\nreports: {}", folder.root().display());
+    let lost_problem = lost.map(|lost| {
+        format!(
             "{lost}; the run could not go on (its containers are removed by the next run or \
              `pipekit-ci gc` once the engine is back)"
-        )));
+        )
+    });
+    let log_problem = write_failure.map(|failure| {
+        format!(
+            "{failure}; the run is marked errored: its jobs ran to their end, but their logs \
+             are incomplete"
+        )
+    });
+    let problems: Vec<String> = lost_problem
+        .into_iter()
+        .chain(log_problem)
+        .chain(reports.err())
+        .collect();
+    if !problems.is_empty() {
+        return Err(CliError::Environment(problems.join("\nerror: ")));
     }
     Ok(match record.status {
         RunStatus::Passed => 0,
@@ -336,7 +370,7 @@ pub(super) fn runs_dir(run_base: &Path) -> PathBuf {
 pub(super) fn report_dead_runs(recovered: &[DeadRun]) {
     for run in recovered {
         let plural = if run.processes == 1 { "" } else { "es" };
-        eprintln!(
+        err_println!(
             "note: run {} was left behind by a pipekit-ci that died (pid {}): {} process{plural} \
              killed{}",
             run.run_id,
@@ -358,6 +392,11 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// An environment variable's value; one that is not UTF-8 counts as unset.
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 fn resolve_only(pipeline: &Pipeline, names: &[String]) -> Result<Vec<JobId>, CliError> {
@@ -390,7 +429,7 @@ fn needs_engine(
         ExecutorChoice::Auto => container_job,
         ExecutorChoice::Local => {
             if container_job {
-                eprintln!(
+                err_println!(
                     "note: --executor local: images are ignored, every command runs on this host"
                 );
             }
@@ -429,16 +468,24 @@ fn listen_for_interrupts() -> Result<mpsc::UnboundedReceiver<()>, CliError> {
     Ok(receiver)
 }
 
+/// Writes `run.json`, `junit.xml` and the `--junit` copy; a failure says what the OS said.
 fn write_reports(
     record: &RunRecord,
     folder: &RunFolder,
     extra_junit: Option<&Path>,
-) -> Result<(), CliError> {
-    let failed = |error: crate::report::ReportError| CliError::Environment(error.to_string());
-    write_run_json(record, &folder.run_json_path()).map_err(failed)?;
-    write_junit(record, folder.root(), &folder.junit_path()).map_err(failed)?;
+) -> Result<(), String> {
+    write_run_json(record, &folder.run_json_path()).map_err(with_cause)?;
+    write_junit(record, folder.root(), &folder.junit_path()).map_err(with_cause)?;
     if let Some(path) = extra_junit {
-        write_junit(record, folder.root(), path).map_err(failed)?;
+        write_junit(record, folder.root(), path).map_err(with_cause)?;
     }
     Ok(())
+}
+
+/// `failed to write `run.json`: No space left on device (os error 28)`.
+fn with_cause(error: impl std::error::Error) -> String {
+    match error.source() {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
 }

@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub containers: bool,
     /// Detached container jobs are left up when the run ends.
     pub keep_running: bool,
+    /// Bytes of output each job's log keeps (`None`: all).
+    pub log_limit: Option<u64>,
 }
 
 /// Everything one run needs.
@@ -477,7 +479,11 @@ impl<'r> Driver<'r> {
         let pipeline = self.context.pipeline.clone();
         let job = pipeline.job(id);
         let folder = self.context.folder.clone();
-        let log = LogWriter::new(folder.log_path(&job.name));
+        let log = LogWriter::new(
+            folder.log_path(&job.name),
+            self.context.options.log_limit,
+            folder.clone(),
+        );
         let control: Arc<dyn JobControl> = Arc::from(spawned.control);
 
         let pump = |stream, reader| {

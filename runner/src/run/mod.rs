@@ -5,6 +5,7 @@ mod driver;
 mod environment;
 mod event;
 mod junit_files;
+mod log_limit;
 mod log_writer;
 mod output_pump;
 mod recorder;
@@ -14,6 +15,7 @@ pub use driver::{RunContext, RunOptions, execute};
 pub use environment::{EnvironmentError, argv_of, job_environment};
 pub use event::{Reporter, RunEvent};
 pub use junit_files::find_junit_files;
+pub use log_limit::{format_size, parse_log_limit};
 pub use recorder::Recorder;
 pub use workspaces::Workspaces;
 

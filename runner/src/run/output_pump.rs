@@ -45,30 +45,32 @@ impl OutputPump {
                 self.emit(&partial).await;
                 partial = tail;
             }
-            let _ = self.log.flush();
+            self.log.flush();
         }
         if !partial.is_empty() {
             self.emit(&partial).await;
         }
-        let _ = self.log.flush();
+        self.log.flush();
     }
 
     async fn emit(&mut self, raw: &[u8]) {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        // A full disk must not stop the job or its signals; the run folder check reports it.
-        let _ = self.log.write_line(raw);
+        // Neither a full disk nor the log limit stops the job or its signals.
+        let echo = self.log.write_line(raw);
         let line = String::from_utf8_lossy(raw).into_owned();
         let fired = match self.matcher.is_exhausted() {
             true => Vec::new(),
             false => self.matcher.matches(&line),
         };
         // The line first, so that reporters show what made the signal fire before it fires.
-        let output = Message::Output {
-            job: self.job,
-            stream: self.stream,
-            line,
-        };
-        let _ = self.messages.send(output).await;
+        for line in [echo.line.then_some(line), echo.note].into_iter().flatten() {
+            let output = Message::Output {
+                job: self.job,
+                stream: self.stream,
+                line,
+            };
+            let _ = self.messages.send(output).await;
+        }
         for signal in fired {
             let event = SchedulerEvent::SignalFired(self.job, signal);
             let _ = self.messages.send(Message::Scheduler(event)).await;
@@ -79,12 +81,14 @@ impl OutputPump {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::RunFolder;
     use pipekit_schema::Job;
 
     async fn pump_bytes(input: Vec<u8>) -> (Vec<String>, String) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let log_path = dir.path().join("job.log");
-        let log = LogWriter::new(log_path.clone());
+        let folder = std::sync::Arc::new(RunFolder::create(dir.path(), &["job"]).expect("folder"));
+        let log_path = folder.log_path("job");
+        let log = LogWriter::new(log_path.clone(), None, folder);
         let (sender, mut receiver) = mpsc::channel(16);
         let pump = OutputPump {
             job: JobId(0),

@@ -53,6 +53,7 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
             stop_grace: Duration::from_secs(5),
             containers: false,
             keep_running: false,
+            log_limit: None,
         },
     };
     let (sender, receiver) = mpsc::unbounded_channel();

@@ -7,6 +7,7 @@ mod atomic;
 mod env_file;
 mod extract;
 mod run_folder;
+mod space_reserve;
 
 pub use artifact_error::ArtifactError;
 pub use artifacts::{PackSummary, pack};
@@ -14,3 +15,4 @@ pub use atomic::write_atomically;
 pub use env_file::{EnvFileError, parse_env, read_env_file};
 pub use extract::{ExtractLimits, UnpackSummary, unpack};
 pub use run_folder::{OWNER_FILE, RunFolder, StorageError, rfc3339};
+pub use space_reserve::{REPORT_RESERVE_BYTES, SpaceReserve};

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Why the run folder could not be set up.
@@ -53,6 +54,8 @@ pub struct RunFolder {
     root: PathBuf,
     shared_root: PathBuf,
     started_at: SystemTime,
+    /// The first file of the run that could not be written (a full disk), and why.
+    write_failure: Arc<OnceLock<String>>,
 }
 
 impl RunFolder {
@@ -76,6 +79,7 @@ impl RunFolder {
             shared_root: root.join("shared"),
             root,
             started_at,
+            write_failure: Arc::default(),
         };
         for dir in [folder.logs_dir(), folder.root.join("artifacts")] {
             create_dir(&dir)?;
@@ -127,6 +131,11 @@ impl RunFolder {
         self.root.join("junit.xml")
     }
 
+    /// `.space-reserve`: room kept for the reports while the run lasts.
+    pub fn space_reserve_path(&self) -> PathBuf {
+        self.root.join(".space-reserve")
+    }
+
     /// `run.json`.
     pub fn run_json_path(&self) -> PathBuf {
         self.root.join("run.json")
@@ -135,6 +144,22 @@ impl RunFolder {
     /// `owner.json`: the live pipekit-ci that runs it; gone once the run ended.
     pub fn owner_path(&self) -> PathBuf {
         self.root.join(OWNER_FILE)
+    }
+
+    /// Notes that `path` could not be written; true for the run's first such failure, the
+    /// one worth telling the user about. A run with one ends as errored.
+    pub fn note_write_failure(&self, path: &Path, error: &io::Error) -> bool {
+        let mut first = false;
+        self.write_failure.get_or_init(|| {
+            first = true;
+            format!("cannot write {}: {error}", path.display())
+        });
+        first
+    }
+
+    /// The first write failure of the run, if any.
+    pub fn write_failure(&self) -> Option<&str> {
+        self.write_failure.get().map(String::as_str)
     }
 
     /// When the folder was created, as RFC 3339 in UTC.

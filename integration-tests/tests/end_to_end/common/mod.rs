@@ -8,7 +8,7 @@ mod processes;
 mod project;
 mod reports;
 
-pub use binary::workspace_root;
+pub use binary::{binary, workspace_root};
 pub use docker::{
     LeftoverSweeper, container_labels, docker, docker_objects_of_run, engine_alone_or_skip,
     engine_or_skip, running_containers_of_run, test_image,
