@@ -18,6 +18,7 @@ mod pipeline;
 mod port;
 mod raw;
 mod resolve;
+mod secrets;
 mod signal_expression;
 mod suggest;
 mod triggers;
@@ -25,8 +26,8 @@ mod triggers;
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use filter_pattern::{FilterPattern, FilterPatternError};
 pub use pipeline::{
-    Awaited, Build, Command, Condition, Healthcheck, Job, JobId, Pipeline, PushTrigger, Signal,
-    SignalId, SignalKind, Stream, Triggers,
+    Awaited, Build, Command, Condition, Healthcheck, Job, JobId, Pipeline, PushTrigger,
+    SecretSource, Signal, SignalId, SignalKind, Stream, Triggers,
 };
 pub use port::{PortMapping, parse_port};
 
