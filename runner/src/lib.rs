@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod report;
 pub mod run;
 pub mod scheduler;
+pub mod secrets;
 pub mod signals;
 pub mod storage;
 pub mod triggers;

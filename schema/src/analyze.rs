@@ -129,7 +129,8 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
                     TOP_LEVEL_KEYS.into_iter().chain(IGNORED_TOP_LEVEL_KEYS),
                 )
                 .unwrap_or_else(|| {
-                    "top-level keys are `version`, `name`, `on`, `env`, `secrets` and `services`".to_owned()
+                    "top-level keys are `version`, `name`, `on`, `env`, `secrets` and `services`"
+                        .to_owned()
                 });
                 cx.error(location, format!("unknown top-level key `{other}`"))
                     .with_label("unknown key")

@@ -8,8 +8,8 @@ use crate::diagnostic::Location;
 use crate::fields;
 use crate::healthcheck;
 use crate::pipeline::{Build, Job, Signal};
-use crate::secrets::{self, Reference};
 use crate::raw::Node;
+use crate::secrets::{self, Reference};
 use crate::signal_expression::{self, IMPLICIT_SIGNALS};
 use crate::suggest;
 

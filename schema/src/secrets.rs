@@ -61,7 +61,11 @@ fn read_source(
 ) -> Option<SecretSource> {
     let what = format!("secret `{}`", name.value);
     let Node::Map(entries) = &node.value else {
-        cx.wrong_type(node, &what, "a mapping like `{environment: VAR}` or `{file: ./path}`");
+        cx.wrong_type(
+            node,
+            &what,
+            "a mapping like `{environment: VAR}` or `{file: ./path}`",
+        );
         return None;
     };
     let mut sources = Vec::new();
@@ -188,9 +192,12 @@ fn read_reference(cx: &mut Context<'_>, item: &Spanned<Node>, what: &str) -> Opt
                     "pipekit-ci reads `source` only; the job sees the secret under its own name"
                         .to_owned()
                 });
-                cx.error(location, format!("unknown field `{other}` in an entry of {what}"))
-                    .with_label("unknown field")
-                    .with_hint(hint);
+                cx.error(
+                    location,
+                    format!("unknown field `{other}` in an entry of {what}"),
+                )
+                .with_label("unknown field")
+                .with_hint(hint);
             }
         }
     }
@@ -214,16 +221,13 @@ pub(crate) fn check_references(
         if declared.names.contains(&reference.name) {
             continue;
         }
-        let hint = suggest::hint(
-            &reference.name,
-            declared.names.iter().map(String::as_str),
-        )
-        .unwrap_or_else(|| {
-            format!(
-                "declare it at the top level: `secrets: {{{}: {{environment: VAR}}}}`",
-                reference.name
-            )
-        });
+        let hint = suggest::hint(&reference.name, declared.names.iter().map(String::as_str))
+            .unwrap_or_else(|| {
+                format!(
+                    "declare it at the top level: `secrets: {{{}: {{environment: VAR}}}}`",
+                    reference.name
+                )
+            });
         cx.error(
             reference.location,
             format!(

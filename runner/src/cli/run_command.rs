@@ -15,6 +15,7 @@ use crate::run::{
     Recorder, Reporter, RunContext, RunOptions, Workspaces, execute, find_junit_files,
 };
 use crate::scheduler::{Dispatcher, may_overlap};
+use crate::secrets::{Masker, RunSecrets};
 use crate::storage::RunFolder;
 use crate::triggers::{Decision as TriggerDecision, decide, parse_ref};
 use pipekit_schema::{JobId, Pipeline};
@@ -113,6 +114,7 @@ fn run_working_tree(
     let subject = Subject {
         run_base: run_base_of(&loaded.dir),
         pipeline_dir: loaded.dir.clone(),
+        secrets_dir: loaded.dir.clone(),
         workspaces: Workspaces::Shared(workspace),
         commit,
         label,
@@ -160,6 +162,9 @@ pub(super) struct Subject {
     pub(super) run_base: PathBuf,
     /// What relative `env_file`, `build` and `volumes` paths are relative to.
     pub(super) pipeline_dir: PathBuf,
+    /// Where `secrets: {file: …}` paths start: the pipeline file's folder in the work tree,
+    /// also for a commit (secret files are not committed).
+    pub(super) secrets_dir: PathBuf,
     pub(super) workspaces: Workspaces,
     pub(super) commit: Option<CommitInfo>,
     /// The pipeline file as containers are labelled with it (for `down`).
@@ -175,6 +180,7 @@ pub(super) fn run_one(
         loaded: Loaded { parsed, path, .. },
         run_base: dir,
         pipeline_dir,
+        secrets_dir,
         workspaces,
         commit,
         label,
@@ -182,6 +188,16 @@ pub(super) fn run_one(
     let pipeline = Arc::new(parsed.pipeline);
     let only = resolve_only(&pipeline, &args.only)?;
     let scope = Dispatcher::new(pipeline.clone(), &only, false);
+    // Before anything is started or written: a missing or unsafe secret stops the run here.
+    let secrets = RunSecrets::resolve(
+        &pipeline,
+        |id| scope.in_scope(id),
+        &secrets_dir,
+        |variable| std::env::var_os(variable),
+    )
+    .map_err(|error| CliError::Environment(error.to_string()))?;
+    let secrets = Arc::new(secrets);
+    super::error::mask_errors_with(secrets.masker());
     let needs_engine = needs_engine(&pipeline, args.executor, |id| scope.in_scope(id));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -271,6 +287,7 @@ pub(super) fn run_one(
             containers: args.executor != ExecutorChoice::Local,
             keep_running: args.keep_running,
         },
+        secrets: secrets.clone(),
     };
     let interrupted = runtime.block_on(async {
         let interrupts = listen_for_interrupts()?;
@@ -283,8 +300,12 @@ pub(super) fn run_one(
         let files = find_junit_files(&tree, &pipeline.job(id).junit);
         recorder.set_junit_files(id, files.iter().map(|f| f.display().to_string()).collect());
     }
-    let record = recorder.snapshot();
-    write_reports(&record, &folder, args.junit.as_deref())?;
+    let masker = secrets.masker();
+    let record = recorder
+        .snapshot()
+        .masked(masker)
+        .map_err(|error| CliError::Environment(error.to_string()))?;
+    write_reports(&record, &folder, args.junit.as_deref(), masker)?;
     eprint!("\n{}", summary_table(&record));
     if let Some(text) = diagnosis(&record, folder.root()) {
         eprint!("\n{text}");
@@ -370,12 +391,16 @@ fn write_reports(
     record: &RunRecord,
     folder: &RunFolder,
     extra_junit: Option<&Path>,
+    masker: &Masker,
 ) -> Result<(), CliError> {
     let failed = |error: crate::report::ReportError| CliError::Environment(error.to_string());
+    let xml_masker = masker
+        .with_xml_escapes()
+        .map_err(|error| CliError::Environment(error.to_string()))?;
     write_run_json(record, &folder.run_json_path()).map_err(failed)?;
-    write_junit(record, folder.root(), &folder.junit_path()).map_err(failed)?;
+    write_junit(record, folder.root(), &folder.junit_path(), &xml_masker).map_err(failed)?;
     if let Some(path) = extra_junit {
-        write_junit(record, folder.root(), path).map_err(failed)?;
+        write_junit(record, folder.root(), path, &xml_masker).map_err(failed)?;
     }
     Ok(())
 }

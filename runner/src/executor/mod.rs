@@ -63,6 +63,8 @@ pub struct ContainerLaunch {
     pub keep: bool,
     /// The job has `Port` signals: find its address (one more call to the engine).
     pub wants_address: bool,
+    /// Written into the container as `/run/secrets/<name>` before it starts.
+    pub secrets: Vec<crate::secrets::SecretFile>,
 }
 
 /// Where a container's image comes from.

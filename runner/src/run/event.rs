@@ -2,6 +2,7 @@
 //! follow.
 
 use crate::scheduler::{JobExit, Outcome};
+use crate::secrets::Masker;
 use pipekit_schema::{JobId, Stream};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -62,6 +63,39 @@ pub enum RunEvent {
     RunFinished {
         interrupted: bool,
     },
+}
+
+impl RunEvent {
+    /// The event with every secret in its texts masked. Output lines are masked by their
+    /// pump already; these are the texts pipekit-ci makes (reasons, progress), which may
+    /// quote a job's words or an engine's error.
+    pub fn masked(self, masker: &Masker) -> RunEvent {
+        if masker.is_empty() {
+            return self;
+        }
+        let mask = |text: String| masker.mask(&text).into_owned();
+        match self {
+            RunEvent::JobPreparing { job, text } => RunEvent::JobPreparing {
+                job,
+                text: mask(text),
+            },
+            RunEvent::JobStopping { job, reason } => RunEvent::JobStopping {
+                job,
+                reason: mask(reason),
+            },
+            RunEvent::JobFinished { job, outcome, exit } => RunEvent::JobFinished {
+                job,
+                outcome: match outcome {
+                    Outcome::Passed => Outcome::Passed,
+                    Outcome::Failed(reason) => Outcome::Failed(mask(reason)),
+                    Outcome::Skipped(reason) => Outcome::Skipped(mask(reason)),
+                    Outcome::Cancelled(reason) => Outcome::Cancelled(mask(reason)),
+                },
+                exit,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Follows a run. Called on the driver's task, in order, so keep it quick.

@@ -54,6 +54,7 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
             containers: false,
             keep_running: false,
         },
+        secrets: Default::default(),
     };
     let (sender, receiver) = mpsc::unbounded_channel();
     if let Some(after) = interrupt_after {

@@ -62,9 +62,17 @@ fn an_undeclared_secret_is_located_with_a_suggestion() {
 fn a_job_naming_a_secret_without_any_declarations_is_told_how_to_declare_one() {
     let found = errors("services:\n  a:\n    command: x\n    secrets:\n      - source: token\n");
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].0, "job `a` uses secret `token`, which is not declared");
+    assert_eq!(
+        found[0].0,
+        "job `a` uses secret `token`, which is not declared"
+    );
     assert_eq!((found[0].1, found[0].2), (5, 17));
-    assert!(found[0].3.as_deref().is_some_and(|hint| hint.contains("secrets:")));
+    assert!(
+        found[0]
+            .3
+            .as_deref()
+            .is_some_and(|hint| hint.contains("secrets:"))
+    );
 }
 
 #[test]
@@ -127,6 +135,9 @@ fn unknown_fields_of_a_long_form_entry_are_errors() {
     let text = "secrets: {t: {environment: A}}\nservices:\n  a:\n    command: x\n    secrets:\n      - source: t\n        mode: 0400\n";
     let found = errors(text);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].0, "unknown field `mode` in an entry of `secrets` in job `a`");
+    assert_eq!(
+        found[0].0,
+        "unknown field `mode` in an entry of `secrets` in job `a`"
+    );
     assert_eq!((found[0].1, found[0].2), (7, 9));
 }

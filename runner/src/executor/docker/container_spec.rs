@@ -157,6 +157,7 @@ mod tests {
             workspace: PathBuf::from("/src"),
             keep: false,
             wants_address: false,
+            secrets: Vec::new(),
         };
         let launch = JobLaunch {
             job_name: "web".into(),
