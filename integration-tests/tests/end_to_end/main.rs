@@ -12,5 +12,6 @@ mod failures;
 mod hooks;
 mod interrupts;
 mod paper_examples;
+mod secrets;
 mod shared_storage;
 mod signals;
