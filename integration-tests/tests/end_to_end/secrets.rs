@@ -32,7 +32,10 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut folders = vec![dir.to_path_buf()];
     while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).expect("read a folder of the run").flatten() {
+        for entry in std::fs::read_dir(&folder)
+            .expect("read a folder of the run")
+            .flatten()
+        {
             let path = entry.path();
             if path.is_dir() {
                 folders.push(path);
@@ -116,12 +119,12 @@ fn host_jobs_get_their_secrets_and_nothing_pipekit_writes_shows_them() {
         if file.starts_with(&shared) || file.extension().is_some_and(|ext| ext == "zst") {
             continue;
         }
-        let text = String::from_utf8_lossy(&std::fs::read(&file).expect("read a run file"))
-            .into_owned();
+        let text =
+            String::from_utf8_lossy(&std::fs::read(&file).expect("read a run file")).into_owned();
         assert_no_secret(&file.display().to_string(), &text);
     }
-    let extra_junit = std::fs::read_to_string(project.path().join("reports/junit.xml"))
-        .expect("--junit report");
+    let extra_junit =
+        std::fs::read_to_string(project.path().join("reports/junit.xml")).expect("--junit report");
     assert_no_secret("--junit report", &extra_junit);
 
     assert!(project.log("whole").contains("token is ***."));
@@ -129,7 +132,11 @@ fn host_jobs_get_their_secrets_and_nothing_pipekit_writes_shows_them() {
     assert!(project.log("split").contains("split: *** done"));
     assert!(project.log("split").lines().any(|line| line == "***"));
     assert!(project.log("inherits").contains("inherited: ***"));
-    assert!(finished.stderr.contains("token is ***."), "{}", finished.stderr);
+    assert!(
+        finished.stderr.contains("token is ***."),
+        "{}",
+        finished.stderr
+    );
     let junit = std::fs::read_to_string(run_dir.join("junit.xml")).expect("junit.xml");
     for masked in [
         "login with *** failed",
@@ -137,13 +144,17 @@ fn host_jobs_get_their_secrets_and_nothing_pipekit_writes_shows_them() {
         "token *** was refused",
         "sent ***",
     ] {
-        assert!(junit.contains(masked), "junit.xml lacks `{masked}`:\n{junit}");
+        assert!(
+            junit.contains(masked),
+            "junit.xml lacks `{masked}`:\n{junit}"
+        );
     }
 }
 
 #[test]
 fn a_secret_too_short_to_mask_is_refused_before_anything_runs() {
-    let project = project_with_secrets("  job:\n    secrets: [api_token]\n    command: touch ran\n");
+    let project =
+        project_with_secrets("  job:\n    secrets: [api_token]\n    command: touch ran\n");
 
     let finished = project.run_with_env(&["run", "--no-progress"], &[(TOKEN_VARIABLE, "short7x")]);
 
@@ -162,7 +173,8 @@ fn a_secret_too_short_to_mask_is_refused_before_anything_runs() {
 
 #[test]
 fn a_missing_secret_is_an_environment_error_before_anything_runs() {
-    let project = project_with_secrets("  job:\n    secrets: [api_token]\n    command: touch ran\n");
+    let project =
+        project_with_secrets("  job:\n    secrets: [api_token]\n    command: touch ran\n");
 
     let finished = project.run_with_env(&["run", "--no-progress"], &[]);
 
@@ -178,7 +190,8 @@ fn a_missing_secret_is_an_environment_error_before_anything_runs() {
     assert!(!project.path().join("ran").exists(), "the job ran");
     assert!(project.run_dirs().is_empty(), "a run folder was written");
 
-    let only_key = project_with_secrets("  job:\n    secrets: [deploy_key]\n    command: touch ran\n");
+    let only_key =
+        project_with_secrets("  job:\n    secrets: [deploy_key]\n    command: touch ran\n");
     std::fs::remove_file(only_key.path().join("private/deploy_key.txt")).expect("remove the key");
     let finished = only_key.run_with_env(&["run", "--no-progress"], &[(TOKEN_VARIABLE, TOKEN)]);
     finished.assert_code(3);

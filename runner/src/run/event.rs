@@ -107,3 +107,40 @@ pub trait Reporter: Send {
     /// was buffered, so a flood of lines costs one write per batch, not one per line.
     fn flush(&mut self) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_and_progress_are_masked() -> Result<(), crate::secrets::SecretError> {
+        let masker = Masker::new(["hunter2hunter2"])?;
+        let finished = RunEvent::JobFinished {
+            job: JobId(0),
+            outcome: Outcome::Failed("login as hunter2hunter2 refused".into()),
+            exit: None,
+        }
+        .masked(&masker);
+        match finished {
+            RunEvent::JobFinished { outcome, .. } => {
+                assert_eq!(outcome.reason(), Some("login as *** refused"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let stopping = RunEvent::JobStopping {
+            job: JobId(0),
+            reason: "hunter2hunter2".into(),
+        }
+        .masked(&masker);
+        assert!(matches!(stopping, RunEvent::JobStopping { reason, .. } if reason == "***"));
+        let preparing = RunEvent::JobPreparing {
+            job: JobId(0),
+            text: "pulling with hunter2hunter2".into(),
+        }
+        .masked(&masker);
+        assert!(
+            matches!(preparing, RunEvent::JobPreparing { text, .. } if text == "pulling with ***")
+        );
+        Ok(())
+    }
+}
