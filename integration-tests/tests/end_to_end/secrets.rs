@@ -2,7 +2,7 @@
 //! console, logs, JUnit (also a job's own JUnit file), `run.json` — whole, split across two
 //! writes of a job, or line by line for a multi-line value.
 
-use crate::common::{LeftoverSweeper, Project, engine_or_skip, test_image};
+use crate::common::{LeftoverSweeper, Project, engine_or_skip, init_and_commit, test_image};
 use std::path::{Path, PathBuf};
 
 const TOKEN: &str = "tok-1234-abcd-5678";
@@ -203,6 +203,29 @@ fn a_missing_secret_is_an_environment_error_before_anything_runs() {
         finished.stderr
     );
     assert!(only_key.run_dirs().is_empty(), "a run folder was written");
+}
+
+#[test]
+fn a_commit_run_reads_secret_files_from_the_work_tree() {
+    let project = project_with_secrets(
+        r#"
+  check:
+    secrets: [deploy_key]
+    command: |
+      [ ! -e private/deploy_key.txt ] && [ "$(printf '%s' "$deploy_key" | wc -l)" = 1 ]
+"#,
+    );
+    // Secret files are not committed: the checkout lacks it, the work tree has it.
+    project.write(".gitignore", "private/\n");
+    init_and_commit(project.path(), "no secrets in here");
+
+    let finished = project.run_with_env(
+        &["run", "--no-progress", "--commit", "HEAD"],
+        &[(TOKEN_VARIABLE, TOKEN)],
+    );
+
+    finished.assert_code(0);
+    project.run_json().assert_states(&[("check", "passed")]);
 }
 
 #[test]
