@@ -13,6 +13,7 @@ pub mod recovery;
 pub mod report;
 pub mod run;
 pub mod scheduler;
+pub mod secrets;
 pub mod signals;
 pub mod storage;
 pub mod triggers;

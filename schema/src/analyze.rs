@@ -16,13 +16,14 @@ use crate::line_index::LineIndex;
 use crate::pipeline::Pipeline;
 use crate::raw::{self, Node};
 use crate::resolve;
+use crate::secrets;
 use crate::suggest;
 use crate::triggers;
 use crate::{MAX_PIPELINE_BYTES, Parsed, Source};
 
-const TOP_LEVEL_KEYS: [&str; 5] = ["version", "name", "on", "env", "services"];
+const TOP_LEVEL_KEYS: [&str; 6] = ["version", "name", "on", "env", "secrets", "services"];
 /// Compose's top-level keys that load but do nothing yet.
-const IGNORED_TOP_LEVEL_KEYS: [&str; 4] = ["secrets", "networks", "volumes", "configs"];
+const IGNORED_TOP_LEVEL_KEYS: [&str; 3] = ["networks", "volumes", "configs"];
 
 /// Parses and validates `source`, returning every finding on failure.
 pub(crate) fn analyze(source: &Source) -> Result<Parsed, Diagnostics> {
@@ -94,8 +95,10 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
         env: BTreeMap::new(),
         jobs: Vec::new(),
         triggers: None,
+        secrets: BTreeMap::new(),
     };
     let mut services = None;
+    let mut declarations = secrets::Declarations::default();
     for (key, value) in entries {
         match key.value.as_str() {
             "version" => check_version(cx, value),
@@ -108,6 +111,7 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
                 pipeline.env = fields::string_map(cx, value, "`env`");
             }
             "on" => pipeline.triggers = Some(triggers::read(cx, key, value)),
+            "secrets" => declarations = secrets::read_declarations(cx, value),
             "services" => services = Some((key, value)),
             other if other.starts_with("x-") => {}
             other if IGNORED_TOP_LEVEL_KEYS.contains(&other) => {
@@ -125,7 +129,8 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
                     TOP_LEVEL_KEYS.into_iter().chain(IGNORED_TOP_LEVEL_KEYS),
                 )
                 .unwrap_or_else(|| {
-                    "top-level keys are `version`, `name`, `on`, `env` and `services`".to_owned()
+                    "top-level keys are `version`, `name`, `on`, `env`, `secrets` and `services`"
+                        .to_owned()
                 });
                 cx.error(location, format!("unknown top-level key `{other}`"))
                     .with_label("unknown key")
@@ -141,6 +146,10 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
         return None;
     };
     let drafts = read_jobs(cx, services_key, services);
+    for draft in &drafts {
+        secrets::check_references(cx, &declarations, &draft.job.name, &draft.secrets);
+    }
+    pipeline.secrets = declarations.sources;
     let edges = resolve::resolve(cx, &drafts);
     for cycle in graph::find_cycles(&edges) {
         let names: Vec<&str> = cycle

@@ -10,11 +10,12 @@ use crate::healthcheck;
 use crate::memory_size;
 use crate::pipeline::{Build, Job, Signal};
 use crate::raw::Node;
+use crate::secrets::{self, Reference};
 use crate::signal_expression::{self, IMPLICIT_SIGNALS};
 use crate::suggest;
 
 /// Fields pipekit-ci reads.
-const JOB_FIELDS: [&str; 19] = [
+const JOB_FIELDS: [&str; 20] = [
     "image",
     "build",
     "command",
@@ -34,10 +35,11 @@ const JOB_FIELDS: [&str; 19] = [
     "junit",
     "timeout",
     "mem_limit",
+    "secrets",
 ];
 
 /// Compose fields accepted so that Compose files load, but without effect on a run.
-const IGNORED_FIELDS: [&str; 22] = [
+const IGNORED_FIELDS: [&str; 21] = [
     "container_name",
     "restart",
     "networks",
@@ -59,7 +61,6 @@ const IGNORED_FIELDS: [&str; 22] = [
     "logging",
     "stop_signal",
     "stop_grace_period",
-    "secrets",
 ];
 
 /// Fields only a container can honour; a host process ignores them.
@@ -99,6 +100,8 @@ pub(crate) struct JobDraft {
     /// `healthcheck:` is present (even if invalid), so `service_healthy` can refer to it.
     pub(crate) has_healthcheck: bool,
     pub(crate) dependencies: Vec<Dependency>,
+    /// Its `secrets:` list, checked against the declarations once every key is read.
+    pub(crate) secrets: Vec<Reference>,
 }
 
 /// Reads one job; problems go to `cx`.
@@ -113,6 +116,7 @@ pub(crate) fn read(cx: &mut Context<'_>, name: &Spanned<String>, node: &Spanned<
         declared_signals: Vec::new(),
         has_healthcheck: false,
         dependencies: Vec::new(),
+        secrets: Vec::new(),
     };
     let entries = match &node.value {
         Node::Map(entries) => entries.as_slice(),
@@ -221,6 +225,10 @@ fn read_field(
         "junit" => job.junit = fields::string_list(cx, value, &what),
         "timeout" => job.timeout = fields::positive_seconds(cx, value, &what),
         "mem_limit" => job.mem_limit = memory_size::read(cx, value, &what),
+        "secrets" => {
+            draft.secrets = secrets::read_references(cx, value, &job_name);
+            draft.job.secrets = draft.secrets.iter().map(|r| r.name.clone()).collect();
+        }
         other if other.starts_with("x-") => {}
         other if IGNORED_FIELDS.contains(&other) => {
             let location = cx.at(key);

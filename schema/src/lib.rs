@@ -19,6 +19,7 @@ mod pipeline;
 mod port;
 mod raw;
 mod resolve;
+mod secrets;
 mod signal_expression;
 mod snippet;
 mod suggest;
@@ -28,7 +29,7 @@ pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use filter_pattern::{FilterPattern, FilterPatternError};
 pub use pipeline::{
     Awaited, Build, Command, Condition, Healthcheck, Job, JobId, MemoryLimit, Pipeline,
-    PushTrigger, Signal, SignalId, SignalKind, Stream, Triggers,
+    PushTrigger, SecretSource, Signal, SignalId, SignalKind, Stream, Triggers,
 };
 pub use port::{PortMapping, parse_port};
 

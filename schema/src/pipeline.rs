@@ -19,6 +19,17 @@ pub struct Pipeline {
     pub jobs: Vec<Job>,
     /// The `on:` block; `None` when the file has none, and then every push runs it.
     pub triggers: Option<Triggers>,
+    /// Top-level `secrets:`, by name: where each value comes from.
+    pub secrets: BTreeMap<String, SecretSource>,
+}
+
+/// Where a declared secret's value comes from; the runner reads it when a run starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `environment: VAR`: a variable of pipekit-ci's own environment.
+    Environment(String),
+    /// `file: ./path`: a file, relative to the pipeline file's folder.
+    File(String),
 }
 
 /// The pipeline's `on:` block, as in GitHub Actions: which pushes run the pipeline.
@@ -83,6 +94,8 @@ pub struct Job {
     pub junit: Vec<String>,
     /// Wall-time limit for the job.
     pub timeout: Option<Duration>,
+    /// Names of the declared secrets the job gets (as variables and, in a container, files).
+    pub secrets: Vec<String>,
     /// Compose's `mem_limit` (containers only).
     pub mem_limit: Option<MemoryLimit>,
 }

@@ -339,3 +339,24 @@ fn the_on_block_reads_githubs_push_filters() {
         "no `on:` block, no triggers"
     );
 }
+
+#[test]
+fn secrets_are_declared_once_and_listed_by_jobs() {
+    let (pipeline, notes) = parse_valid("secrets.yml");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(
+        pipeline.secrets.get("registry_token"),
+        Some(&pipekit_schema::SecretSource::Environment(
+            "REGISTRY_TOKEN".to_owned()
+        ))
+    );
+    assert_eq!(
+        pipeline.secrets.get("deploy_key"),
+        Some(&pipekit_schema::SecretSource::File(
+            "./keys/deploy.pem".to_owned()
+        ))
+    );
+    let (_, publish) = job(&pipeline, "publish");
+    assert_eq!(publish.secrets, ["registry_token", "deploy_key"]);
+    assert!(job(&pipeline, "build").1.secrets.is_empty());
+}

@@ -15,5 +15,6 @@ mod hygiene;
 mod interrupts;
 mod paper_examples;
 mod resources;
+mod secrets;
 mod shared_storage;
 mod signals;

@@ -105,6 +105,7 @@ pub fn run_checkouts(
         let subject = Subject {
             run_base,
             pipeline_dir: loaded.dir.clone(),
+            secrets_dir: home.join(folder),
             workspaces: Workspaces::PerJob {
                 checkouts: checkouts.clone(),
                 set: index.to_string(),

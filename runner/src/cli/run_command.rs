@@ -20,6 +20,7 @@ use crate::run::{
     Recorder, Reporter, RunContext, RunOptions, Workspaces, execute, find_junit_files,
 };
 use crate::scheduler::{Dispatcher, may_overlap};
+use crate::secrets::{Masker, RunSecrets};
 use crate::storage::{REPORT_RESERVE_BYTES, RunFolder, SpaceReserve};
 use crate::triggers::{Decision as TriggerDecision, decide, parse_ref};
 use pipekit_schema::{JobId, Pipeline};
@@ -124,6 +125,7 @@ fn run_working_tree(
     let subject = Subject {
         run_base: run_base_of(&loaded.dir),
         pipeline_dir: loaded.dir.clone(),
+        secrets_dir: loaded.dir.clone(),
         workspaces: Workspaces::Shared(workspace),
         commit,
         label,
@@ -171,6 +173,9 @@ pub(super) struct Subject {
     pub(super) run_base: PathBuf,
     /// What relative `env_file`, `build` and `volumes` paths are relative to.
     pub(super) pipeline_dir: PathBuf,
+    /// Where `secrets: {file: …}` paths start: the pipeline file's folder in the work tree,
+    /// also for a commit (secret files are not committed).
+    pub(super) secrets_dir: PathBuf,
     pub(super) workspaces: Workspaces,
     pub(super) commit: Option<CommitInfo>,
     /// The pipeline file as containers are labelled with it (for `down`).
@@ -186,6 +191,7 @@ pub(super) fn run_one(
         loaded: Loaded { parsed, path, .. },
         run_base: dir,
         pipeline_dir,
+        secrets_dir,
         workspaces,
         commit,
         label,
@@ -193,6 +199,16 @@ pub(super) fn run_one(
     let pipeline = Arc::new(parsed.pipeline);
     let only = resolve_only(&pipeline, &args.only)?;
     let scope = Dispatcher::new(pipeline.clone(), &only, false);
+    // Before anything is started or written: a missing or unsafe secret stops the run here.
+    let secrets = RunSecrets::resolve(
+        &pipeline,
+        |id| scope.in_scope(id),
+        &secrets_dir,
+        |variable| std::env::var_os(variable),
+    )
+    .map_err(|error| CliError::Environment(error.to_string()))?;
+    let secrets = Arc::new(secrets);
+    super::error::mask_errors_with(secrets.masker());
     let needs_engine = needs_engine(&pipeline, args.executor, |id| scope.in_scope(id));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -295,6 +311,7 @@ pub(super) fn run_one(
             // Settled by `run`: the flag, else the variable, else the default.
             log_limit: resolve_log_limit(args.log_limit, None)?,
         },
+        secrets: secrets.clone(),
     };
     let interrupted = runtime.block_on(async {
         let interrupts = listen_for_interrupts()?;
@@ -316,14 +333,21 @@ pub(super) fn run_one(
     }
     // The reserved blocks are what the reports are written into when the logs filled the disk.
     drop(reserve);
-    let record = recorder.snapshot();
-    let reports = write_reports(&record, &folder, args.junit.as_deref());
+    let masker = secrets.masker();
+    let masked = |recorder: &Recorder| {
+        recorder
+            .snapshot()
+            .masked(masker)
+            .map_err(|error| CliError::Environment(error.to_string()))
+    };
+    let record = masked(&recorder)?;
+    let reports = write_reports(&record, &folder, args.junit.as_deref(), masker);
     let record = match reports {
         Ok(()) => record,
         // run.json must not say `passed` for a run that ends with exit 3.
         Err(_) => {
             recorder.set_errored();
-            let record = recorder.snapshot();
+            let record = masked(&recorder)?;
             let _ = write_run_json(&record, &folder.run_json_path());
             record
         }
@@ -350,6 +374,7 @@ pub(super) fn run_one(
         .into_iter()
         .chain(log_problem)
         .chain(reports.err())
+        .map(|problem| masker.mask(&problem).into_owned())
         .collect();
     if !problems.is_empty() {
         return Err(CliError::Environment(problems.join("\nerror: ")));
@@ -473,11 +498,13 @@ fn write_reports(
     record: &RunRecord,
     folder: &RunFolder,
     extra_junit: Option<&Path>,
+    masker: &Masker,
 ) -> Result<(), String> {
+    let xml_masker = masker.with_xml_escapes().map_err(|error| error.to_string())?;
     write_run_json(record, &folder.run_json_path()).map_err(with_cause)?;
-    write_junit(record, folder.root(), &folder.junit_path()).map_err(with_cause)?;
+    write_junit(record, folder.root(), &folder.junit_path(), &xml_masker).map_err(with_cause)?;
     if let Some(path) = extra_junit {
-        write_junit(record, folder.root(), path).map_err(with_cause)?;
+        write_junit(record, folder.root(), path, &xml_masker).map_err(with_cause)?;
     }
     Ok(())
 }

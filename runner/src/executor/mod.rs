@@ -67,6 +67,8 @@ pub struct ContainerLaunch {
     pub wants_address: bool,
     /// Compose's `mem_limit`: the engine kills the container beyond it.
     pub memory: Option<pipekit_schema::MemoryLimit>,
+    /// Written into the container as `/run/secrets/<name>` before it starts.
+    pub secrets: Vec<crate::secrets::SecretFile>,
 }
 
 /// Where a container's image comes from.

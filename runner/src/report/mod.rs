@@ -2,6 +2,7 @@
 
 mod error;
 mod junit;
+mod masked_record;
 mod run_json;
 mod run_record;
 

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::ReportError;
 use super::junit::junit_report;
 use super::run_record::RunRecord;
+use crate::secrets::Masker;
 use crate::storage::write_atomically;
 
 /// Writes `record` as pretty JSON to `path`, atomically, so a reader never sees half a record.
@@ -18,8 +19,16 @@ pub fn write_run_json(record: &RunRecord, path: &Path) -> Result<(), ReportError
 }
 
 /// Writes the JUnit report to `path`, atomically, creating its folder (for `--junit PATH`).
-pub fn write_junit(record: &RunRecord, run_dir: &Path, path: &Path) -> Result<(), ReportError> {
+/// `masker` (see [`Masker::with_xml_escapes`]) masks the secrets in the finished XML, which
+/// covers the JUnit files jobs wrote as well as pipekit-ci's own test cases.
+pub fn write_junit(
+    record: &RunRecord,
+    run_dir: &Path,
+    path: &Path,
+    masker: &Masker,
+) -> Result<(), ReportError> {
     let xml = junit_report(record, run_dir)?;
+    let xml = masker.mask(&xml);
     if let Some(parent) = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -86,7 +95,7 @@ mod tests {
     fn junit_goes_where_asked_creating_folders() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("reports/nested/junit.xml");
-        write_junit(&record(), dir.path(), &path)?;
+        write_junit(&record(), dir.path(), &path, &Masker::default())?;
         let xml = std::fs::read_to_string(&path)?;
         assert!(
             xml.contains("<testcase name=\"build\" classname=\"ci\""),

@@ -10,6 +10,7 @@ use crate::executor::{
     SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
 };
 use crate::scheduler::{Decision, Dispatcher, JobExit, SchedulerEvent, StopReason};
+use crate::secrets::{RunSecrets, SecretFile};
 use crate::signals::{GrepMatcher, watch_exists, watch_health, watch_port};
 use crate::storage::{PackSummary, RunFolder, pack};
 use pipekit_schema::{Awaited, Job, JobId, Pipeline, SignalId, SignalKind, Stream};
@@ -52,6 +53,8 @@ pub struct RunContext {
     pub run_variables: Vec<(String, String)>,
     pub executor: Arc<dyn Executor>,
     pub options: RunOptions,
+    /// The values jobs get, and the masking of all of them in everything written.
+    pub secrets: Arc<RunSecrets>,
 }
 
 /// What the driver's tasks tell it.
@@ -209,6 +212,7 @@ impl<'r> Driver<'r> {
     }
 
     fn emit(&mut self, event: RunEvent) {
+        let event = event.masked(self.context.secrets.masker());
         let at = self.started_at.elapsed();
         for reporter in self.reporters.iter_mut() {
             reporter.on_event(at, &event);
@@ -406,8 +410,16 @@ impl<'r> Driver<'r> {
             shared_env_file: &shared_env_file,
             run_variables: &self.context.run_variables,
         };
-        let env = job_environment(&pipeline, job, &places, &self.host_env, !in_container)
+        let mut env = job_environment(&pipeline, job, &places, &self.host_env, !in_container)
             .map_err(|error| error.to_string())?;
+        let secrets = self.context.secrets.of_job(job);
+        // A secret is the job's variable of that name, whatever else would set it.
+        env.retain(|(key, _)| !secrets.iter().any(|secret| secret.name == *key));
+        env.extend(
+            secrets
+                .iter()
+                .map(|secret| (secret.name.clone(), secret.value.clone())),
+        );
         let argv = argv_of(job.command.as_ref());
         if argv.is_empty() && !in_container {
             return Err("no `command` to run on the host".into());
@@ -417,7 +429,7 @@ impl<'r> Driver<'r> {
             None => workspace_seen.to_path_buf(),
         };
         let container =
-            in_container.then(|| self.container_launch(&pipeline, job, workspace.clone()));
+            in_container.then(|| self.container_launch(&pipeline, job, workspace.clone(), secrets));
         let sender = self.sender.clone();
         let progress: ProgressSink = Arc::new(move |text| {
             // Progress is a courtesy: dropped rather than waited for when the run is busy.
@@ -438,6 +450,7 @@ impl<'r> Driver<'r> {
         pipeline: &Pipeline,
         job: &Job,
         workspace: PathBuf,
+        secrets: Vec<SecretFile>,
     ) -> ContainerLaunch {
         let pipeline_dir = &self.context.pipeline_dir;
         let image = match (&job.build, &job.image) {
@@ -470,6 +483,7 @@ impl<'r> Driver<'r> {
                 .iter()
                 .any(|signal| matches!(signal.kind, SignalKind::Port { .. })),
             memory: job.mem_limit.clone(),
+            secrets,
         }
     }
 
@@ -485,6 +499,7 @@ impl<'r> Driver<'r> {
             folder.clone(),
         );
         let control: Arc<dyn JobControl> = Arc::from(spawned.control);
+        let masker = self.context.secrets.masker().clone();
 
         let pump = |stream, reader| {
             let pump = OutputPump {
@@ -493,6 +508,7 @@ impl<'r> Driver<'r> {
                 log: log.clone(),
                 matcher: GrepMatcher::new(job, stream),
                 messages: self.sender.clone(),
+                masker: masker.clone(),
             };
             tokio::spawn(pump.run(reader))
         };

@@ -129,6 +129,7 @@ mod tests {
         job.environment.insert("ABSENT".into(), None);
         let mut pipeline = Pipeline {
             triggers: None,
+            secrets: Default::default(),
             name: "p".into(),
             env: BTreeMap::new(),
             jobs: vec![],

@@ -2,6 +2,7 @@
 //! follow.
 
 use crate::scheduler::{JobExit, Outcome};
+use crate::secrets::Masker;
 use pipekit_schema::{JobId, Stream};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -64,6 +65,39 @@ pub enum RunEvent {
     },
 }
 
+impl RunEvent {
+    /// The event with every secret in its texts masked. Output lines are masked by their
+    /// pump already; these are the texts pipekit-ci makes (reasons, progress), which may
+    /// quote a job's words or an engine's error.
+    pub fn masked(self, masker: &Masker) -> RunEvent {
+        if masker.is_empty() {
+            return self;
+        }
+        let mask = |text: String| masker.mask(&text).into_owned();
+        match self {
+            RunEvent::JobPreparing { job, text } => RunEvent::JobPreparing {
+                job,
+                text: mask(text),
+            },
+            RunEvent::JobStopping { job, reason } => RunEvent::JobStopping {
+                job,
+                reason: mask(reason),
+            },
+            RunEvent::JobFinished { job, outcome, exit } => RunEvent::JobFinished {
+                job,
+                outcome: match outcome {
+                    Outcome::Passed => Outcome::Passed,
+                    Outcome::Failed(reason) => Outcome::Failed(mask(reason)),
+                    Outcome::Skipped(reason) => Outcome::Skipped(mask(reason)),
+                    Outcome::Cancelled(reason) => Outcome::Cancelled(mask(reason)),
+                },
+                exit,
+            },
+            other => other,
+        }
+    }
+}
+
 /// Follows a run. Called on the driver's task, in order, so keep it quick.
 pub trait Reporter: Send {
     /// `at` is the time since the run started.
@@ -72,4 +106,41 @@ pub trait Reporter: Send {
     /// Called when the driver has caught up with every event: the moment to write out what
     /// was buffered, so a flood of lines costs one write per batch, not one per line.
     fn flush(&mut self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_and_progress_are_masked() -> Result<(), crate::secrets::SecretError> {
+        let masker = Masker::new(["hunter2hunter2"])?;
+        let finished = RunEvent::JobFinished {
+            job: JobId(0),
+            outcome: Outcome::Failed("login as hunter2hunter2 refused".into()),
+            exit: None,
+        }
+        .masked(&masker);
+        match finished {
+            RunEvent::JobFinished { outcome, .. } => {
+                assert_eq!(outcome.reason(), Some("login as *** refused"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let stopping = RunEvent::JobStopping {
+            job: JobId(0),
+            reason: "hunter2hunter2".into(),
+        }
+        .masked(&masker);
+        assert!(matches!(stopping, RunEvent::JobStopping { reason, .. } if reason == "***"));
+        let preparing = RunEvent::JobPreparing {
+            job: JobId(0),
+            text: "pulling with hunter2hunter2".into(),
+        }
+        .masked(&masker);
+        assert!(
+            matches!(preparing, RunEvent::JobPreparing { text, .. } if text == "pulling with ***")
+        );
+        Ok(())
+    }
 }

@@ -55,6 +55,7 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
             keep_running: false,
             log_limit: None,
         },
+        secrets: Default::default(),
     };
     let (sender, receiver) = mpsc::unbounded_channel();
     if let Some(after) = interrupt_after {

@@ -82,6 +82,7 @@ mod tests {
     fn pipeline(conditions: &[&[(usize, Awaited)]]) -> Pipeline {
         Pipeline {
             triggers: None,
+            secrets: Default::default(),
             name: "p".into(),
             env: Default::default(),
             jobs: conditions

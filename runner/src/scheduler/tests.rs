@@ -40,6 +40,7 @@ fn pipeline(specs: &[JobSpec]) -> Arc<Pipeline> {
         .collect();
     Arc::new(Pipeline {
         triggers: None,
+        secrets: Default::default(),
         name: "test".into(),
         env: Default::default(),
         jobs,

@@ -117,7 +117,6 @@ fn ignores_compose_keys_with_a_note_and_extensions_silently() {
         [
             "`networks` is not used yet and is ignored",
             "`volumes` is not used yet and is ignored",
-            "`secrets` is not used yet and is ignored",
             "`restart` is ignored: pipekit-ci does not use it yet",
         ]
     );

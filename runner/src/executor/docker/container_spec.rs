@@ -165,6 +165,7 @@ mod tests {
                 bytes: 16 << 20,
                 text: "16m".into(),
             }),
+            secrets: Vec::new(),
         };
         let launch = JobLaunch {
             job_name: "web".into(),

@@ -9,6 +9,7 @@ mod control;
 mod engine;
 mod image;
 mod labels;
+mod secret_files;
 mod streams;
 
 pub use cleanup::Removed;
@@ -22,7 +23,7 @@ use async_trait::async_trait;
 use bollard::errors::Error as BollardError;
 use bollard::models::NetworkCreateRequest;
 use bollard::query_parameters::{
-    AttachContainerOptions, CreateContainerOptions, WaitContainerOptions,
+    AttachContainerOptions, CreateContainerOptions, UploadToContainerOptions, WaitContainerOptions,
 };
 use container_spec::{DEFAULT_NETWORK, container_body, container_name, network_name};
 use control::{DockerControl, remove_container};
@@ -108,6 +109,31 @@ impl DockerExecutor {
         }
     }
 
+    /// Writes the job's secrets into the created container, before it starts.
+    async fn upload_secrets(
+        &self,
+        job: &str,
+        name: &str,
+        container: &ContainerLaunch,
+    ) -> Result<(), ExecutorError> {
+        let archive = secret_files::secrets_archive(&container.secrets).map_err(|error| {
+            ExecutorError::Engine {
+                job: job.to_string(),
+                what: "write its secrets into the container",
+                reason: error.to_string(),
+            }
+        })?;
+        let options = UploadToContainerOptions {
+            path: "/".to_owned(),
+            ..Default::default()
+        };
+        self.engine
+            .quick
+            .upload_to_container(name, Some(options), bollard::body_full(archive.into()))
+            .await
+            .map_err(|e| self.failed(job, "write its secrets into the container", &e))
+    }
+
     async fn create_and_start(
         &self,
         launch: &JobLaunch,
@@ -138,6 +164,9 @@ impl DockerExecutor {
             .create_container(Some(options), body)
             .await
             .map_err(|e| self.failed(job, "create the container", &e))?;
+        if !container.secrets.is_empty() {
+            self.upload_secrets(job, &name, container).await?;
+        }
         // Attached before the start, so not a line is missed.
         let attach = AttachContainerOptions {
             stream: true,
