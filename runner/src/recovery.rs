@@ -65,6 +65,8 @@ pub async fn recover_dead_runs(runs_dir: &Path) -> Vec<DeadRun> {
         tag.kill_now().await;
         let marked_interrupted = mark_interrupted(&run_dir.join("run.json"), owner.pid);
         let _ = std::fs::remove_file(run_dir.join(OWNER_FILE));
+        // The 1 MiB the dead run set aside for its reports (see `SpaceReserve`).
+        let _ = std::fs::remove_file(run_dir.join(crate::storage::SPACE_RESERVE_FILE));
         recovered.push(DeadRun {
             run_id: run_id.to_string(),
             owner_pid: owner.pid,

@@ -129,6 +129,16 @@ fn check_name(cx: &mut Context<'_>, name: &Spanned<String>) {
         .next()
         .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
         && characters.all(|character| character.is_ascii_alphanumeric() || character == '_');
+    if valid && (name.value.starts_with("PIPEKIT_") || name.value == "PATH") {
+        // The job's own variables (and the tag its processes are found by) must stay its own.
+        let location = cx.at(name);
+        cx.error(
+            location,
+            format!("secret name `{}` is reserved", name.value),
+        )
+        .with_label("reserved name")
+        .with_hint("pipekit-ci sets `PIPEKIT_*` itself and programs are found through `PATH`; rename the secret");
+    }
     if !valid {
         let location = cx.at(name);
         cx.error(location, format!("invalid secret name `{}`", name.value))

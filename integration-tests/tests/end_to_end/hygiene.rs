@@ -4,8 +4,8 @@
 
 use crate::common::{
     LeftoverSweeper, Project, RunJson, Started, docker_objects_of_run, engine_alone_or_skip,
-    engine_or_skip, eventually, kill_processes, processes_with, running_containers_of_run,
-    test_image, unique_marker,
+    engine_or_skip, eventually, kill_processes, processes_with, python3_available,
+    running_containers_of_run, test_image, unique_marker,
 };
 use nix::sys::signal::{Signal, kill};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -436,4 +436,65 @@ services:
         "the kept container is up"
     );
     project.run(&["down"]).assert_code(0);
+}
+
+/// Stopping a job sends its processes one SIGTERM, not one through the group and another
+/// through the tag: a second SIGTERM means "stop now" to many programs (pipekit-ci too).
+/// Python runs its handler at each delivery, where a shell's trap would merge them.
+#[test]
+fn a_stopped_job_gets_one_sigterm_not_two() {
+    if !python3_available() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let project = Project::new(
+        r#"
+services:
+  patient:
+    timeout: 1
+    command:
+      - python3
+      - -c
+      - |
+        import signal, time
+        count = [0]
+        def count_term(*_):
+            count[0] += 1
+            print("got TERM", count[0], flush=True)
+        signal.signal(signal.SIGTERM, count_term)
+        end = time.time() + 4
+        while time.time() < end:
+            time.sleep(0.01)
+"#,
+    );
+
+    let finished = project.run(&["run", "--no-progress", "--stop-grace", "2"]);
+
+    finished.assert_code(1);
+    let log = project.log("patient");
+    assert!(log.contains("got TERM 1"), "no SIGTERM arrived:\n{log}");
+    assert!(!log.contains("got TERM 2"), "SIGTERM arrived twice:\n{log}");
+}
+
+/// A descendant that left the job's group and shed its tag (`env -i`, or a daemon rewriting
+/// its environment for its process title) is still an orphan of pipekit-ci, the subreaper,
+/// and goes when the run ends.
+#[test]
+fn a_descendant_without_the_tag_still_goes_when_the_run_ends() {
+    let marker = unique_marker();
+    let _cleanup = MarkedProcesses(marker.clone());
+    let project = Project::new(&format!(
+        r#"
+services:
+  sly:
+    command: |
+      (setsid env -i sh -c 'sleep 1000; echo {marker}' > /dev/null 2>&1 < /dev/null &)
+      sleep 0.2
+"#
+    ));
+
+    let finished = project.run(&["run", "--no-progress"]);
+
+    finished.assert_code(0);
+    assert_no_process_with(&marker, "after the run");
 }

@@ -243,8 +243,16 @@ pub(super) fn run_one(
         &folder.started_at_rfc3339(),
     );
     recorder.set_commit(commit.clone());
-    // Written now, so even a run killed outright leaves a record behind.
-    write_run_json(&recorder.snapshot(), &folder.run_json_path()).map_err(|error| {
+    // Written now, so even a run killed outright leaves a record behind (masked: the commit
+    // message may hold a secret, and recovery rewrites this file as it finds it).
+    let masker = secrets.masker();
+    let masked = |recorder: &Recorder| {
+        recorder
+            .snapshot()
+            .masked(masker)
+            .map_err(|error| CliError::Environment(error.to_string()))
+    };
+    write_run_json(&masked(&recorder)?, &folder.run_json_path()).map_err(|error| {
         release(&folder);
         CliError::Environment(with_cause(error))
     })?;
@@ -275,7 +283,9 @@ pub(super) fn run_one(
                 }
                 Err(error) => {
                     recorder.set_errored();
-                    let _ = write_run_json(&recorder.snapshot(), &folder.run_json_path());
+                    if let Ok(record) = masked(&recorder) {
+                        let _ = write_run_json(&record, &folder.run_json_path());
+                    }
                     release(&folder);
                     return Err(CliError::Environment(error.to_string()));
                 }
@@ -333,13 +343,6 @@ pub(super) fn run_one(
     }
     // The reserved blocks are what the reports are written into when the logs filled the disk.
     drop(reserve);
-    let masker = secrets.masker();
-    let masked = |recorder: &Recorder| {
-        recorder
-            .snapshot()
-            .masked(masker)
-            .map_err(|error| CliError::Environment(error.to_string()))
-    };
     let record = masked(&recorder)?;
     let reports = write_reports(&record, &folder, args.junit.as_deref(), masker);
     let record = match reports {
@@ -500,7 +503,9 @@ fn write_reports(
     extra_junit: Option<&Path>,
     masker: &Masker,
 ) -> Result<(), String> {
-    let xml_masker = masker.with_xml_escapes().map_err(|error| error.to_string())?;
+    let xml_masker = masker
+        .with_xml_escapes()
+        .map_err(|error| error.to_string())?;
     write_run_json(record, &folder.run_json_path()).map_err(with_cause)?;
     write_junit(record, folder.root(), &folder.junit_path(), &xml_masker).map_err(with_cause)?;
     if let Some(path) = extra_junit {

@@ -12,6 +12,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -87,9 +88,22 @@ impl JobTag {
 
     /// Sends `signal` to every process carrying the tag; how many there were.
     pub fn signal(&self, signal: Signal) -> usize {
+        self.signal_outside(signal, None)
+    }
+
+    /// Sends `signal` to every process carrying the tag but those of process group
+    /// `signalled`, which the caller already sent it to: a second SIGTERM is a separate
+    /// delivery, and programs (pipekit-ci itself among them) read a second one as "now".
+    fn signal_outside(&self, signal: Signal, signalled: Option<i32>) -> usize {
         let found = self.find();
         for pid in &found {
-            let _ = kill(Pid::from_raw(*pid), signal);
+            let pid = Pid::from_raw(*pid);
+            let in_signalled_group = signalled.is_some_and(|group| {
+                nix::unistd::getpgid(Some(pid)).is_ok_and(|pgid| pgid.as_raw() == group)
+            });
+            if !in_signalled_group {
+                let _ = kill(pid, signal);
+            }
         }
         found.len()
     }
@@ -97,8 +111,15 @@ impl JobTag {
     /// SIGTERM to every tagged process, up to `grace` for them to go, then SIGKILL; reaps
     /// the orphans among them. `also_alive` says whether something else still needs the
     /// grace period (the job's own process group).
-    pub async fn terminate(&self, grace: Duration, also_alive: impl Fn() -> bool) {
-        if self.signal(Signal::SIGTERM) > 0 || also_alive() {
+    ///
+    /// `signalled`: a process group that was already sent SIGTERM.
+    pub async fn terminate(
+        &self,
+        grace: Duration,
+        also_alive: impl Fn() -> bool,
+        signalled: Option<i32>,
+    ) {
+        if self.signal_outside(Signal::SIGTERM, signalled) > 0 || also_alive() {
             let started = tokio::time::Instant::now();
             // Reaped as they go: a zombie orphan would still count as alive in its group.
             while started.elapsed() < grace && (also_alive() || !self.find().is_empty()) {
@@ -129,8 +150,15 @@ fn pid_namespace(process: &str) -> Option<std::path::PathBuf> {
 
 /// Makes orphaned descendants re-parent to this process; false where the OS refuses.
 pub fn become_subreaper() -> bool {
-    nix::sys::prctl::set_child_subreaper(true).is_ok()
+    let became = nix::sys::prctl::set_child_subreaper(true).is_ok();
+    IS_SUBREAPER.store(became, Ordering::SeqCst);
+    became
 }
+
+/// Set by [`become_subreaper`]. Only a subreaper has orphans to reap; anywhere else (a
+/// library user, the unit tests) every direct child belongs to someone's `wait`, and
+/// reaping it would steal that exit status.
+static IS_SUBREAPER: AtomicBool = AtomicBool::new(false);
 
 /// Children this process spawned and waits for itself (by pid, through tokio).
 static OWN_CHILDREN: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
@@ -169,11 +197,41 @@ pub fn spawn_own(
 /// Reaps every child that exited and was not spawned here: orphans re-parented to this
 /// subreaper. Never `waitpid(-1)`, which could take tokio's own children.
 pub fn reap_orphans() {
+    if !IS_SUBREAPER.load(Ordering::SeqCst) {
+        return;
+    }
     let children = own_children();
     for pid in direct_children() {
         if !children.contains(&pid) {
             let _ = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
         }
+    }
+}
+
+/// SIGKILL to every child that is not this process's own, until none is left: with
+/// pipekit-ci a subreaper, those are descendants of the run's jobs that shed their tag (a
+/// daemon that rewrote its environment for its process title, `env -i`, the jobs of a nested
+/// pipekit-ci). Each one killed hands its own children to us, hence the rounds.
+pub async fn kill_orphans() {
+    if !IS_SUBREAPER.load(Ordering::SeqCst) {
+        return;
+    }
+    for _ in 0..20 {
+        let strays: Vec<i32> = {
+            let own = own_children();
+            direct_children()
+                .into_iter()
+                .filter(|pid| !own.contains(pid))
+                .collect()
+        };
+        if strays.is_empty() {
+            return;
+        }
+        for pid in strays {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        reap_orphans();
     }
 }
 
@@ -276,7 +334,7 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert!(JobTag::job(&run_id, "other").find().is_empty());
-        tag.terminate(Duration::from_secs(5), || false).await;
+        tag.terminate(Duration::from_secs(5), || false, None).await;
         let status = child.wait().await?;
         assert!(!status.success());
         assert!(tag.find().is_empty());

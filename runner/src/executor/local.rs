@@ -1,7 +1,7 @@
 //! Jobs as host processes, each in its own process group; what leaves the group is still
 //! found by the job's tag (see `descendants.rs`).
 
-use super::descendants::{JobTag, reap_orphans, spawn_own};
+use super::descendants::{JobTag, kill_orphans, reap_orphans, spawn_own};
 use super::process_group::ProcessGroup;
 use super::program_path::ProgramCache;
 use super::{Executor, ExecutorError, JobControl, JobLaunch, SpawnedJob};
@@ -97,7 +97,7 @@ impl Executor for LocalExecutor {
             // processes" does: in its group (`sleep &`) or out of it (`setsid sleep &`).
             // Left alone it would outlive the run and hold the log pipes open.
             match &descendants {
-                Some(tag) => tag.terminate(grace, || group.is_alive()).await,
+                Some(tag) => tag.terminate(grace, || group.is_alive(), None).await,
                 None => {
                     group.signal(Signal::SIGTERM);
                 }
@@ -130,6 +130,7 @@ impl Executor for LocalExecutor {
         for run in runs {
             run.kill_now().await;
         }
+        kill_orphans().await;
     }
 }
 
@@ -148,7 +149,10 @@ impl JobControl for LocalControl {
         let group = self.group;
         let group_alive = group.signal(Signal::SIGTERM);
         match &self.descendants {
-            Some(tag) => tag.terminate(grace, || group.is_alive()).await,
+            Some(tag) => {
+                tag.terminate(grace, || group.is_alive(), Some(group.0))
+                    .await
+            }
             None if group_alive => {
                 let started = tokio::time::Instant::now();
                 while started.elapsed() < grace && group.is_alive() {

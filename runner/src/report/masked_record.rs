@@ -13,23 +13,38 @@ impl RunRecord {
         if masker.is_empty() {
             return Ok(self.clone());
         }
-        let mut value = serde_json::to_value(self)?;
-        mask_strings(&mut value, masker);
-        Ok(serde_json::from_value(value)?)
+        let original = serde_json::to_value(self)?;
+        let mut value = original.clone();
+        mask_strings(&mut value, masker, false);
+        match serde_json::from_value(value) {
+            Ok(record) => Ok(record),
+            // A secret spelling a word of the record's own vocabulary (`interrupted`) turned
+            // a status into `***`: keep strings that are nothing but a secret, which no
+            // free text is, and mask the rest.
+            Err(_) => {
+                let mut value = original;
+                mask_strings(&mut value, masker, true);
+                Ok(serde_json::from_value(value)?)
+            }
+        }
     }
 }
 
-fn mask_strings(value: &mut Value, masker: &Masker) {
+fn mask_strings(value: &mut Value, masker: &Masker, keep_whole_words: bool) {
     match value {
         Value::String(text) => {
-            if let std::borrow::Cow::Owned(masked) = masker.mask(text) {
+            if let std::borrow::Cow::Owned(masked) = masker.mask(text)
+                && !(keep_whole_words && masked == "***")
+            {
                 *text = masked;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| mask_strings(item, masker)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| mask_strings(item, masker, keep_whole_words)),
         Value::Object(fields) => fields
             .values_mut()
-            .for_each(|field| mask_strings(field, masker)),
+            .for_each(|field| mask_strings(field, masker, keep_whole_words)),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
@@ -72,6 +87,36 @@ mod tests {
         expected.jobs[0].reason = masked.jobs[0].reason.clone();
         assert_eq!(masked, expected);
         assert_eq!(record.masked(&Masker::default())?, record);
+        Ok(())
+    }
+
+    #[test]
+    fn a_secret_spelling_a_status_keeps_the_record_readable()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let record = RunRecord {
+            run_id: "20261122-001500-123-abcd".to_owned(),
+            pipeline: "ci".to_owned(),
+            pipeline_file: "pipekit.yml".to_owned(),
+            started_at: "2026-11-22T00:15:00.123Z".to_owned(),
+            duration_seconds: 1.5,
+            status: RunStatus::Interrupted,
+            commit: None,
+            jobs: vec![JobRecord {
+                name: "deploy".to_owned(),
+                state: JobState::Cancelled,
+                exit_code: None,
+                started_after_seconds: None,
+                duration_seconds: None,
+                reason: Some("the run was interrupted".to_owned()),
+                signals: Vec::new(),
+                log: "logs/deploy.log".to_owned(),
+                artifact: None,
+                junit_files: Vec::new(),
+            }],
+        };
+        let masked = record.masked(&Masker::new(["interrupted"])?)?;
+        assert_eq!(masked.status, RunStatus::Interrupted);
+        assert_eq!(masked.jobs[0].reason.as_deref(), Some("the run was ***"));
         Ok(())
     }
 }

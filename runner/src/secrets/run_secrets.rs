@@ -3,8 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -144,7 +144,13 @@ fn from_file(secret: &str, path: &Path) -> Result<String, SecretError> {
         path: path.to_owned(),
         problem: problem.to_owned(),
     };
-    let file = File::open(path).map_err(unreadable)?;
+    // Non-blocking, so a FIFO named as a secret file is refused below instead of hanging
+    // the start of the run; regular files read as usual.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(unreadable)?;
     let metadata = file.metadata().map_err(unreadable)?;
     if !metadata.is_file() {
         return Err(unusable("not a regular file"));

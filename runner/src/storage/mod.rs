@@ -14,5 +14,5 @@ pub use artifacts::{PackSummary, pack};
 pub use atomic::write_atomically;
 pub use env_file::{EnvFileError, parse_env, read_env_file};
 pub use extract::{ExtractLimits, UnpackSummary, unpack};
-pub use run_folder::{OWNER_FILE, RunFolder, StorageError, rfc3339};
+pub use run_folder::{OWNER_FILE, RunFolder, SPACE_RESERVE_FILE, StorageError, rfc3339};
 pub use space_reserve::{REPORT_RESERVE_BYTES, SpaceReserve};

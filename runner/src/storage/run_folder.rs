@@ -47,6 +47,9 @@ pub const OWNER_FILE: &str = "owner.json";
 /// How many suffixes to try before giving up: collisions need two runs in the same millisecond.
 const RUN_ID_ATTEMPTS: u32 = 64;
 
+/// The space a run sets aside for its reports; see `SpaceReserve`.
+pub const SPACE_RESERVE_FILE: &str = ".space-reserve";
+
 /// The folder one run writes everything into.
 #[derive(Debug, Clone)]
 pub struct RunFolder {
@@ -133,7 +136,7 @@ impl RunFolder {
 
     /// `.space-reserve`: room kept for the reports while the run lasts.
     pub fn space_reserve_path(&self) -> PathBuf {
-        self.root.join(".space-reserve")
+        self.root.join(SPACE_RESERVE_FILE)
     }
 
     /// `run.json`.

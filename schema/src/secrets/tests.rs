@@ -141,3 +141,15 @@ fn unknown_fields_of_a_long_form_entry_are_errors() {
     );
     assert_eq!((found[0].1, found[0].2), (7, 9));
 }
+
+#[test]
+fn names_pipekit_sets_itself_are_reserved() {
+    for name in ["PIPEKIT_JOB", "PIPEKIT_RUN_ID", "PATH"] {
+        let text =
+            format!("secrets:\n  {name}: {{environment: X}}\nservices: {{a: {{command: x}}}}\n");
+        let found = errors(&text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, format!("secret name `{name}` is reserved"));
+        assert_eq!((found[0].1, found[0].2), (2, 3));
+    }
+}

@@ -148,6 +148,19 @@ fn a_folder_or_a_huge_file_is_refused() -> Result<(), Box<dyn std::error::Error>
         .err()
         .ok_or("a huge file was read")?;
     assert!(error.to_string().contains("larger than"), "{error}");
+    // A FIFO would block the open forever, with nobody ever writing to it.
+    std::fs::remove_file(dir.path().join("key.txt"))?;
+    nix::unistd::mkfifo(
+        &dir.path().join("key.txt"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )?;
+    let error = RunSecrets::resolve(&pipeline, |_| true, dir.path(), lookup())
+        .err()
+        .ok_or("a FIFO was read")?;
+    assert!(
+        error.to_string().ends_with("is not a regular file"),
+        "{error}"
+    );
     Ok(())
 }
 
