@@ -498,3 +498,44 @@ services:
     finished.assert_code(0);
     assert_no_process_with(&marker, "after the run");
 }
+
+/// The engine gone before a container job starts (not while one runs): still the run's
+/// problem, exit 3, not a failure of that job.
+#[test]
+fn an_engine_lost_before_a_container_starts_is_an_environment_error() {
+    let Some(_engine) = engine_or_skip() else {
+        return;
+    };
+    let project = Project::new(&format!(
+        r#"
+services:
+  build:
+    command: sh -c 'echo building; while [ ! -e go ]; do sleep 0.05; done'
+  test:
+    image: {image}
+    command: echo never
+    depends_on: [build.ExitCode(0)]
+"#,
+        image = test_image()
+    ));
+    let _sweeper = LeftoverSweeper::for_project(&project);
+    let sockets = tempfile::tempdir().expect("temp dir");
+    let proxy = EngineProxy::start(sockets.path());
+    let host = proxy.docker_host();
+    let started = project.spawn_with_env(&["run", "--no-progress"], &[("DOCKER_HOST", &host)]);
+    wait_for_log(&project, &started, "build", "building");
+
+    proxy.cut();
+    project.write("go", "");
+    let finished = started.wait(Duration::from_secs(60));
+
+    finished.assert_code(3);
+    assert!(
+        finished.stderr.contains("lost the container engine"),
+        "stderr:\n{}",
+        finished.stderr
+    );
+    let record = project.run_json();
+    assert_eq!(record.status(), "errored");
+    assert_eq!(record.state("build"), "passed");
+}

@@ -282,7 +282,18 @@ impl<'r> Driver<'r> {
                         self.emit(RunEvent::JobStarted { job });
                         SchedulerEvent::Started(job)
                     }
-                    Err(error) => SchedulerEvent::FailedToStart(job, error.to_string()),
+                    Err(error) => {
+                        if let ExecutorError::EngineLost { host, .. } = &error {
+                            let reason = format!("the container engine at {host} was lost");
+                            self.handle(
+                                SchedulerEvent::FailedToStart(job, error.to_string()),
+                                queue,
+                            );
+                            self.handle(SchedulerEvent::Aborted(reason), queue);
+                            return;
+                        }
+                        SchedulerEvent::FailedToStart(job, error.to_string())
+                    }
                 };
                 self.handle(event, queue);
             }

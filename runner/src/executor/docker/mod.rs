@@ -101,6 +101,15 @@ impl DockerExecutor {
         self.lost.clone()
     }
 
+    /// Whether the engine still answers a ping, within a few seconds.
+    async fn engine_answers(&self) -> bool {
+        let ping = self.engine.quick.ping();
+        matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(5), ping).await,
+            Ok(Ok(_))
+        )
+    }
+
     fn failed(&self, job: &str, what: &'static str, error: &BollardError) -> ExecutorError {
         ExecutorError::Engine {
             job: job.to_string(),
@@ -262,22 +271,42 @@ impl Executor for DockerExecutor {
                 job: launch.job_name,
             });
         };
-        let image = self
-            .images
-            .prepare(&self.engine, &container.image, launch.progress.as_ref())
-            .await
-            .map_err(|reason| ExecutorError::Image {
-                image: container.image.to_string(),
-                reason,
-            })?;
-        match self.create_and_start(&launch, &container, &image).await {
-            Ok((spawned, _)) => Ok(spawned),
-            Err(error) => {
-                // Half made (created, not started): gone now rather than at the end.
-                let name = container_name(&self.run.run_id, &launch.job_name);
-                remove_container(&self.engine, &name).await;
-                Err(error)
+        let started = async {
+            let image = self
+                .images
+                .prepare(&self.engine, &container.image, launch.progress.as_ref())
+                .await
+                .map_err(|reason| ExecutorError::Image {
+                    image: container.image.to_string(),
+                    reason,
+                })?;
+            match self.create_and_start(&launch, &container, &image).await {
+                Ok((spawned, _)) => Ok(spawned),
+                Err(error) => {
+                    // Half made (created, not started): gone now rather than at the end.
+                    let name = container_name(&self.run.run_id, &launch.job_name);
+                    remove_container(&self.engine, &name).await;
+                    Err(error)
+                }
             }
+        };
+        match started.await {
+            Ok(spawned) => Ok(spawned),
+            // A pull, create or start that failed because the engine went away is the
+            // run's problem (exit 3), not this job's: ask the engine whether it is there.
+            Err(error) if !self.engine_answers().await => {
+                let reason = error.to_string();
+                let _ = self.lost.set(format!(
+                    "lost the container engine at {}: {reason}",
+                    self.engine.host
+                ));
+                Err(ExecutorError::EngineLost {
+                    job: launch.job_name,
+                    host: self.engine.host.clone(),
+                    reason,
+                })
+            }
+            Err(error) => Err(error),
         }
     }
 
