@@ -194,7 +194,7 @@ fn safe_relative_path(path: &Path) -> Result<PathBuf, String> {
 
 /// Makes sure every folder above `relative` is a real folder, creating missing ones, so that
 /// nothing is written through a symlink, whether it came from the archive or was already there.
-fn prepare_parents(destination: &Path, relative: &Path) -> Result<(), String> {
+pub(super) fn prepare_parents(destination: &Path, relative: &Path) -> Result<(), String> {
     let Some(parent) = relative.parent() else {
         return Ok(());
     };
@@ -206,7 +206,7 @@ fn prepare_parents(destination: &Path, relative: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn ensure_directory(destination: &Path, relative: &Path) -> Result<(), String> {
+pub(super) fn ensure_directory(destination: &Path, relative: &Path) -> Result<(), String> {
     let path = destination.join(relative);
     match std::fs::symlink_metadata(&path) {
         Ok(metadata) if metadata.is_dir() => Ok(()),
@@ -242,7 +242,7 @@ fn ensure_directory(destination: &Path, relative: &Path) -> Result<(), String> {
 }
 
 /// Clears the way for a file or link: an old file or symlink is unlinked, never written through.
-fn remove_non_directory(path: &Path) -> Result<(), String> {
+pub(super) fn remove_non_directory(path: &Path) -> Result<(), String> {
     match std::fs::symlink_metadata(path) {
         Ok(metadata) if metadata.is_dir() => Err("would replace a folder".to_owned()),
         Ok(_) => {

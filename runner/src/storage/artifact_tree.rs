@@ -1,0 +1,197 @@
+//! Handing artifacts on as a tree of hard links instead of through the archive.
+//!
+//! In a `--commit` run the producer's checkout and its dependents' checkouts are on one file
+//! system, so the producer's selected files are hard-linked into a *staged tree* when it
+//! exits, and each dependent links the staged tree into its own checkout: no byte is copied
+//! or decompressed on the way from producer exit to consumer start. The archive is packed
+//! from the staged tree meanwhile. The staged tree passes every check [`super::pack`] and
+//! [`super::unpack`] make: symlinks stay inside, limits hold, and no inode is shared with
+//! anything but the producer's own new files (a file with other links is copied instead, so
+//! a consumer writing into it in place can never reach a file outside the checkouts).
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::artifact_error::ArtifactError;
+use super::artifacts::{
+    canonical_root, check_symlink_target, open_regular_file, stored_symlink_target, walk_selection,
+};
+use super::extract::{ExtractLimits, ensure_directory, prepare_parents, remove_non_directory};
+
+/// What [`stage`] put into the staged tree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageSummary {
+    /// Entries of any kind.
+    pub entries: u64,
+    /// Regular files.
+    pub files: u64,
+    /// Their total size.
+    pub bytes: u64,
+    /// Files copied rather than linked (they had other links, or linking failed).
+    pub copied: u64,
+}
+
+/// Makes `staged` (which must not exist) a tree of what `patterns` select under
+/// `source_tree`: folders and symlinks recreated, files hard-linked or copied. The tree is
+/// built beside it and renamed into place, so `staged` exists only once complete.
+pub fn stage(
+    source_tree: &Path,
+    patterns: &[String],
+    staged: &Path,
+    limits: &ExtractLimits,
+) -> Result<StageSummary, ArtifactError> {
+    let mut partial = staged.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let built = build_staged_tree(source_tree, patterns, &partial, limits).and_then(|summary| {
+        std::fs::rename(&partial, staged).map_err(|source| ArtifactError::Extract {
+            path: staged.to_owned(),
+            source,
+        })?;
+        Ok(summary)
+    });
+    if built.is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    built
+}
+
+fn build_staged_tree(
+    source_tree: &Path,
+    patterns: &[String],
+    staged: &Path,
+    limits: &ExtractLimits,
+) -> Result<StageSummary, ArtifactError> {
+    let canonical_root = canonical_root(source_tree)?;
+    let write_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ArtifactError::Extract { path, source }
+    };
+    if let Some(parent) = staged.parent() {
+        std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+    }
+    std::fs::create_dir(staged).map_err(write_error(staged))?;
+    let mut summary = StageSummary::default();
+    walk_selection(source_tree, patterns, |entry| {
+        summary.entries += 1;
+        if summary.entries > limits.max_entries {
+            return Err(ArtifactError::TooManyOutputs {
+                path: source_tree.to_owned(),
+                limit: limits.max_entries,
+            });
+        }
+        let target = staged.join(entry.relative);
+        if let Some(parent) = target.parent() {
+            // Folders the patterns reach into without selecting (`target/release/app`).
+            std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+        }
+        if entry.file_type.is_dir() {
+            std::fs::create_dir_all(&target).map_err(write_error(&target))?;
+        } else if entry.file_type.is_symlink() {
+            let link = stored_symlink_target(&canonical_root, entry.relative, entry.path)?;
+            std::os::unix::fs::symlink(&link, &target).map_err(write_error(&target))?;
+        } else if entry.file_type.is_file() {
+            let (file, size, mode) =
+                open_regular_file(entry.path).map_err(|source| ArtifactError::ReadSource {
+                    path: entry.path.to_owned(),
+                    source,
+                })?;
+            summary.bytes = summary.bytes.saturating_add(size);
+            if summary.bytes > limits.max_bytes {
+                return Err(ArtifactError::OutputsTooLarge {
+                    path: source_tree.to_owned(),
+                    limit: limits.max_bytes,
+                });
+            }
+            let linked = file.metadata().is_ok_and(|metadata| metadata.nlink() == 1)
+                && link_open_file(&file, entry.path, &target).is_ok();
+            if !linked {
+                copy_open_file(&file, mode, &entry.metadata, &target)
+                    .map_err(write_error(&target))?;
+                summary.copied += 1;
+            }
+            summary.files += 1;
+        }
+        Ok(())
+    })?;
+    Ok(summary)
+}
+
+/// Links `path` to `target` if it is still the inode that was opened and checked as `file`;
+/// anything swapped in meanwhile is unlinked again and the caller copies from `file`.
+fn link_open_file(file: &File, path: &Path, target: &Path) -> io::Result<()> {
+    std::fs::hard_link(path, target)?;
+    let opened = file.metadata()?;
+    let linked = std::fs::symlink_metadata(target)?;
+    if linked.is_file() && (linked.dev(), linked.ino()) == (opened.dev(), opened.ino()) {
+        return Ok(());
+    }
+    std::fs::remove_file(target)?;
+    Err(io::Error::other("changed while being linked"))
+}
+
+fn copy_open_file(
+    mut file: &File,
+    mode: u32,
+    metadata: &std::fs::Metadata,
+    target: &Path,
+) -> io::Result<()> {
+    let mut copy = File::options()
+        .write(true)
+        .create_new(true)
+        .mode(mode & 0o777)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(target)?;
+    io::copy(&mut file, &mut copy)?;
+    if let Ok(modified) = metadata.modified() {
+        copy.set_modified(modified)?;
+    }
+    Ok(())
+}
+
+/// Links the staged tree made by [`stage`] into `destination` (a job's checkout): folders
+/// made or reused, files and symlinks replacing what is at their path. As in
+/// [`super::unpack`], nothing is ever written through a symlink already in the destination.
+/// Returns the number of files linked.
+pub fn link_staged(staged: &Path, destination: &Path) -> Result<u64, ArtifactError> {
+    let mut files = 0;
+    for entry in WalkDir::new(staged).min_depth(1) {
+        let entry = entry.map_err(|error| ArtifactError::ReadSource {
+            path: error.path().unwrap_or(staged).to_owned(),
+            source: error.into(),
+        })?;
+        let relative = entry.path().strip_prefix(staged).unwrap_or(entry.path());
+        let refuse = |reason: String| ArtifactError::Refused {
+            entry: relative.display().to_string(),
+            reason,
+        };
+        let target = destination.join(relative);
+        let extract_error = |source| ArtifactError::Extract {
+            path: target.clone(),
+            source,
+        };
+        prepare_parents(destination, relative).map_err(refuse)?;
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            ensure_directory(destination, relative).map_err(refuse)?;
+            continue;
+        }
+        remove_non_directory(&target).map_err(refuse)?;
+        if kind.is_symlink() {
+            let link = std::fs::read_link(entry.path()).map_err(extract_error)?;
+            check_symlink_target(relative, &link).map_err(refuse)?;
+            std::os::unix::fs::symlink(&link, &target).map_err(extract_error)?;
+        } else {
+            std::fs::hard_link(entry.path(), &target).map_err(extract_error)?;
+            files += 1;
+        }
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests;
