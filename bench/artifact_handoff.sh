@@ -6,6 +6,9 @@
 #
 #   bench/artifact_handoff.sh [--quick]      N runs per data set (default 5; --quick: 2)
 #
+# PIPEKIT_CI_BASELINE=<another pipekit-ci> measures that binary's handoff too, in the same
+# invocation, for a before/after comparison.
+#
 # Timing: the producer's last command and the consumer's first are both `date +%s%N`
 # (wall clock, nanoseconds) written to a file outside the checkouts; the difference
 # includes one `date` process start and the producer's own exit, about 1-2 ms on this
@@ -92,6 +95,25 @@ trap 'rm -rf "$work"' EXIT
 results=$work/results.md
 : >"$results"
 
+# measure_handoff BINARY NAME REPO OUT: N runs; appends each handoff (ms) to OUT, prints the
+# archive's size.
+measure_handoff() {
+    local binary=$1 name=$2 repo=$3 out=$4 archive_bytes=0
+    : >"$out"
+    for _ in $(seq "$N"); do
+        rm -rf "$repo/.pipekit"
+        sync
+        (cd "$repo" && "$binary" run --commit HEAD --no-progress >"$work/console.txt" 2>&1) || {
+            cat "$work/console.txt" >&2
+            exit 1
+        }
+        echo "scale=1; ($(cat "$work/$name.consumer-start") - $(cat "$work/$name.producer-end")) / 1000000" |
+            bc >>"$out"
+        archive_bytes=$(stat -c %s "$repo"/.pipekit/runs/*/artifacts/producer.tar.zst)
+    done
+    echo "$archive_bytes"
+}
+
 # bench_set NAME: pipekit-ci and the peers on $CACHE/NAME.
 bench_set() {
     local name=$1 data=$CACHE/$1
@@ -118,23 +140,17 @@ YML
         git add -A
         git -c user.name=bench -c user.email=bench@example.invalid commit -q -m bench
     )
-    : >"$work/$name.handoff.ms"
-    local archive_bytes=0
-    for _ in $(seq "$N"); do
-        rm -rf "$repo/.pipekit"
-        sync
-        (cd "$repo" && "$PIPEKIT_CI" run --commit HEAD --no-progress >"$work/console.txt" 2>&1) || {
-            cat "$work/console.txt" >&2
-            exit 1
-        }
-        echo "scale=1; ($(cat "$work/$name.consumer-start") - $(cat "$work/$name.producer-end")) / 1000000" |
-            bc >>"$work/$name.handoff.ms"
-        archive_bytes=$(stat -c %s "$repo"/.pipekit/runs/*/artifacts/producer.tar.zst)
-    done
-    local handoff
+    local archive_bytes handoff baseline=""
+    archive_bytes=$(measure_handoff "$PIPEKIT_CI" "$name" "$repo" "$work/$name.handoff.ms")
     handoff=$(stats 90 <"$work/$name.handoff.ms")
     echo "pipekit-ci producer exit -> consumer start (ms): $handoff"
     echo "pipekit-ci archive: $archive_bytes bytes"
+    if [ -n "${PIPEKIT_CI_BASELINE:-}" ]; then
+        local baseline_bytes
+        baseline_bytes=$(measure_handoff "$PIPEKIT_CI_BASELINE" "$name" "$repo" "$work/$name.baseline.ms")
+        baseline="; baseline $(stats 90 <"$work/$name.baseline.ms" | sed -n 's/.*median=\([0-9.]*\).*/\1/p') ms, $baseline_bytes bytes"
+        echo "baseline ($PIPEKIT_CI_BASELINE) exit -> start (ms): $(stats 90 <"$work/$name.baseline.ms"), archive $baseline_bytes bytes"
+    fi
 
     # The peers, on the same data, one after the other.
     local start zstd_pack zstd_unpack zstd_bytes gzip_pack gzip_bytes rsync_copy
@@ -171,7 +187,7 @@ YML
         verdict="target missed"
     fi
     printf '| %s (%s files, %s MiB) | %s ms median (%s) | %s bytes, %sx zstd -3 | zstd -3 %s + %s ms; gzip %s ms; rsync %s ms | %s |\n' \
-        "$name" "$files" "$((bytes / 1024 / 1024))" "$median" "$handoff" "$archive_bytes" "$ratio" \
+        "$name" "$files" "$((bytes / 1024 / 1024))" "$median" "$handoff$baseline" "$archive_bytes" "$ratio" \
         "$zstd_pack" "$zstd_unpack" "$gzip_pack" "$rsync_copy" "$verdict" >>"$results"
 }
 

@@ -1,4 +1,5 @@
-//! Hostile artifacts: a job whose outputs reach out of its tree must not hand anything on.
+//! Artifacts that cannot be handed on: outputs reaching out of their tree are refused
+//! before anything depends on them, and an archive failing after the handoff fails the run.
 
 use crate::common::{Project, init_and_commit};
 use std::path::Path;
@@ -75,4 +76,35 @@ fn a_symlink_pointing_out_of_the_working_tree_is_refused_the_same_way() {
 
     finished.assert_code(1);
     assert_refused_by_name(&project, &outside.path().join("secret"));
+}
+
+#[test]
+fn an_archive_failing_after_the_handoff_still_fails_the_run() {
+    let project = Project::new(
+        r#"
+services:
+  producer:
+    # The archive's path taken by a folder: packing fails once the files are handed on.
+    command: mkdir -p out "$PIPEKIT_SHARED/../artifacts/producer.tar.zst/taken" && echo built > out/app
+    artifacts: [out]
+  consumer:
+    depends_on: [producer.ExitCode(0)]
+    command: test "$(cat out/app)" = built && echo "consumer saw the build"
+"#,
+    );
+    project.write(".gitignore", ".pipekit/\n");
+    init_and_commit(project.path(), "first");
+
+    let finished = project.run_pipeline(&["--commit", "HEAD"]);
+
+    finished.assert_code(1);
+    assert!(project.log("consumer").contains("consumer saw the build"));
+    let run = project.run_json();
+    run.assert_states(&[("producer", "failed"), ("consumer", "passed")]);
+    run.assert_reason_contains("producer", &["could not be packed"]);
+    assert!(
+        finished.stderr.contains("could not be packed"),
+        "{}",
+        finished.stderr
+    );
 }

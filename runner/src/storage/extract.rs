@@ -574,6 +574,75 @@ mod tests {
     }
 
     #[test]
+    fn a_zstd_bomb_is_stopped_at_the_byte_limit() -> TestResult {
+        let dir = scratch()?;
+        let archive = dir.path().join("bomb.tar.zst");
+        let claimed: u64 = 16 * 1024 * 1024;
+        let mut builder = tar::Builder::new(zstd::stream::write::Encoder::new(
+            File::create(&archive)?,
+            19,
+        )?);
+        let mut header = Header::new_gnu();
+        header.set_entry_type(EntryType::Regular);
+        header.set_size(claimed);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, "zeros", io::repeat(0).take(claimed))?;
+        builder.into_inner()?.finish()?;
+        let limit = 256 * 1024;
+        let limits = ExtractLimits {
+            max_bytes: limit,
+            ..ExtractLimits::default()
+        };
+
+        let result = unpack(&archive, &dir.path().join("dest"), &limits);
+
+        assert!(
+            std::fs::metadata(&archive)?.len() < claimed / 1000,
+            "not a bomb"
+        );
+        assert!(
+            matches!(result, Err(ArtifactError::TooLarge { .. })),
+            "{result:?}"
+        );
+        let written = std::fs::metadata(dir.path().join("dest/zeros")).map_or(0, |m| m.len());
+        assert!(written <= limit, "{written} bytes written");
+        Ok(())
+    }
+
+    #[test]
+    fn a_flood_of_tiny_entries_is_stopped_at_the_entry_limit() -> TestResult {
+        let dir = scratch()?;
+        let archive = dir.path().join("flood.tar.zst");
+        let names: Vec<String> = (0..1_000).map(|index| format!("tiny-{index}")).collect();
+        let entries: Vec<RawEntry<'_>> = names
+            .iter()
+            .map(|name| RawEntry {
+                name: name.as_bytes(),
+                kind: EntryType::Regular,
+                link: b"",
+                data: b"",
+            })
+            .collect();
+        hostile_archive(&archive, &entries)?;
+        let limits = ExtractLimits {
+            max_entries: 999,
+            ..ExtractLimits::default()
+        };
+
+        let result = unpack(&archive, &dir.path().join("dest"), &limits);
+
+        assert!(
+            matches!(
+                result,
+                Err(ArtifactError::TooManyEntries { limit: 999, .. })
+            ),
+            "{result:?}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path().join("dest"))?.count(), 999);
+        Ok(())
+    }
+
+    #[test]
     fn data_hidden_behind_a_folder_entry_still_counts() -> TestResult {
         let dir = scratch()?;
         let archive = dir.path().join("padded.tar.zst");
