@@ -20,7 +20,7 @@ use super::artifact_error::ArtifactError;
 use super::artifacts::{
     canonical_root, check_symlink_target, open_regular_file, stored_symlink_target, walk_selection,
 };
-use super::extract::{ExtractLimits, ensure_directory, prepare_parents, remove_non_directory};
+use super::extract::{ExtractLimits, ensure_directory, remove_non_directory};
 
 /// What [`stage`] put into the staged tree.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -76,6 +76,8 @@ fn build_staged_tree(
     }
     std::fs::create_dir(staged).map_err(write_error(staged))?;
     let mut summary = StageSummary::default();
+    // Entries come folder by folder: the last folder made need not be made again.
+    let mut made_folder: Option<PathBuf> = None;
     walk_selection(source_tree, patterns, |entry| {
         summary.entries += 1;
         if summary.entries > limits.max_entries {
@@ -85,12 +87,16 @@ fn build_staged_tree(
             });
         }
         let target = staged.join(entry.relative);
-        if let Some(parent) = target.parent() {
+        if let Some(parent) = target.parent()
+            && made_folder.as_deref() != Some(parent)
+        {
             // Folders the patterns reach into without selecting (`target/release/app`).
             std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+            made_folder = Some(parent.to_owned());
         }
         if entry.file_type.is_dir() {
             std::fs::create_dir_all(&target).map_err(write_error(&target))?;
+            made_folder = Some(target);
         } else if entry.file_type.is_symlink() {
             let link = stored_symlink_target(&canonical_root, entry.relative, entry.path)?;
             std::os::unix::fs::symlink(&link, &target).map_err(write_error(&target))?;
@@ -107,8 +113,9 @@ fn build_staged_tree(
                     limit: limits.max_bytes,
                 });
             }
-            let linked = file.metadata().is_ok_and(|metadata| metadata.nlink() == 1)
-                && link_open_file(&file, entry.path, &target).is_ok();
+            let linked = file.metadata().is_ok_and(|opened| {
+                opened.nlink() == 1 && link_open_file(&opened, entry.path, &target).is_ok()
+            });
             if !linked {
                 copy_open_file(&file, mode, &entry.metadata, &target)
                     .map_err(write_error(&target))?;
@@ -121,11 +128,10 @@ fn build_staged_tree(
     Ok(summary)
 }
 
-/// Links `path` to `target` if it is still the inode that was opened and checked as `file`;
+/// Links `path` to `target` if it is still the inode that was opened and checked (`opened`);
 /// anything swapped in meanwhile is unlinked again and the caller copies from `file`.
-fn link_open_file(file: &File, path: &Path, target: &Path) -> io::Result<()> {
+fn link_open_file(opened: &std::fs::Metadata, path: &Path, target: &Path) -> io::Result<()> {
     std::fs::hard_link(path, target)?;
-    let opened = file.metadata()?;
     let linked = std::fs::symlink_metadata(target)?;
     if linked.is_file() && (linked.dev(), linked.ino()) == (opened.dev(), opened.ino()) {
         return Ok(());
@@ -159,6 +165,8 @@ fn copy_open_file(
 /// Returns the number of files linked.
 pub fn link_staged(staged: &Path, destination: &Path) -> Result<u64, ArtifactError> {
     let mut files = 0;
+    // Top-down: a folder is checked (or made) before anything inside it, and nothing else
+    // writes here before the job starts, so each entry's own parent is known to be safe.
     for entry in WalkDir::new(staged).min_depth(1) {
         let entry = entry.map_err(|error| ArtifactError::ReadSource {
             path: error.path().unwrap_or(staged).to_owned(),
@@ -174,19 +182,32 @@ pub fn link_staged(staged: &Path, destination: &Path) -> Result<u64, ArtifactErr
             path: target.clone(),
             source,
         };
-        prepare_parents(destination, relative).map_err(refuse)?;
         let kind = entry.file_type();
         if kind.is_dir() {
             ensure_directory(destination, relative).map_err(refuse)?;
             continue;
         }
-        remove_non_directory(&target).map_err(refuse)?;
-        if kind.is_symlink() {
+        let link = if kind.is_symlink() {
             let link = std::fs::read_link(entry.path()).map_err(extract_error)?;
             check_symlink_target(relative, &link).map_err(refuse)?;
-            std::os::unix::fs::symlink(&link, &target).map_err(extract_error)?;
+            Some(link)
         } else {
-            std::fs::hard_link(entry.path(), &target).map_err(extract_error)?;
+            None
+        };
+        let make = || match &link {
+            Some(link) => std::os::unix::fs::symlink(link, &target),
+            None => std::fs::hard_link(entry.path(), &target),
+        };
+        // Most paths are new to the checkout: try first, clear the way only if taken.
+        match make() {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+                remove_non_directory(&target).map_err(refuse)?;
+                make().map_err(extract_error)?;
+            }
+            Err(error) => return Err(extract_error(error)),
+        }
+        if link.is_none() {
             files += 1;
         }
     }

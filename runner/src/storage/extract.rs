@@ -194,7 +194,7 @@ fn safe_relative_path(path: &Path) -> Result<PathBuf, String> {
 
 /// Makes sure every folder above `relative` is a real folder, creating missing ones, so that
 /// nothing is written through a symlink, whether it came from the archive or was already there.
-pub(super) fn prepare_parents(destination: &Path, relative: &Path) -> Result<(), String> {
+fn prepare_parents(destination: &Path, relative: &Path) -> Result<(), String> {
     let Some(parent) = relative.parent() else {
         return Ok(());
     };
@@ -208,6 +208,17 @@ pub(super) fn prepare_parents(destination: &Path, relative: &Path) -> Result<(),
 
 pub(super) fn ensure_directory(destination: &Path, relative: &Path) -> Result<(), String> {
     let path = destination.join(relative);
+    // Made first, inspected only if taken: mkdir never follows a symlink at its path.
+    match std::fs::create_dir(&path) {
+        Ok(()) => return Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(error) => {
+            return Err(format!(
+                "failed to create `{}`: {error}",
+                relative.display()
+            ));
+        }
+    }
     match std::fs::symlink_metadata(&path) {
         Ok(metadata) if metadata.is_dir() => Ok(()),
         Ok(metadata) if metadata.is_symlink() => Err(format!(
@@ -218,22 +229,6 @@ pub(super) fn ensure_directory(destination: &Path, relative: &Path) -> Result<()
             "`{}` exists and is not a folder",
             relative.display()
         )),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            match std::fs::create_dir(&path) {
-                Ok(()) => Ok(()),
-                // Someone else made it meanwhile; whatever it is must pass the same checks.
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                    match std::fs::symlink_metadata(&path) {
-                        Ok(metadata) if metadata.is_dir() => Ok(()),
-                        _ => Err(format!("`{}` changed while unpacking", relative.display())),
-                    }
-                }
-                Err(error) => Err(format!(
-                    "failed to create `{}`: {error}",
-                    relative.display()
-                )),
-            }
-        }
         Err(error) => Err(format!(
             "failed to inspect `{}`: {error}",
             relative.display()
