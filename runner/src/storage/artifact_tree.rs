@@ -9,6 +9,7 @@
 //! anything but the producer's own new files (a file with other links is copied instead, so
 //! a consumer writing into it in place can never reach a file outside the checkouts).
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use super::artifact_error::ArtifactError;
+use super::artifact_selection::SKIPPED_NAMES;
 use super::artifacts::{
     canonical_root, check_symlink_target, open_regular_file, stored_symlink_target, walk_selection,
 };
@@ -47,17 +49,110 @@ pub fn stage(
     let mut partial = staged.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    let built = build_staged_tree(source_tree, patterns, &partial, limits).and_then(|summary| {
-        std::fs::rename(&partial, staged).map_err(|source| ArtifactError::Extract {
-            path: staged.to_owned(),
-            source,
-        })?;
-        Ok(summary)
-    });
+    let built = move_selection(source_tree, patterns, &partial, limits)
+        .and_then(|moved| match moved {
+            Some(summary) => Ok(summary),
+            None => build_staged_tree(source_tree, patterns, &partial, limits),
+        })
+        .and_then(|summary| {
+            std::fs::rename(&partial, staged).map_err(|source| ArtifactError::Extract {
+                path: staged.to_owned(),
+                source,
+            })?;
+            Ok(summary)
+        });
     if built.is_err() {
         let _ = std::fs::remove_dir_all(&partial);
     }
     built
+}
+
+/// Moves what the patterns select into `staged` (one rename per selected folder or file)
+/// when that hands on exactly what linking would: every symlink kept as written, no file
+/// with links outside the selection, nothing left out by the walk (`.git`, FIFOs). The
+/// producer has exited and its checkout is not used again, so taking its outputs costs
+/// nothing. `None` (nothing moved) when that does not hold: the caller links instead.
+fn move_selection(
+    source_tree: &Path,
+    patterns: &[String],
+    staged: &Path,
+    limits: &ExtractLimits,
+) -> Result<Option<StageSummary>, ArtifactError> {
+    let canonical_root = canonical_root(source_tree)?;
+    let read_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ArtifactError::ReadSource { path, source }
+    };
+    let mut roots: Vec<PathBuf> = Vec::new();
+    // Per inode with several links: how many it has, how many the selection holds.
+    let mut shared_inodes: HashMap<(u64, u64), (u64, u64)> = HashMap::new();
+    let mut summary = StageSummary::default();
+    let mut movable = true;
+    walk_selection(source_tree, patterns, |entry| {
+        summary.entries += 1;
+        if summary.entries > limits.max_entries {
+            return Err(ArtifactError::TooManyOutputs {
+                path: source_tree.to_owned(),
+                limit: limits.max_entries,
+            });
+        }
+        if !roots
+            .last()
+            .is_some_and(|root| entry.relative.starts_with(root))
+        {
+            roots.push(entry.relative.to_owned());
+        }
+        if entry.file_type.is_dir() {
+            movable &= SKIPPED_NAMES
+                .iter()
+                .all(|name| std::fs::symlink_metadata(entry.path.join(name)).is_err());
+        } else if entry.file_type.is_symlink() {
+            let stored = stored_symlink_target(&canonical_root, entry.relative, entry.path)?;
+            let written = std::fs::read_link(entry.path).map_err(read_error(entry.path))?;
+            movable &= stored == written;
+        } else if entry.file_type.is_file() {
+            summary.files += 1;
+            summary.bytes = summary.bytes.saturating_add(entry.metadata.len());
+            if summary.bytes > limits.max_bytes {
+                return Err(ArtifactError::OutputsTooLarge {
+                    path: source_tree.to_owned(),
+                    limit: limits.max_bytes,
+                });
+            }
+            if entry.metadata.nlink() > 1 {
+                let key = (entry.metadata.dev(), entry.metadata.ino());
+                shared_inodes
+                    .entry(key)
+                    .or_insert((entry.metadata.nlink(), 0))
+                    .1 += 1;
+            }
+        } else {
+            movable = false;
+        }
+        Ok(())
+    })?;
+    movable &= shared_inodes
+        .values()
+        .all(|(links, selected)| selected >= links);
+    if !movable {
+        return Ok(None);
+    }
+    let write_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ArtifactError::Extract { path, source }
+    };
+    if let Some(parent) = staged.parent() {
+        std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+    }
+    std::fs::create_dir(staged).map_err(write_error(staged))?;
+    for root in &roots {
+        let target = staged.join(root);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+        }
+        std::fs::rename(source_tree.join(root), &target).map_err(write_error(&target))?;
+    }
+    Ok(Some(summary))
 }
 
 fn build_staged_tree(

@@ -44,9 +44,11 @@ fn staged_outputs_reach_the_consumer_as_links_of_the_producers_files() -> TestRe
         std::fs::read_link(consumer.join("lib-link"))?,
         Path::new("nested/lib")
     );
+    // Nothing needed fixing, so the producer's folder was moved, not linked file by file.
+    assert!(!root.join("producer/out").exists());
     assert_eq!(
         std::fs::metadata(consumer.join("app"))?.ino(),
-        std::fs::metadata(root.join("producer/out/app"))?.ino()
+        std::fs::metadata(staged.join("out/app"))?.ino()
     );
     assert!(!root.join("consumer/source.c").exists());
     assert!(!root.join("staged/producer.partial").exists());
@@ -197,5 +199,54 @@ fn a_file_of_the_checkout_is_replaced_not_written_into() -> TestResult {
         std::fs::read_to_string(root.join("outside/secret"))?,
         "secret"
     );
+    Ok(())
+}
+
+#[test]
+fn hard_links_within_the_selection_are_moved_with_it() -> TestResult {
+    let dir = scratch()?;
+    let root = dir.path();
+    // As cargo links `deps/app-hash` and `app`.
+    std::fs::hard_link(
+        root.join("producer/out/app"),
+        root.join("producer/out/nested/app-hash"),
+    )?;
+    let staged = root.join("staged/producer");
+
+    let summary = stage(
+        &root.join("producer"),
+        &out(),
+        &staged,
+        &ExtractLimits::default(),
+    )?;
+
+    assert_eq!((summary.files, summary.copied), (3, 0));
+    assert!(!root.join("producer/out").exists(), "not moved");
+    assert_eq!(
+        std::fs::read_to_string(staged.join("out/nested/app-hash"))?,
+        "app"
+    );
+    Ok(())
+}
+
+#[test]
+fn what_moving_would_carry_along_is_left_behind_by_linking_instead() -> TestResult {
+    let dir = scratch()?;
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("producer/out/nested/.git"))?;
+    std::fs::write(root.join("producer/out/nested/.git/config"), "x")?;
+    let staged = root.join("staged/producer");
+
+    let summary = stage(
+        &root.join("producer"),
+        &out(),
+        &staged,
+        &ExtractLimits::default(),
+    )?;
+
+    assert_eq!(summary.files, 2);
+    assert!(root.join("producer/out/app").exists(), "moved");
+    assert!(staged.join("out/nested/lib").exists());
+    assert!(!staged.join("out/nested/.git").exists());
     Ok(())
 }
