@@ -1,13 +1,14 @@
-//! Handing artifacts on as a tree of hard links instead of through the archive.
+//! Handing artifacts on as a tree of links instead of through the archive.
 //!
 //! In a `--commit` run the producer's checkout and its dependents' checkouts are on one file
-//! system, so the producer's selected files are hard-linked into a *staged tree* when it
-//! exits, and each dependent links the staged tree into its own checkout: no byte is copied
-//! or decompressed on the way from producer exit to consumer start. The archive is packed
-//! from the staged tree meanwhile. The staged tree passes every check [`super::pack`] and
-//! [`super::unpack`] make: symlinks stay inside, limits hold, and no inode is shared with
-//! anything but the producer's own new files (a file with other links is copied instead, so
-//! a consumer writing into it in place can never reach a file outside the checkouts).
+//! system, so when the producer exits its selected outputs become a *staged tree* (its
+//! folders renamed there when nothing needs fixing, else its files hard-linked), and each
+//! dependent links the staged tree into its own checkout: no byte is copied or decompressed
+//! on the way from producer exit to consumer start. The archive is packed from the staged
+//! tree meanwhile. The staged tree passes every check [`super::pack`] and [`super::unpack`]
+//! make: symlinks stay inside, limits hold, and no inode is shared with anything outside the
+//! selection (a file with links elsewhere is copied instead, so a consumer writing into it
+//! in place can never reach a file outside the checkouts).
 
 use std::collections::HashMap;
 use std::fs::File;
