@@ -4,6 +4,7 @@
 //! One test binary (Cargo's `tests/<name>/main.rs` layout) with a module per area, so the
 //! suite links once.
 
+mod artifacts_hostile;
 mod cli;
 mod commits;
 mod common;

@@ -187,6 +187,14 @@ impl Reporter for Console {
                     self.status(*job, text, false);
                 }
             }
+            RunEvent::ArtifactsFailed { job, reason } => {
+                let line = format!(
+                    "{:<width$} | FAILED: {reason}",
+                    self.name(*job),
+                    width = self.width
+                );
+                self.line(&line);
+            }
             RunEvent::JobFinished { job, outcome, .. } => {
                 let _ = at;
                 let text = match outcome {

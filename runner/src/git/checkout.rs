@@ -62,6 +62,12 @@ impl Checkouts {
         self.path.join("jobs").join(set).join(job)
     }
 
+    /// Where the artifacts `job` left are staged for its dependents (see
+    /// `storage::stage`): beside the checkouts, so they can be hard-linked both ways.
+    pub fn staged_artifacts(&self, set: &str, job: &str) -> PathBuf {
+        self.path.join("artifacts").join(set).join(job)
+    }
+
     /// Makes `job`'s own tree of the export.
     pub fn prepare(&self, set: &str, job: &str) -> io::Result<PathBuf> {
         let destination = self.job_tree(set, job);

@@ -12,7 +12,7 @@ use crate::executor::{
 use crate::scheduler::{Decision, Dispatcher, JobExit, SchedulerEvent, StopReason};
 use crate::secrets::{RunSecrets, SecretFile};
 use crate::signals::{GrepMatcher, watch_exists, watch_health, watch_port};
-use crate::storage::{PackSummary, RunFolder, pack};
+use crate::storage::{ExtractLimits, PackSummary, RunFolder, pack, stage};
 use pipekit_schema::{Awaited, Job, JobId, Pipeline, SignalId, SignalKind, Stream};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -81,11 +81,18 @@ pub(super) enum Message {
         result: Result<JobExit, ExecutorError>,
         after_exit: AfterExit,
     },
+    /// A job's archive, packed from its staged artifacts after its exit was reported.
+    Packed {
+        job: JobId,
+        result: Result<PackSummary, String>,
+    },
 }
 
 /// What was done with a job's outputs after it exited.
 pub(super) struct AfterExit {
     artifacts: Option<Result<PackSummary, String>>,
+    /// The artifacts were staged for its dependents; [`Message::Packed`] follows.
+    packing: bool,
 }
 
 /// A started job: how to stop it, and the tasks to cancel when it ends.
@@ -125,7 +132,8 @@ pub async fn execute(
             // in flight: their commands must not run after the run decided to stop.
             continue;
         }
-        if driver.dispatcher.is_done() {
+        // An archive still being packed is part of the run: its failure fails the run.
+        if driver.dispatcher.is_done() && driver.packs_in_flight == 0 {
             break;
         }
         if driver.receiver.is_empty() {
@@ -174,6 +182,8 @@ struct Driver<'r> {
     started_at: Instant,
     /// pipekit-ci's own environment, read once rather than once per job.
     host_env: BTreeMap<String, String>,
+    /// Archives being packed after their job's exit was handed on.
+    packs_in_flight: usize,
 }
 
 impl<'r> Driver<'r> {
@@ -208,6 +218,7 @@ impl<'r> Driver<'r> {
             receiver,
             started_at: Instant::now(),
             host_env,
+            packs_in_flight: 0,
         }
     }
 
@@ -306,6 +317,9 @@ impl<'r> Driver<'r> {
                     running.watchers.iter().for_each(AbortHandle::abort);
                 }
                 self.look_for_files_one_last_time(job, queue);
+                if after_exit.packing {
+                    self.packs_in_flight += 1;
+                }
                 match after_exit.artifacts {
                     Some(Ok(summary)) => self.emit(RunEvent::ArtifactsPacked {
                         job,
@@ -329,6 +343,18 @@ impl<'r> Driver<'r> {
                     }
                 };
                 self.handle(SchedulerEvent::Exited(job, exit), queue);
+            }
+            Message::Packed { job, result } => {
+                self.packs_in_flight = self.packs_in_flight.saturating_sub(1);
+                match result {
+                    Ok(summary) => self.emit(RunEvent::ArtifactsPacked {
+                        job,
+                        files: summary.files,
+                        bytes: summary.bytes,
+                        compressed_bytes: summary.compressed_bytes,
+                    }),
+                    Err(reason) => self.emit(RunEvent::ArtifactsFailed { job, reason }),
+                }
             }
         }
     }
@@ -532,6 +558,7 @@ impl<'r> Driver<'r> {
                 job.artifacts.clone(),
                 self.context.workspaces.of(&job.name),
                 folder.artifact_path(&job.name),
+                self.context.workspaces.staged_artifacts(&job.name),
             )
         });
         let releasable = control.clone();
@@ -544,12 +571,37 @@ impl<'r> Driver<'r> {
             });
             let _ = drained.await;
             let artifacts = match (&result, artifacts) {
-                (Ok(JobExit::Code(0)), Some((patterns, tree, archive))) => {
-                    Some(pack_artifacts(patterns, tree, archive).await)
-                }
+                (Ok(JobExit::Code(0)), Some(artifacts)) => Some(artifacts),
                 _ => None,
             };
-            let after_exit = AfterExit { artifacts };
+            let mut packing_later = None;
+            let after_exit = match artifacts {
+                None => AfterExit {
+                    artifacts: None,
+                    packing: false,
+                },
+                Some((patterns, tree, archive, None)) => AfterExit {
+                    artifacts: Some(pack_artifacts(patterns, tree, archive).await),
+                    packing: false,
+                },
+                // Dependents get the staged tree at once; the archive is packed from it
+                // meanwhile, off their critical path.
+                Some((patterns, tree, archive, Some(staged))) => {
+                    match stage_artifacts(patterns.clone(), tree, staged.clone()).await {
+                        Ok(()) => {
+                            packing_later = Some((patterns, staged, archive));
+                            AfterExit {
+                                artifacts: None,
+                                packing: true,
+                            }
+                        }
+                        Err(reason) => AfterExit {
+                            artifacts: Some(Err(reason)),
+                            packing: false,
+                        },
+                    }
+                }
+            };
             let _ = sender
                 .send(Message::Exited {
                     job: id,
@@ -557,6 +609,12 @@ impl<'r> Driver<'r> {
                     after_exit,
                 })
                 .await;
+            if let Some((patterns, staged, archive)) = packing_later {
+                tokio::spawn(async move {
+                    let result = pack_artifacts(patterns, staged, archive).await;
+                    let _ = sender.send(Message::Packed { job: id, result }).await;
+                });
+            }
             // After the exit is reported: removing a container takes the engine a while,
             // and the job's dependents need not wait for it.
             releasable.release().await;
@@ -735,6 +793,22 @@ async fn pack_artifacts(
         Ok(Ok(summary)) => Ok(summary),
         Ok(Err(error)) => Err(format!("artifacts could not be packed: {error}")),
         Err(error) => Err(format!("artifacts could not be packed: {error}")),
+    }
+}
+
+async fn stage_artifacts(
+    patterns: Vec<String>,
+    tree: PathBuf,
+    staged: PathBuf,
+) -> Result<(), String> {
+    let staged = tokio::task::spawn_blocking(move || {
+        stage(&tree, &patterns, &staged, &ExtractLimits::default())
+    })
+    .await;
+    match staged {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(error)) => Err(format!("artifacts could not be handed on: {error}")),
+        Err(error) => Err(format!("artifacts could not be handed on: {error}")),
     }
 }
 

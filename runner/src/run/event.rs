@@ -54,6 +54,11 @@ pub enum RunEvent {
         bytes: u64,
         compressed_bytes: u64,
     },
+    /// A job's archive could not be packed after its exit was handed on: the job fails.
+    ArtifactsFailed {
+        job: JobId,
+        reason: String,
+    },
     JobFinished {
         job: JobId,
         outcome: Outcome,

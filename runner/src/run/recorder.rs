@@ -148,6 +148,13 @@ impl Reporter for Recorder {
                 let job = &mut record.jobs[slot];
                 job.artifact = Some(format!("artifacts/{}.tar.zst", job.name));
             }
+            // After the job finished: it passed, but what it was to leave behind is missing.
+            RunEvent::ArtifactsFailed { job: id, reason } => {
+                let Some(slot) = slot(id) else { return };
+                let job = &mut record.jobs[slot];
+                job.state = JobState::Failed;
+                job.reason = Some(reason.clone());
+            }
             RunEvent::JobFinished {
                 job: id,
                 outcome,

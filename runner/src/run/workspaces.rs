@@ -2,7 +2,7 @@
 //! holds the artifacts of the jobs it depends on.
 
 use crate::git::Checkouts;
-use crate::storage::{ExtractLimits, RunFolder, unpack};
+use crate::storage::{ExtractLimits, RunFolder, link_staged, unpack};
 use pipekit_schema::{Job, Pipeline};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +25,15 @@ impl Workspaces {
         match self {
             Workspaces::Shared(tree) => tree.clone(),
             Workspaces::PerJob { checkouts, set } => checkouts.job_tree(set, job),
+        }
+    }
+
+    /// Where `job`'s artifacts are staged for its dependents when it exits: only with
+    /// checkouts, which a staged tree can be hard-linked into.
+    pub fn staged_artifacts(&self, job: &str) -> Option<PathBuf> {
+        match self {
+            Workspaces::Shared(_) => None,
+            Workspaces::PerJob { checkouts, set } => Some(checkouts.staged_artifacts(set, job)),
         }
     }
 
@@ -51,16 +60,24 @@ impl Workspaces {
             }
             seen.push(condition.job);
             let from = &pipeline.job(condition.job).name;
-            let archive = folder.artifact_path(from);
-            if !archive.is_file() {
-                continue;
-            }
-            let summary = unpack(&archive, &tree, &ExtractLimits::default())
-                .map_err(|error| format!("artifacts of `{from}` refused: {error}"))?;
+            let refused = |error| format!("artifacts of `{from}` refused: {error}");
+            let staged = checkouts.staged_artifacts(set, from);
+            let files = if staged.is_dir() {
+                link_staged(&staged, &tree).map_err(refused)?
+            } else {
+                // Not staged (its job could not stage them): the archive, if any, checked
+                // entry by entry like any archive.
+                let archive = folder.artifact_path(from);
+                if !archive.is_file() {
+                    continue;
+                }
+                unpack(&archive, &tree, &ExtractLimits::default())
+                    .map_err(refused)?
+                    .files
+            };
             said.push(format!(
-                "unpacked {} artifact file{} of `{from}`",
-                summary.files,
-                if summary.files == 1 { "" } else { "s" }
+                "linked {files} artifact file{} of `{from}`",
+                if files == 1 { "" } else { "s" }
             ));
         }
         Ok(said)

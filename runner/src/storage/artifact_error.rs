@@ -92,6 +92,24 @@ pub enum ArtifactError {
         limit: u64,
     },
 
+    /// A job's artifacts add up to more bytes than allowed.
+    #[error("artifacts of `{}` hold more than {limit} bytes", path.display())]
+    OutputsTooLarge {
+        /// The job's source tree.
+        path: PathBuf,
+        /// The limit they passed.
+        limit: u64,
+    },
+
+    /// A job's artifacts hold more entries than allowed.
+    #[error("artifacts of `{}` hold more than {limit} entries", path.display())]
+    TooManyOutputs {
+        /// The job's source tree.
+        path: PathBuf,
+        /// The limit they passed.
+        limit: u64,
+    },
+
     /// An entry could not be written into the destination.
     #[error("failed to extract `{}`", path.display())]
     Extract {

@@ -8,7 +8,7 @@ use walkdir::DirEntry;
 use super::artifact_error::ArtifactError;
 
 /// Folders that belong to the tooling, never to a build's output.
-const SKIPPED_DIRS: [&str; 2] = [".git", ".pipekit"];
+pub(super) const SKIPPED_NAMES: [&str; 2] = [".git", ".pipekit"];
 
 /// The artifact patterns of one job, and which of them matched something.
 pub(super) struct ArtifactSelection {
@@ -79,7 +79,7 @@ pub(super) fn worth_entering(
     entry: &DirEntry,
 ) -> bool {
     let name = entry.file_name();
-    if SKIPPED_DIRS.iter().any(|skipped| name == *skipped) {
+    if SKIPPED_NAMES.iter().any(|skipped| name == *skipped) {
         return false;
     }
     if !entry.file_type().is_dir() {

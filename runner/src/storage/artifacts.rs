@@ -1,6 +1,6 @@
 //! Packing a job's artifacts into `artifacts/<job>.tar.zst`.
 
-use std::fs::File;
+use std::fs::{File, FileType, Metadata};
 use std::io::{self, Read};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
@@ -32,16 +32,11 @@ pub fn pack(
     patterns: &[String],
     archive: &Path,
 ) -> Result<PackSummary, ArtifactError> {
-    let mut selection = ArtifactSelection::new(patterns)?;
-    let read_error = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ArtifactError::ReadSource { path, source }
-    };
     let write_error = |source| ArtifactError::WriteArchive {
         path: archive.to_owned(),
         source,
     };
-    let canonical_root = std::fs::canonicalize(source_tree).map_err(read_error(source_tree))?;
+    let canonical_root = canonical_root(source_tree)?;
     if let Some(parent) = archive
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
@@ -56,9 +51,84 @@ pub fn pack(
     encoder.multithread(worker_count()).map_err(write_error)?;
     let mut builder = tar::Builder::new(encoder);
     let mut summary = PackSummary::default();
+
+    walk_selection(source_tree, patterns, |entry| {
+        let mut header = Header::new_gnu();
+        header.set_mtime(u64::try_from(entry.metadata.mtime()).unwrap_or(0));
+        if entry.file_type.is_dir() {
+            header.set_entry_type(EntryType::Directory);
+            header.set_mode(0o755);
+            header.set_size(0);
+            builder
+                .append_data(&mut header, entry.relative, io::empty())
+                .map_err(write_error)?;
+        } else if entry.file_type.is_symlink() {
+            let target = stored_symlink_target(&canonical_root, entry.relative, entry.path)?;
+            header.set_entry_type(EntryType::Symlink);
+            header.set_mode(0o777);
+            header.set_size(0);
+            builder
+                .append_link(&mut header, entry.relative, &target)
+                .map_err(write_error)?;
+        } else if entry.file_type.is_file() {
+            let (file, size, mode) =
+                open_regular_file(entry.path).map_err(|source| ArtifactError::ReadSource {
+                    path: entry.path.to_owned(),
+                    source,
+                })?;
+            header.set_entry_type(EntryType::Regular);
+            header.set_mode(mode & 0o777);
+            header.set_size(size);
+            let reader = ExactReader {
+                inner: file.take(size),
+                remaining: size,
+            };
+            builder
+                .append_data(&mut header, entry.relative, reader)
+                .map_err(write_error)?;
+            summary.files += 1;
+            summary.bytes += size;
+        }
+        // Sockets and FIFOs have no content to hand on; they are left out silently.
+        Ok(())
+    })?;
+
+    let encoder = builder.into_inner().map_err(write_error)?;
+    let file = encoder.finish().map_err(write_error)?;
+    summary.compressed_bytes = file.as_file().metadata().map_err(write_error)?.len();
+    persist(file, archive).map_err(write_error)?;
+    Ok(summary)
+}
+
+/// One path the patterns select.
+pub(super) struct SelectedEntry<'a> {
+    /// Relative to the source tree.
+    pub relative: &'a Path,
+    /// Where it is on disk.
+    pub path: &'a Path,
+    pub file_type: FileType,
+    /// Not following a symlink.
+    pub metadata: Metadata,
+}
+
+/// The source tree, resolved, to judge where its symlinks lead.
+pub(super) fn canonical_root(source_tree: &Path) -> Result<PathBuf, ArtifactError> {
+    std::fs::canonicalize(source_tree).map_err(|source| ArtifactError::ReadSource {
+        path: source_tree.to_owned(),
+        source,
+    })
+}
+
+/// Calls `visit` on every path `patterns` select under `source_tree`, a folder before what
+/// it holds, in name order; fails if a pattern matched nothing.
+pub(super) fn walk_selection(
+    source_tree: &Path,
+    patterns: &[String],
+    mut visit: impl FnMut(SelectedEntry<'_>) -> Result<(), ArtifactError>,
+) -> Result<(), ArtifactError> {
+    let mut selection = ArtifactSelection::new(patterns)?;
     // Walk order is depth first, so the folders a path inherits inclusion from form a stack.
     let mut included_dirs: Vec<PathBuf> = Vec::new();
-
     let literal_prefixes = selection.literal_prefixes.clone();
     let walk = WalkDir::new(source_tree)
         .follow_links(false)
@@ -89,55 +159,23 @@ pub fn pack(
             continue;
         }
         let file_type = entry.file_type();
-        let mut header = Header::new_gnu();
+        if file_type.is_dir() {
+            included_dirs.push(relative.to_owned());
+        }
         let metadata = entry
             .metadata()
             .map_err(|error| ArtifactError::ReadSource {
                 path: entry.path().to_owned(),
                 source: error.into(),
             })?;
-        header.set_mtime(u64::try_from(metadata.mtime()).unwrap_or(0));
-        if file_type.is_dir() {
-            included_dirs.push(relative.to_owned());
-            header.set_entry_type(EntryType::Directory);
-            header.set_mode(0o755);
-            header.set_size(0);
-            builder
-                .append_data(&mut header, relative, io::empty())
-                .map_err(write_error)?;
-        } else if file_type.is_symlink() {
-            let target = stored_symlink_target(&canonical_root, relative, entry.path())?;
-            header.set_entry_type(EntryType::Symlink);
-            header.set_mode(0o777);
-            header.set_size(0);
-            builder
-                .append_link(&mut header, relative, &target)
-                .map_err(write_error)?;
-        } else if file_type.is_file() {
-            let (file, size, mode) =
-                open_regular_file(entry.path()).map_err(read_error(entry.path()))?;
-            header.set_entry_type(EntryType::Regular);
-            header.set_mode(mode & 0o777);
-            header.set_size(size);
-            let reader = ExactReader {
-                inner: file.take(size),
-                remaining: size,
-            };
-            builder
-                .append_data(&mut header, relative, reader)
-                .map_err(write_error)?;
-            summary.files += 1;
-            summary.bytes += size;
-        }
-        // Sockets and FIFOs have no content to hand on; they are left out silently.
+        visit(SelectedEntry {
+            relative,
+            path: entry.path(),
+            file_type,
+            metadata,
+        })?;
     }
-    selection.ensure_every_pattern_matched()?;
-
-    let encoder = builder.into_inner().map_err(write_error)?;
-    let file = encoder.finish().map_err(write_error)?;
-    summary.compressed_bytes = file.as_file().metadata().map_err(write_error)?.len();
-    persist(file, archive).map_err(write_error)?;
-    Ok(summary)
+    selection.ensure_every_pattern_matched()
 }
 
 /// Checks a symlink target against the rules [`super::unpack`] enforces: relative, `..` only
@@ -179,7 +217,7 @@ pub(crate) fn check_symlink_target(link: &Path, target: &Path) -> Result<(), Str
 }
 
 /// The target to store for a symlink: as written when that is safe, else rewritten relative.
-fn stored_symlink_target(
+pub(super) fn stored_symlink_target(
     canonical_root: &Path,
     relative: &Path,
     link_path: &Path,
@@ -230,7 +268,7 @@ fn relative_from(from: &Path, to: &Path) -> PathBuf {
 }
 
 /// Opens a file without following a symlink swapped in since the walk saw it.
-fn open_regular_file(path: &Path) -> io::Result<(File, u64, u32)> {
+pub(super) fn open_regular_file(path: &Path) -> io::Result<(File, u64, u32)> {
     let file = File::options()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)

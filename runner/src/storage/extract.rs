@@ -206,8 +206,19 @@ fn prepare_parents(destination: &Path, relative: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn ensure_directory(destination: &Path, relative: &Path) -> Result<(), String> {
+pub(super) fn ensure_directory(destination: &Path, relative: &Path) -> Result<(), String> {
     let path = destination.join(relative);
+    // Made first, inspected only if taken: mkdir never follows a symlink at its path.
+    match std::fs::create_dir(&path) {
+        Ok(()) => return Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(error) => {
+            return Err(format!(
+                "failed to create `{}`: {error}",
+                relative.display()
+            ));
+        }
+    }
     match std::fs::symlink_metadata(&path) {
         Ok(metadata) if metadata.is_dir() => Ok(()),
         Ok(metadata) if metadata.is_symlink() => Err(format!(
@@ -218,22 +229,6 @@ fn ensure_directory(destination: &Path, relative: &Path) -> Result<(), String> {
             "`{}` exists and is not a folder",
             relative.display()
         )),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            match std::fs::create_dir(&path) {
-                Ok(()) => Ok(()),
-                // Someone else made it meanwhile; whatever it is must pass the same checks.
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
-                    match std::fs::symlink_metadata(&path) {
-                        Ok(metadata) if metadata.is_dir() => Ok(()),
-                        _ => Err(format!("`{}` changed while unpacking", relative.display())),
-                    }
-                }
-                Err(error) => Err(format!(
-                    "failed to create `{}`: {error}",
-                    relative.display()
-                )),
-            }
-        }
         Err(error) => Err(format!(
             "failed to inspect `{}`: {error}",
             relative.display()
@@ -242,7 +237,7 @@ fn ensure_directory(destination: &Path, relative: &Path) -> Result<(), String> {
 }
 
 /// Clears the way for a file or link: an old file or symlink is unlinked, never written through.
-fn remove_non_directory(path: &Path) -> Result<(), String> {
+pub(super) fn remove_non_directory(path: &Path) -> Result<(), String> {
     match std::fs::symlink_metadata(path) {
         Ok(metadata) if metadata.is_dir() => Err("would replace a folder".to_owned()),
         Ok(_) => {
@@ -570,6 +565,75 @@ mod tests {
                 bytes: 10_005
             }
         );
+        Ok(())
+    }
+
+    #[test]
+    fn a_zstd_bomb_is_stopped_at_the_byte_limit() -> TestResult {
+        let dir = scratch()?;
+        let archive = dir.path().join("bomb.tar.zst");
+        let claimed: u64 = 16 * 1024 * 1024;
+        let mut builder = tar::Builder::new(zstd::stream::write::Encoder::new(
+            File::create(&archive)?,
+            19,
+        )?);
+        let mut header = Header::new_gnu();
+        header.set_entry_type(EntryType::Regular);
+        header.set_size(claimed);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, "zeros", io::repeat(0).take(claimed))?;
+        builder.into_inner()?.finish()?;
+        let limit = 256 * 1024;
+        let limits = ExtractLimits {
+            max_bytes: limit,
+            ..ExtractLimits::default()
+        };
+
+        let result = unpack(&archive, &dir.path().join("dest"), &limits);
+
+        assert!(
+            std::fs::metadata(&archive)?.len() < claimed / 1000,
+            "not a bomb"
+        );
+        assert!(
+            matches!(result, Err(ArtifactError::TooLarge { .. })),
+            "{result:?}"
+        );
+        let written = std::fs::metadata(dir.path().join("dest/zeros")).map_or(0, |m| m.len());
+        assert!(written <= limit, "{written} bytes written");
+        Ok(())
+    }
+
+    #[test]
+    fn a_flood_of_tiny_entries_is_stopped_at_the_entry_limit() -> TestResult {
+        let dir = scratch()?;
+        let archive = dir.path().join("flood.tar.zst");
+        let names: Vec<String> = (0..1_000).map(|index| format!("tiny-{index}")).collect();
+        let entries: Vec<RawEntry<'_>> = names
+            .iter()
+            .map(|name| RawEntry {
+                name: name.as_bytes(),
+                kind: EntryType::Regular,
+                link: b"",
+                data: b"",
+            })
+            .collect();
+        hostile_archive(&archive, &entries)?;
+        let limits = ExtractLimits {
+            max_entries: 999,
+            ..ExtractLimits::default()
+        };
+
+        let result = unpack(&archive, &dir.path().join("dest"), &limits);
+
+        assert!(
+            matches!(
+                result,
+                Err(ArtifactError::TooManyEntries { limit: 999, .. })
+            ),
+            "{result:?}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path().join("dest"))?.count(), 999);
         Ok(())
     }
 

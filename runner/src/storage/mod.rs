@@ -2,6 +2,7 @@
 
 mod artifact_error;
 mod artifact_selection;
+mod artifact_tree;
 mod artifacts;
 mod atomic;
 mod env_file;
@@ -10,6 +11,7 @@ mod run_folder;
 mod space_reserve;
 
 pub use artifact_error::ArtifactError;
+pub use artifact_tree::{StageSummary, link_staged, stage};
 pub use artifacts::{PackSummary, pack};
 pub use atomic::write_atomically;
 pub use env_file::{EnvFileError, parse_env, read_env_file};
