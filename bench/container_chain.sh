@@ -94,6 +94,29 @@ for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
 hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$OUT_DIR/container_chain.json" \
     "${args[@]}" >&2
 
+# gitlab-ci-local (when $GITLAB_CI_LOCAL is set; bench/peers.sh sets it): the same three
+# jobs as stages in its Docker executor, offline (no pull, the local image as helper), in a
+# repository of its own under $work. GITLAB_RUNS runs (default 3): each takes seconds.
+gitlab_status=
+if [ -n "${GITLAB_CI_LOCAL:-}" ]; then
+    for v in $(compgen -e | grep '^GCL_' || true); do unset "$v"; done
+    mkdir "$work/gitlab"
+    {
+        echo "stages: [a, b, c]"
+        for job in a b c; do printf '%s:\n  stage: %s\n  image: %s\n  script: ["true"]\n' "$job" "$job" "$IMAGE"; done
+    } >"$work/gitlab/.gitlab-ci.yml"
+    gitlab_repo "$work/gitlab"
+    gcl_cmd="'$GITLAB_CI_LOCAL' --concurrency 2 --pull-policy if-not-present --helper-image $IMAGE"
+    if (cd "$work/gitlab" && eval "$gcl_cmd" >gcl.txt 2>&1) && [ "$(grep -cE 'PASS +[abc] *$' "$work/gitlab/gcl.txt")" = 3 ]; then
+        (cd "$work/gitlab" && hyperfine --warmup 0 --runs "${GITLAB_RUNS:-3}" --style basic \
+            --export-json "$OUT_DIR/container_chain_gitlab.json" -n gitlab-ci-local "$gcl_cmd >/dev/null 2>&1" >&2)
+    else
+        gitlab_status="FAILED ($(tail -n 1 "$work/gitlab/gcl.txt"))"
+        echo "gitlab-ci-local failed on the chain:" >&2
+        tail -n 5 "$work/gitlab/gcl.txt" >&2
+    fi
+fi
+
 echo "hyperfine JSON: $OUT_DIR/container_chain.json" >&2
 python3 - "$OUT_DIR/container_chain.json" <<'EOF'
 import json, os, sys
@@ -107,3 +130,12 @@ if "pipekit" in med:
 else:
     print(f"container_chain pipekit FAILED ({os.environ['PK_FAILURE']}); ratios n/a")
 EOF
+if [ -n "$gitlab_status" ]; then
+    echo "container_chain gitlab-ci-local $gitlab_status"
+elif [ -f "$OUT_DIR/container_chain_gitlab.json" ]; then
+    python3 - "$OUT_DIR/container_chain_gitlab.json" <<'EOF'
+import json, sys
+x = json.load(open(sys.argv[1]))["results"][0]
+print(f"container_chain gitlab-ci-local median {x['median']*1000:8.1f} ms  (min {x['min']*1000:.1f}, max {x['max']*1000:.1f})")
+EOF
+fi

@@ -81,7 +81,7 @@ for i in $(seq "$N"); do
     ms_between "$s" "$c" >>pipekit.ms
 done
 if [ "$pk_status" = ok ]; then
-    echo "container_readiness pipekit-ci             (ms) $(stats 90 <pipekit.ms)"
+    echo "container_readiness pipekit-ci             (ms) $(stats 90 99 <pipekit.ms)"
 else
     echo "container_readiness pipekit-ci             (ms) $pk_status"
 fi
@@ -99,4 +99,4 @@ for _ in $(seq "$N"); do
     [[ $s =~ ^[0-9]+$ ]] && [ -n "$c" ] || { echo "container_readiness: peer run without stamps" >&2; exit 1; }
     ms_between "$s" "$c" >>peer.ms
 done
-echo "container_readiness docker logs -f + run (ms) $(stats 90 <peer.ms)"
+echo "container_readiness docker logs -f + run (ms) $(stats 90 99 <peer.ms)"
