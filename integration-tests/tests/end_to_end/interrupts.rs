@@ -47,14 +47,18 @@ services:
         let _ = started.wait(Duration::from_secs(20));
         panic!("the job never reported it started; stderr:\n{stderr}");
     }
-    let sleeps = processes_with(&marker);
-    let sleep_count = sleeps
-        .iter()
-        .filter(|(_, command)| command.starts_with("sleep "))
-        .count();
-    assert_eq!(
-        sleep_count, 2,
-        "the marker finds the job's two sleeps: {sleeps:?}"
+    // `echo started` can run before the two forked shells have exec'd `sleep`.
+    let sleep_count = || {
+        processes_with(&marker)
+            .iter()
+            .filter(|(_, command)| command.starts_with("sleep "))
+            .count()
+    };
+    let both_sleeping = eventually(Duration::from_secs(5), || sleep_count() == 2);
+    assert!(
+        both_sleeping,
+        "the marker finds the job's two sleeps: {:?}",
+        processes_with(&marker)
     );
 
     let interrupted_at = Instant::now();

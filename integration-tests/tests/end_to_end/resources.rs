@@ -267,3 +267,39 @@ services:
     run.assert_states(&[("fine", "passed")]);
     parse_junit(&project.run_dir().join("junit.xml"));
 }
+
+/// The run folder too full for an artifact archive is the machine's problem, not the job's:
+/// the run ends errored with exit 3, and says why.
+#[test]
+fn an_archive_the_full_run_folder_cannot_take_ends_the_run_errored() {
+    let Some(disk) = TinyDisk::mount("4m") else {
+        return;
+    };
+    // The repository (and so the run folder) is on the tiny disk; the job's checkout is in
+    // the temporary folder, which has room for the 6 MB the archive cannot get.
+    let pipeline = r#"
+services:
+  producer:
+    command: head -c 6000000 /dev/urandom > blob
+    artifacts: [blob]
+"#;
+    std::fs::write(disk.path().join("pipekit.yml"), pipeline).expect("write the pipeline");
+    std::fs::write(disk.path().join(".gitignore"), ".pipekit/\n").expect("write");
+    crate::common::init_and_commit(disk.path(), "a producer");
+    let finished = Command::new(binary())
+        .args(["run", "--no-progress", "--commit", "HEAD"])
+        .current_dir(disk.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run pipekit-ci");
+    let stderr = String::from_utf8_lossy(&finished.stderr);
+
+    assert_eq!(finished.status.code(), Some(3), "stderr:\n{stderr}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: cannot write") && last.contains("No space left on device"),
+        "the run ends naming the failure: {last}"
+    );
+    let run = RunJson::read(&single_run_dir(disk.path()));
+    assert_eq!(run.status(), "errored");
+}

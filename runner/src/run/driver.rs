@@ -562,6 +562,7 @@ impl<'r> Driver<'r> {
             )
         });
         let releasable = control.clone();
+        let pack_folder = self.context.folder.clone();
         let exit_task = tokio::spawn(async move {
             let result = spawned.exit.await;
             // Whatever holds the pipes now (a daemonised grandchild) gets a moment, not forever.
@@ -581,7 +582,9 @@ impl<'r> Driver<'r> {
                     packing: false,
                 },
                 Some((patterns, tree, archive, None)) => AfterExit {
-                    artifacts: Some(pack_artifacts(patterns, tree, archive).await),
+                    artifacts: Some(
+                        pack_artifacts(patterns, tree, archive, pack_folder.clone()).await,
+                    ),
                     packing: false,
                 },
                 // Dependents get the staged tree at once; the archive is packed from it
@@ -611,7 +614,7 @@ impl<'r> Driver<'r> {
                 .await;
             if let Some((patterns, staged, archive)) = packing_later {
                 tokio::spawn(async move {
-                    let result = pack_artifacts(patterns, staged, archive).await;
+                    let result = pack_artifacts(patterns, staged, archive, pack_folder).await;
                     let _ = sender.send(Message::Packed { job: id, result }).await;
                 });
             }
@@ -787,11 +790,22 @@ async fn pack_artifacts(
     patterns: Vec<String>,
     tree: PathBuf,
     archive: PathBuf,
+    folder: Arc<RunFolder>,
 ) -> Result<PackSummary, String> {
     let packed = tokio::task::spawn_blocking(move || pack(&tree, &patterns, &archive)).await;
     match packed {
         Ok(Ok(summary)) => Ok(summary),
-        Ok(Err(error)) => Err(format!("artifacts could not be packed: {error}")),
+        Ok(Err(error)) => {
+            // The run folder refusing the archive (a full disk) is the machine's problem:
+            // noted like a failed log write, it ends the run as errored (exit 3).
+            if let crate::storage::ArtifactError::WriteArchive { path, source } = &error {
+                folder.note_write_failure(path, source);
+            }
+            let cause = std::error::Error::source(&error)
+                .map(|cause| format!(": {cause}"))
+                .unwrap_or_default();
+            Err(format!("artifacts could not be packed: {error}{cause}"))
+        }
         Err(error) => Err(format!("artifacts could not be packed: {error}")),
     }
 }
