@@ -796,9 +796,15 @@ async fn pack_artifacts(
     match packed {
         Ok(Ok(summary)) => Ok(summary),
         Ok(Err(error)) => {
-            // The run folder refusing the archive (a full disk) is the machine's problem:
-            // noted like a failed log write, it ends the run as errored (exit 3).
-            if let crate::storage::ArtifactError::WriteArchive { path, source } = &error {
+            // A full disk under the run folder is the machine's problem: noted like a failed
+            // log write, it ends the run as errored (exit 3). Other write errors stay the
+            // job's (a job can clobber the run folder through `$PIPEKIT_SHARED/..`).
+            if let crate::storage::ArtifactError::WriteArchive { path, source } = &error
+                && matches!(
+                    source.kind(),
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+                )
+            {
                 folder.note_write_failure(path, source);
             }
             let cause = std::error::Error::source(&error)
