@@ -9,6 +9,8 @@
 # Only a stable toolchain is assumed: RUSTC_BOOTSTRAP=1 lets it take cargo-fuzz's nightly
 # flags. FUZZ_SANITIZER (default none; address works too, slower) picks the sanitizer;
 # FUZZ_TIMEOUT (default 10) is the seconds one input may take before it counts as a hang.
+# artifact_extract unpacks every input into a fresh temp folder: TMPDIR defaults to
+# /dev/shm when it exists, since creating and deleting that many files on a disk is slow.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,6 +30,9 @@ export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$FUZZ_DIR/target}
 sanitizer=${FUZZ_SANITIZER:-none}
 timeout=${FUZZ_TIMEOUT:-10}
 fuzz_flags=(--sanitizer "$sanitizer" --debug-assertions)
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    export TMPDIR=/dev/shm
+fi
 
 cd "$REPO_ROOT"
 for target in "${targets[@]}"; do
