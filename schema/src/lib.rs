@@ -10,6 +10,8 @@ mod diagnostic;
 mod duration;
 mod fields;
 mod filter_pattern;
+#[doc(hidden)]
+pub mod fuzzing;
 mod graph;
 mod healthcheck;
 mod job;
