@@ -184,15 +184,24 @@ impl Drop for OwnChild {
     }
 }
 
-/// Spawns `command` and registers the child in one step, so no reaping can come between.
+/// Spawns `command` and registers the child, so `reap_orphans` leaves it to tokio.
+///
+/// Only the main thread's children are ever reaped (orphans are re-parented to it): a child
+/// spawned from another thread is out of reach and is registered after the spawn, so the
+/// runtime's threads spawn jobs in parallel. From the main thread the lock is held through
+/// the spawn, so no reaping can come between.
 pub fn spawn_own(
     command: &mut tokio::process::Command,
 ) -> std::io::Result<(tokio::process::Child, OwnChild)> {
-    let mut children = own_children();
+    let on_main_thread = nix::unistd::gettid() == nix::unistd::getpid();
+    let held = on_main_thread.then(own_children);
     let child = command.spawn()?;
     let pid = child.id().map(|pid| pid as i32);
     if let Some(pid) = pid {
-        children.insert(pid);
+        match held {
+            Some(mut children) => children.insert(pid),
+            None => own_children().insert(pid),
+        };
     }
     Ok((child, OwnChild(pid)))
 }
@@ -283,10 +292,16 @@ fn orphans_possible() -> bool {
     if !IS_SUBREAPER.load(Ordering::SeqCst) {
         return true;
     }
-    let own = own_children();
     let Some(children) = read_direct_children() else {
         return true;
     };
+    // The common case, decided without the lock, which `spawn_own` holds through a whole
+    // fork and exec: jobs are spawned from the runtime's worker threads, so the main
+    // thread's list is empty unless an orphan arrived.
+    if children.is_empty() {
+        return false;
+    }
+    let own = own_children();
     // An orphan that already exited is reaped here rather than counted.
     children
         .into_iter()
