@@ -54,29 +54,37 @@ mod tests {
     use super::*;
     use crate::report::{JobRecord, JobState, RunStatus};
 
-    #[test]
-    fn masks_reasons_and_leaves_the_rest() -> Result<(), Box<dyn std::error::Error>> {
-        let record = RunRecord {
+    fn record(status: RunStatus, state: JobState, reason: &str) -> RunRecord {
+        RunRecord {
             run_id: "20261122-001500-123-abcd".to_owned(),
             pipeline: "ci".to_owned(),
             pipeline_file: "pipekit.yml".to_owned(),
             started_at: "2026-11-22T00:15:00.123Z".to_owned(),
             duration_seconds: 1.5,
-            status: RunStatus::Failed,
+            status,
             commit: None,
             jobs: vec![JobRecord {
                 name: "deploy".to_owned(),
-                state: JobState::Failed,
+                state,
                 exit_code: Some(1),
                 started_after_seconds: Some(0.0),
                 duration_seconds: Some(1.5),
-                reason: Some("login as hunter2hunter2 refused".to_owned()),
+                reason: Some(reason.to_owned()),
                 signals: Vec::new(),
                 log: "logs/deploy.log".to_owned(),
                 artifact: None,
                 junit_files: Vec::new(),
             }],
-        };
+        }
+    }
+
+    #[test]
+    fn masks_reasons_and_leaves_the_rest() -> Result<(), Box<dyn std::error::Error>> {
+        let record = record(
+            RunStatus::Failed,
+            JobState::Failed,
+            "login as hunter2hunter2 refused",
+        );
         let masker = Masker::new(["hunter2hunter2"])?;
         let masked = record.masked(&masker)?;
         assert_eq!(
@@ -93,27 +101,11 @@ mod tests {
     #[test]
     fn a_secret_spelling_a_status_keeps_the_record_readable()
     -> Result<(), Box<dyn std::error::Error>> {
-        let record = RunRecord {
-            run_id: "20261122-001500-123-abcd".to_owned(),
-            pipeline: "ci".to_owned(),
-            pipeline_file: "pipekit.yml".to_owned(),
-            started_at: "2026-11-22T00:15:00.123Z".to_owned(),
-            duration_seconds: 1.5,
-            status: RunStatus::Interrupted,
-            commit: None,
-            jobs: vec![JobRecord {
-                name: "deploy".to_owned(),
-                state: JobState::Cancelled,
-                exit_code: None,
-                started_after_seconds: None,
-                duration_seconds: None,
-                reason: Some("the run was interrupted".to_owned()),
-                signals: Vec::new(),
-                log: "logs/deploy.log".to_owned(),
-                artifact: None,
-                junit_files: Vec::new(),
-            }],
-        };
+        let record = record(
+            RunStatus::Interrupted,
+            JobState::Cancelled,
+            "the run was interrupted",
+        );
         let masked = record.masked(&Masker::new(["interrupted"])?)?;
         assert_eq!(masked.status, RunStatus::Interrupted);
         assert_eq!(masked.jobs[0].reason.as_deref(), Some("the run was ***"));

@@ -138,14 +138,7 @@ fn move_selection(
     if !movable {
         return Ok(None);
     }
-    let write_error = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ArtifactError::Extract { path, source }
-    };
-    if let Some(parent) = staged.parent() {
-        std::fs::create_dir_all(parent).map_err(write_error(parent))?;
-    }
-    std::fs::create_dir(staged).map_err(write_error(staged))?;
+    create_staged_root(staged)?;
     for root in &roots {
         let target = staged.join(root);
         if let Some(parent) = target.parent() {
@@ -163,14 +156,7 @@ fn build_staged_tree(
     limits: &ExtractLimits,
 ) -> Result<StageSummary, ArtifactError> {
     let canonical_root = canonical_root(source_tree)?;
-    let write_error = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ArtifactError::Extract { path, source }
-    };
-    if let Some(parent) = staged.parent() {
-        std::fs::create_dir_all(parent).map_err(write_error(parent))?;
-    }
-    std::fs::create_dir(staged).map_err(write_error(staged))?;
+    create_staged_root(staged)?;
     let mut summary = StageSummary::default();
     // Entries come folder by folder: the last folder made need not be made again.
     let mut made_folder: Option<PathBuf> = None;
@@ -308,6 +294,20 @@ pub fn link_staged(staged: &Path, destination: &Path) -> Result<u64, ArtifactErr
         }
     }
     Ok(files)
+}
+
+/// An error writing `path` in the staged tree, for `map_err`.
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> ArtifactError + use<> {
+    let path = path.to_owned();
+    move |source| ArtifactError::Extract { path, source }
+}
+
+/// The staged tree's folder, new (a leftover would mix two producers' files), and its parents.
+fn create_staged_root(staged: &Path) -> Result<(), ArtifactError> {
+    if let Some(parent) = staged.parent() {
+        std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+    }
+    std::fs::create_dir(staged).map_err(write_error(staged))
 }
 
 #[cfg(test)]
