@@ -463,3 +463,43 @@ fn an_interrupt_during_the_export_leaves_nothing_in_the_temporary_folder() {
     assert_eq!(in_tmp(), 0, "the export was left in {}", tmp.display());
     assert!(project.run_dirs().is_empty(), "a run was started");
 }
+
+/// A producer's JUnit files inside its artifacts are handed on (moved out of its checkout)
+/// and still merged into the run's report.
+#[test]
+fn junit_files_inside_handed_on_artifacts_are_still_merged() {
+    let project = Project::new(
+        r#"
+services:
+  producer:
+    command: |
+      mkdir -p reports
+      echo '<testsuite name="producer-tests" tests="1"><testcase name="works"/></testsuite>' > reports/unit.xml
+    artifacts: [reports]
+    junit: [reports/*.xml]
+  consumer:
+    depends_on: [producer.ExitCode(0)]
+    command: test -f reports/unit.xml
+"#,
+    );
+    project.write(".gitignore", ".pipekit/\n");
+    init_and_commit(project.path(), "first");
+
+    let finished = project.run_pipeline(&["--commit", "HEAD"]);
+
+    finished.assert_code(0);
+    let report = parse_junit(&project.run_dir().join("junit.xml"));
+    let suites: Vec<&str> = report
+        .test_suites
+        .iter()
+        .map(|suite| suite.name.as_str())
+        .collect();
+    assert_eq!(
+        suites
+            .iter()
+            .filter(|name| **name == "producer-tests")
+            .count(),
+        1,
+        "suites: {suites:?}"
+    );
+}

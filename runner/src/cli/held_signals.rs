@@ -13,11 +13,16 @@ pub(super) struct HeldSignals {
 }
 
 impl HeldSignals {
-    /// Blocks SIGINT, SIGTERM and SIGHUP. Call it before any thread is started: threads
+    /// Blocks SIGINT, SIGTERM, SIGHUP and SIGQUIT. Call it before any thread is started: threads
     /// inherit the mask. None if the mask cannot be changed (the work then runs unprotected).
     pub(super) fn hold() -> Option<Self> {
         let mut held = SigSet::empty();
-        for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        for signal in [
+            Signal::SIGINT,
+            Signal::SIGTERM,
+            Signal::SIGHUP,
+            Signal::SIGQUIT,
+        ] {
             held.add(signal);
         }
         let mut previous = SigSet::empty();

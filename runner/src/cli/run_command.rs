@@ -332,8 +332,25 @@ pub(super) fn run_one(
     drop(reporters);
 
     for id in pipeline.job_ids() {
-        let tree = workspaces.of(&pipeline.job(id).name);
-        let files = find_junit_files(&tree, &pipeline.job(id).junit);
+        let job = pipeline.job(id);
+        let tree = workspaces.of(&job.name);
+        let mut files = find_junit_files(&tree, &job.junit);
+        // In a commit run, outputs handed on as artifacts may have been moved out of the
+        // job's checkout into the staged tree, JUnit files among them.
+        if let Some(staged) = workspaces.staged_artifacts(&job.name) {
+            let found: Vec<PathBuf> = files
+                .iter()
+                .filter_map(|file| file.strip_prefix(&tree).ok().map(Path::to_path_buf))
+                .collect();
+            files.extend(
+                find_junit_files(&staged, &job.junit)
+                    .into_iter()
+                    .filter(|file| {
+                        file.strip_prefix(&staged)
+                            .is_ok_and(|relative| !found.iter().any(|seen| seen == relative))
+                    }),
+            );
+        }
         recorder.set_junit_files(id, files.iter().map(|f| f.display().to_string()).collect());
     }
     let lost = engine_lost.as_ref().and_then(|lost| lost.get().cloned());

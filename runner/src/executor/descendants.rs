@@ -9,7 +9,7 @@
 //! here is registered while it runs, and only other children (re-parented orphans) are reaped.
 
 use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -229,18 +229,20 @@ pub async fn kill_orphans() {
         return;
     }
     for _ in 0..20 {
-        let strays: Vec<i32> = {
+        {
+            // Held through the kills: an unreaped child's pid cannot be reused, and the
+            // SIGCHLD reaper, which could reap one meanwhile, waits for this lock.
             let own = own_children();
-            direct_children()
+            let strays: Vec<i32> = direct_children()
                 .into_iter()
                 .filter(|pid| !own.contains(pid))
-                .collect()
-        };
-        if strays.is_empty() {
-            return;
-        }
-        for pid in strays {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+                .collect();
+            if strays.is_empty() {
+                return;
+            }
+            for pid in strays {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
         reap_orphans();
@@ -295,23 +297,11 @@ fn orphans_possible() -> bool {
     let Some(children) = read_direct_children() else {
         return true;
     };
-    // The common case, decided without the lock, which `spawn_own` holds through a whole
-    // fork and exec: jobs are spawned from the runtime's worker threads, so the main
-    // thread's list is empty unless an orphan arrived.
-    if children.is_empty() {
-        return false;
-    }
+    // Any orphan, even one that already exited, means a scan: its own children may have
+    // been handed to us after the list was read. Jobs are spawned from the runtime's worker
+    // threads, so the main thread's list is empty unless an orphan arrived.
     let own = own_children();
-    // An orphan that already exited is reaped here rather than counted.
-    children
-        .into_iter()
-        .filter(|pid| !own.contains(pid))
-        .any(|pid| {
-            !matches!(
-                waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)),
-                Ok(WaitStatus::Exited(..) | WaitStatus::Signaled(..))
-            )
-        })
+    children.iter().any(|pid| !own.contains(pid))
 }
 
 #[cfg(test)]

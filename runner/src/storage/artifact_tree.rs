@@ -139,12 +139,25 @@ fn move_selection(
         return Ok(None);
     }
     create_staged_root(staged)?;
+    let mut moved: Vec<&PathBuf> = Vec::new();
     for root in &roots {
         let target = staged.join(root);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(write_error(parent))?;
+        let renamed = match target.parent() {
+            Some(parent) => std::fs::create_dir_all(parent),
+            None => Ok(()),
         }
-        std::fs::rename(source_tree.join(root), &target).map_err(write_error(&target))?;
+        .and_then(|()| std::fs::rename(source_tree.join(root), &target));
+        if renamed.is_err() {
+            // Moving a folder needs write access to it (its `..` changes): one a container
+            // wrote as another user, or a read-only one, cannot move. Put back what moved and
+            // let the caller link the files instead, which only needs to read them.
+            for root in moved.into_iter().rev() {
+                let _ = std::fs::rename(staged.join(root), source_tree.join(root));
+            }
+            let _ = std::fs::remove_dir_all(staged);
+            return Ok(None);
+        }
+        moved.push(root);
     }
     Ok(Some(summary))
 }

@@ -250,3 +250,63 @@ fn what_moving_would_carry_along_is_left_behind_by_linking_instead() -> TestResu
     assert!(!staged.join("out/nested/.git").exists());
     Ok(())
 }
+
+/// A folder that cannot be moved (here a mount point, EBUSY; for a user, one written by a
+/// container as root, EACCES) makes staging put back what it moved and link instead.
+#[test]
+fn a_folder_that_cannot_be_moved_is_linked_instead() -> TestResult {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return Ok(());
+    }
+    let dir = scratch()?;
+    let root = dir.path();
+    let mounted = root.join("producer/zz-mounted");
+    std::fs::create_dir(&mounted)?;
+    let status = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&mounted)
+        .status();
+    if !status.is_ok_and(|status| status.success()) {
+        eprintln!("skipped: cannot mount a tmpfs");
+        return Ok(());
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(&mounted);
+    std::fs::write(mounted.join("report"), "report")?;
+    let staged = root.join("staged/producer");
+    let patterns = vec!["out".to_owned(), "zz-mounted".to_owned()];
+
+    let summary = stage(
+        &root.join("producer"),
+        &patterns,
+        &staged,
+        &ExtractLimits::default(),
+    )?;
+
+    assert_eq!(summary.files, 3);
+    assert_eq!(
+        summary.copied, 1,
+        "the file on the other file system is copied"
+    );
+    assert_eq!(
+        std::fs::read_to_string(staged.join("out/nested/lib"))?,
+        "lib"
+    );
+    assert_eq!(
+        std::fs::read_to_string(staged.join("zz-mounted/report"))?,
+        "report"
+    );
+    // `out` had been moved before the mount point refused; it is back in the producer.
+    assert_eq!(
+        std::fs::read_to_string(root.join("producer/out/nested/lib"))?,
+        "lib"
+    );
+    assert!(!root.join("staged/producer.partial").exists());
+    Ok(())
+}
