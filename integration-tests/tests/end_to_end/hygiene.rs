@@ -165,6 +165,10 @@ services:
         "kill -9 leaves the job's processes behind for the next run to find"
     );
     assert_eq!(RunJson::read(&dead_run).status(), "running");
+    assert!(
+        dead_run.join(".space-reserve").exists(),
+        "a live run holds its reserve"
+    );
 
     let next = project.run(&["run", "--no-progress", "--only", "quick"]);
 
@@ -181,6 +185,10 @@ services:
     assert_eq!(record.state("lingering"), "cancelled");
     record.assert_reason_contains("lingering", &["died"]);
     assert!(!dead_run.join("owner.json").exists());
+    assert!(
+        !dead_run.join(".space-reserve").exists(),
+        "the dead run's space reserve is given back"
+    );
 }
 
 #[test]
