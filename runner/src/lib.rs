@@ -14,6 +14,7 @@ pub mod report;
 pub mod run;
 pub mod scheduler;
 pub mod secrets;
+pub mod session;
 pub mod signals;
 pub mod storage;
 pub mod triggers;

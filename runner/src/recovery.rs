@@ -5,7 +5,7 @@
 //! their `PIPEKIT_RUN_ID`) are killed and its `run.json` says `interrupted`. Containers are
 //! reaped by their labels, separately (`executor/docker/cleanup.rs`).
 
-use crate::executor::{JobTag, Owner};
+use crate::executor::{HostSupervisor, JobTag, Owner};
 use crate::report::{JobState, RunRecord, RunStatus, write_run_json};
 use crate::storage::{OWNER_FILE, RunFolder, write_atomically};
 use std::path::{Path, PathBuf};
@@ -62,7 +62,8 @@ pub async fn recover_dead_runs(runs_dir: &Path) -> Vec<DeadRun> {
         };
         let tag = JobTag::run(run_id);
         let processes = tag.find().len();
-        tag.kill_now().await;
+        // A dead run's processes are not this process's children: nothing to reap.
+        tag.kill_now(&HostSupervisor::unsupervised()).await;
         let marked_interrupted = mark_interrupted(&run_dir.join("run.json"), owner.pid);
         let _ = std::fs::remove_file(run_dir.join(OWNER_FILE));
         // The 1 MiB the dead run set aside for its reports (see `SpaceReserve`).

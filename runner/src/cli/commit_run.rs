@@ -4,21 +4,23 @@
 
 use super::args::RunArgs;
 use super::error::CliError;
-use super::held_signals::HeldSignals;
 use super::load::{Loaded, load_text};
-use super::run_command::{PushEvent, Subject, environment, run_base_of, run_one, skipped};
-use crate::git::{Checkouts, CommitInfo, Revision, SourceRepo};
+use super::pipeline_run::{Invocation, Subject, run_pipeline};
+use super::push::{PushEvent, skipped};
+use super::run_places::{environment, run_base_of};
+use crate::git::{Checkouts, CommitInfo, GitError, Revision, SourceRepo};
 use crate::run::Workspaces;
 use git2::Oid;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Runs every pipeline of the commit that applies, one after the other; the worst exit
 /// code wins, and an interrupt stops the rest.
-pub fn run_checkouts(
+pub(super) async fn run_checkouts(
     args: &RunArgs,
-    stop_grace: Duration,
+    invocation: &Invocation,
     push: Option<&PushEvent>,
     revision: &Revision,
 ) -> Result<u8, CliError> {
@@ -82,12 +84,11 @@ pub fn run_checkouts(
     }
 
     let began = std::time::Instant::now();
-    let held = HeldSignals::hold();
-    let exported = Checkouts::export(&repo, tree);
-    if let Some(signal) = held.and_then(HeldSignals::release) {
+    let exported = export(&repo, tree, invocation).await;
+    if invocation.cancel.is_cancelled() {
         // Dropping the export removes it: nothing of an interrupted start is left in /tmp.
         drop(exported);
-        err_println!("interrupted ({signal}) while exporting {shown}; nothing ran");
+        err_println!("interrupted while exporting {shown}; nothing ran");
         return Ok(CliError::INTERRUPTED);
     }
     let checkouts = Arc::new(exported.map_err(environment)?);
@@ -114,7 +115,7 @@ pub fn run_checkouts(
             label: home.join(&file),
             loaded,
         };
-        let code = run_one(args, stop_grace, subject)?;
+        let code = run_pipeline(args, invocation, subject).await?;
         worst = worst.max(code);
         if code == CliError::INTERRUPTED {
             break;
@@ -127,6 +128,28 @@ pub fn run_checkouts(
         _ => {}
     }
     Ok(worst)
+}
+
+/// Exports the commit's tree, stopping (and removing what was written) on a cancel. On
+/// this thread: the repository cannot move to another one, and the runtime's other
+/// threads keep listening for the cancel meanwhile.
+async fn export(
+    repo: &SourceRepo,
+    tree: Oid,
+    invocation: &Invocation,
+) -> Result<Checkouts, GitError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut cancel = invocation.cancel.clone();
+    let stopper = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            cancel.cancelled().await;
+            stop.store(true, Ordering::Relaxed);
+        })
+    };
+    let exported = tokio::task::block_in_place(|| Checkouts::export(repo, tree, &stop));
+    stopper.abort();
+    exported
 }
 
 /// The commit to test, its tree, and how to name it in messages.

@@ -2,18 +2,11 @@
 
 use super::error::CliError;
 use super::load::locate;
-use super::run_command::{report_dead_runs, run_base_of, runs_dir};
+use super::run_places::{pipeline_file_label, report_dead_runs, run_base_of};
 use crate::executor::{DockerError, Engine, Removed, collect_garbage, take_down};
 use crate::recovery::recover_dead_runs;
-use std::path::{Path, PathBuf};
-
-/// How a run names its pipeline file on its containers, so `down` finds them however the
-/// path was spelled (`../pipekit.yml`, a symlink).
-pub fn pipeline_file_label(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .or_else(|_| std::path::absolute(path))
-        .unwrap_or_else(|_| path.to_path_buf())
-}
+use crate::session::runs_dir;
+use std::path::PathBuf;
 
 pub fn down(file: &Option<PathBuf>) -> Result<u8, CliError> {
     let path = locate(file)?;
@@ -63,7 +56,8 @@ where
         .map_err(|error| CliError::Environment(format!("cannot start the runtime: {error}")))?;
     runtime
         .block_on(async {
-            let engine = Engine::connect().await?;
+            let host = std::env::var("DOCKER_HOST").ok();
+            let engine = Engine::connect(host.as_deref()).await?;
             work(engine).await
         })
         .map_err(|error| CliError::Environment(error.to_string()))

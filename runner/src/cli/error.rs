@@ -1,33 +1,6 @@
 //! The errors the binary shows, each with the spec's exit code.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-
-use crate::secrets::Masker;
-
-/// The secrets of the runs this process started: no error message shows one.
-static SECRET_MASKERS: Mutex<Vec<Arc<Masker>>> = Mutex::new(Vec::new());
-
-/// From now on, error messages mask the secrets `masker` knows.
-pub(crate) fn mask_errors_with(masker: &Arc<Masker>) {
-    if masker.is_empty() {
-        return;
-    }
-    SECRET_MASKERS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .push(masker.clone());
-}
-
-fn masked(message: &str) -> String {
-    let maskers = SECRET_MASKERS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    maskers.iter().fold(message.to_owned(), |text, masker| {
-        masker.mask(&text).into_owned()
-    })
-}
-
 /// A reason `pipekit-ci` stops before or instead of a normal result.
 #[derive(Debug)]
 pub enum CliError {
@@ -55,7 +28,7 @@ impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CliError::InvalidInput(message) | CliError::Environment(message) => {
-                let message = masked(message);
+                // Masked where it was made: a run's errors carry its masker's work.
                 let message = message.trim_end();
                 if message.starts_with("error") || message.contains('\n') {
                     f.write_str(message)

@@ -9,11 +9,14 @@ mod containers;
 mod diagnosis;
 mod error;
 mod graph;
-mod held_signals;
 mod hook_command;
+mod interrupts;
 mod load;
 mod log_limit_option;
+mod pipeline_run;
+mod push;
 mod run_command;
+mod run_places;
 mod workspace;
 
 pub use error::CliError;

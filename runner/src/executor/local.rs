@@ -1,9 +1,10 @@
 //! Jobs as host processes, each in its own process group; what leaves the group is still
 //! found by the job's tag (see `descendants.rs`).
 
-use super::descendants::{JobTag, kill_orphans, reap_orphans, spawn_own};
+use super::descendants::JobTag;
 use super::process_group::ProcessGroup;
 use super::program_path::ProgramCache;
+use super::supervisor::HostSupervisor;
 use super::{Executor, ExecutorError, JobControl, JobLaunch, SpawnedJob};
 use crate::scheduler::JobExit;
 use async_trait::async_trait;
@@ -25,20 +26,24 @@ pub struct LocalExecutor {
     grace: Duration,
     /// Every run this executor started jobs for: what `shutdown` sweeps.
     runs: Arc<std::sync::Mutex<Vec<JobTag>>>,
+    supervisor: Arc<HostSupervisor>,
 }
 
 impl Default for LocalExecutor {
+    /// Unsupervised, with a 10 s grace: for tests and library users that reap nothing.
     fn default() -> Self {
-        LocalExecutor::new(Duration::from_secs(10))
+        LocalExecutor::new(Duration::from_secs(10), HostSupervisor::unsupervised())
     }
 }
 
 impl LocalExecutor {
-    pub fn new(grace: Duration) -> Self {
+    /// Host jobs whose children are registered with, and orphans reaped by, `supervisor`.
+    pub fn new(grace: Duration, supervisor: Arc<HostSupervisor>) -> Self {
         LocalExecutor {
             programs: Arc::default(),
             grace,
             runs: Arc::default(),
+            supervisor,
         }
     }
 }
@@ -77,7 +82,10 @@ impl Executor for LocalExecutor {
                 runs.push(run);
             }
         }
-        let (mut child, own) = spawn_own(&mut command).map_err(spawn_error)?;
+        let (mut child, own) = self
+            .supervisor
+            .spawn_own(&mut command)
+            .map_err(spawn_error)?;
         let (Some(stdout), Some(stderr), Some(pid)) =
             (child.stdout.take(), child.stderr.take(), child.id())
         else {
@@ -89,6 +97,7 @@ impl Executor for LocalExecutor {
         let job = launch.job_name.clone();
         let grace = self.grace;
         let descendants = tag.clone();
+        let supervisor = self.supervisor.clone();
         let exit = async move {
             let status = child.wait().await;
             drop(own);
@@ -97,7 +106,10 @@ impl Executor for LocalExecutor {
             // processes" does: in its group (`sleep &`) or out of it (`setsid sleep &`).
             // Left alone it would outlive the run and hold the log pipes open.
             match &descendants {
-                Some(tag) => tag.terminate(grace, || group.is_alive(), None).await,
+                Some(tag) => {
+                    tag.terminate(&supervisor, grace, || group.is_alive(), None)
+                        .await
+                }
                 None => {
                     group.signal(Signal::SIGTERM);
                 }
@@ -119,18 +131,19 @@ impl Executor for LocalExecutor {
                 env: launch.env,
                 working_dir: launch.working_dir,
                 programs: self.programs.clone(),
+                supervisor: self.supervisor.clone(),
             }),
         })
     }
 
     /// Whatever of the run's host processes is still around (a job killed outright, an
-    /// orphan that slipped out between scans) goes now.
+    /// orphan that slipped out between scans) goes now: what carries the run's tag, and
+    /// nothing of another run sharing the process.
     async fn shutdown(&self) {
         let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner()).clone();
         for run in runs {
-            run.kill_now().await;
+            run.kill_now(&self.supervisor).await;
         }
-        kill_orphans().await;
     }
 }
 
@@ -141,6 +154,7 @@ struct LocalControl {
     env: Vec<(String, String)>,
     working_dir: std::path::PathBuf,
     programs: Arc<ProgramCache>,
+    supervisor: Arc<HostSupervisor>,
 }
 
 #[async_trait]
@@ -150,14 +164,14 @@ impl JobControl for LocalControl {
         let group_alive = group.signal(Signal::SIGTERM);
         match &self.descendants {
             Some(tag) => {
-                tag.terminate(grace, || group.is_alive(), Some(group.0))
+                tag.terminate(&self.supervisor, grace, || group.is_alive(), Some(group.0))
                     .await
             }
             None if group_alive => {
                 let started = tokio::time::Instant::now();
                 while started.elapsed() < grace && group.is_alive() {
                     tokio::time::sleep(Duration::from_millis(20)).await;
-                    reap_orphans();
+                    self.supervisor.reap_orphans();
                 }
             }
             None => {}
@@ -182,11 +196,14 @@ impl JobControl for LocalControl {
         };
         let mut command = host_command(&self.programs, program, args, &self.env, &self.working_dir);
         command.stdout(Stdio::null()).stderr(Stdio::null());
-        let (mut child, _own) = spawn_own(&mut command).map_err(|source| ExecutorError::Spawn {
-            job: "healthcheck".into(),
-            program: program.clone(),
-            source,
-        })?;
+        let (mut child, _own) =
+            self.supervisor
+                .spawn_own(&mut command)
+                .map_err(|source| ExecutorError::Spawn {
+                    job: "healthcheck".into(),
+                    program: program.clone(),
+                    source,
+                })?;
         match tokio::time::timeout(timeout, child.wait()).await {
             Ok(Ok(status)) => Ok(status.success()),
             Ok(Err(_)) | Err(_) => Ok(false),

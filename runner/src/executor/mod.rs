@@ -4,17 +4,19 @@
 mod descendants;
 mod docker;
 mod local;
+mod placed;
 mod process_group;
 mod program_path;
-mod router;
+mod supervisor;
 
-pub use descendants::{JobTag, become_subreaper, reap_orphans_as_they_exit};
+pub use descendants::JobTag;
 pub use docker::{
     DockerError, DockerExecutor, Engine, Owner, Removed, RunIdentity, SHARED_MOUNT,
     WORKSPACE_MOUNT, collect_garbage, take_down,
 };
 pub use local::LocalExecutor;
-pub use router::Router;
+pub use placed::{Executors, Placement};
+pub use supervisor::{HostSupervisor, OwnChild};
 
 use crate::scheduler::JobExit;
 use async_trait::async_trait;

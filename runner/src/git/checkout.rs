@@ -12,6 +12,7 @@ use super::{GitError, SourceRepo};
 use git2::Oid;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use walkdir::WalkDir;
 
 /// The checkouts of one run, in a temporary folder removed with it (unless kept).
@@ -23,8 +24,9 @@ pub struct Checkouts {
 }
 
 impl Checkouts {
-    /// Exports `tree` into a new temporary folder.
-    pub fn export(repo: &SourceRepo, tree: Oid) -> Result<Checkouts, GitError> {
+    /// Exports `tree` into a new temporary folder. Once `stop` is set the export ends with
+    /// [`GitError::Stopped`], and the folder is removed with what was written into it.
+    pub fn export(repo: &SourceRepo, tree: Oid, stop: &AtomicBool) -> Result<Checkouts, GitError> {
         let failed = |what: &str, error: io::Error| GitError::Checkout {
             what: what.to_string(),
             path: std::env::temp_dir(),
@@ -38,7 +40,7 @@ impl Checkouts {
         let export = path.join("export");
         std::fs::create_dir(&export).map_err(|e| failed("the export folder", e))?;
         std::fs::create_dir(path.join("jobs")).map_err(|e| failed("the jobs folder", e))?;
-        let files = repo.export(tree, &export)?;
+        let files = repo.export(tree, &export, stop)?;
         Ok(Checkouts {
             root: Some(root),
             path,

@@ -22,6 +22,9 @@ pub enum GitError {
         path: PathBuf,
         reason: String,
     },
+    /// The caller stopped the export (a cancel of the run); what was written is removed.
+    #[error("the export was stopped")]
+    Stopped,
 }
 
 fn shallow_hint(shallow: bool) -> &'static str {

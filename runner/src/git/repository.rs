@@ -5,6 +5,7 @@ use git2::{ErrorCode, ObjectType, Oid, Repository, StatusOptions};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a run tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,10 +210,18 @@ impl SourceRepo {
     /// checkout (no `/`, `..`, `.git`, ...), folders are made one level at a time and never
     /// through a symbolic link, and files are created new, so nothing lands outside
     /// `destination`.
-    pub fn export(&self, tree: Oid, destination: &Path) -> Result<usize, GitError> {
+    ///
+    /// `stop` is looked at before every entry: once set, the export ends with
+    /// [`GitError::Stopped`] (the caller removes what was written).
+    pub fn export(
+        &self,
+        tree: Oid,
+        destination: &Path,
+        stop: &AtomicBool,
+    ) -> Result<usize, GitError> {
         let tree = self.repo.find_tree(tree).map_err(|e| self.corrupt(&e))?;
         let mut files = 0;
-        self.export_tree(&tree, destination, Path::new(""), &mut files)?;
+        self.export_tree(&tree, destination, Path::new(""), &mut files, stop)?;
         Ok(files)
     }
 
@@ -222,8 +231,12 @@ impl SourceRepo {
         destination: &Path,
         relative: &Path,
         files: &mut usize,
+        stop: &AtomicBool,
     ) -> Result<(), GitError> {
         for entry in tree.iter() {
+            if stop.load(Ordering::Relaxed) {
+                return Err(GitError::Stopped);
+            }
             let name = checked_name(entry.name_bytes()).ok_or_else(|| GitError::Checkout {
                 what: format!(
                     "`{}`",
@@ -250,7 +263,7 @@ impl SourceRepo {
                         .repo
                         .find_tree(entry.id())
                         .map_err(|e| self.corrupt(&e))?;
-                    self.export_tree(&subtree, destination, &inside, files)?;
+                    self.export_tree(&subtree, destination, &inside, files, stop)?;
                 }
                 Some(ObjectType::Blob) => {
                     *files += 1;
@@ -420,7 +433,7 @@ mod tests {
                 .path()
                 .join(format!("export-{}", case.replace(' ', "-")));
             std::fs::create_dir(&destination).expect("mkdir");
-            let result = source.export(tree, &destination);
+            let result = source.export(tree, &destination, &AtomicBool::new(false));
             assert!(
                 matches!(result, Err(GitError::Checkout { .. })),
                 "{case}: {result:?}"

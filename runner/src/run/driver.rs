@@ -4,16 +4,17 @@ use super::environment::{JobPlaces, argv_of, job_environment};
 use super::event::{Reporter, RunEvent};
 use super::log_writer::LogWriter;
 use super::output_pump::OutputPump;
+use super::plan::RunPlan;
 use super::workspaces::Workspaces;
 use crate::executor::{
-    ContainerLaunch, Executor, ExecutorError, ImageSource, JobControl, JobLaunch, ProgressSink,
-    SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
+    ContainerLaunch, ExecutorError, Executors, ImageSource, JobControl, JobLaunch, Placement,
+    ProgressSink, SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
 };
 use crate::scheduler::{Decision, Dispatcher, JobExit, SchedulerEvent, StopReason};
 use crate::secrets::{RunSecrets, SecretFile};
 use crate::signals::{GrepMatcher, watch_exists, watch_health, watch_port};
 use crate::storage::{ExtractLimits, PackSummary, RunFolder, pack, stage};
-use pipekit_schema::{Awaited, Job, JobId, Pipeline, SignalId, SignalKind, Stream};
+use pipekit_schema::{Awaited, JobId, Pipeline, SignalId, SignalKind, Stream};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,8 +34,6 @@ pub struct RunOptions {
     pub only: Vec<JobId>,
     /// Between SIGTERM and SIGKILL when a job is stopped.
     pub stop_grace: Duration,
-    /// Jobs with `image`/`build` run in containers (false: `--executor local`).
-    pub containers: bool,
     /// Detached container jobs are left up when the run ends.
     pub keep_running: bool,
     /// Bytes of output each job's log keeps (`None`: all).
@@ -51,10 +50,15 @@ pub struct RunContext {
     pub pipeline_dir: PathBuf,
     /// Variables pipekit-ci sets for every job besides its own `PIPEKIT_*` (the commit).
     pub run_variables: Vec<(String, String)>,
-    pub executor: Arc<dyn Executor>,
+    /// The executor of each placement; the plan says which job goes where.
+    pub executors: Executors,
+    /// Scope and placement of every job, decided before the run.
+    pub plan: RunPlan,
     pub options: RunOptions,
     /// The values jobs get, and the masking of all of them in everything written.
     pub secrets: Arc<RunSecrets>,
+    /// The host environment jobs inherit (the caller's, never read here).
+    pub host_env: BTreeMap<String, String>,
 }
 
 /// What the driver's tasks tell it.
@@ -156,7 +160,7 @@ pub async fn execute(
     }
     driver.kill_all();
     driver.kill_late_starts();
-    driver.context.executor.shutdown().await;
+    driver.context.executors.shutdown().await;
     driver.emit(RunEvent::RunFinished { interrupted });
     driver
         .reporters
@@ -205,7 +209,7 @@ impl<'r> Driver<'r> {
         // Bounded: a job printing faster than the console can show waits for it instead of
         // filling memory.
         let (sender, receiver) = mpsc::channel(1024);
-        let host_env = host_environment(&context.workspaces);
+        let host_env = host_environment(&context.workspaces, &context.host_env);
         Self {
             running: (0..pipeline.jobs.len()).map(|_| None).collect(),
             starting: vec![None; pipeline.jobs.len()],
@@ -364,7 +368,9 @@ impl<'r> Driver<'r> {
             Decision::Start(id) => match self.launch(id) {
                 // Started on its own task: a pull or a build must not hold up the run.
                 Ok(launch) => {
-                    let (executor, sender) = (self.context.executor.clone(), self.sender.clone());
+                    let placement = self.context.plan.placement(id);
+                    let executor = self.context.executors.at(placement);
+                    let sender = self.sender.clone();
                     let workspaces = self.context.workspaces.clone();
                     let (pipeline, folder) =
                         (self.context.pipeline.clone(), self.context.folder.clone());
@@ -380,7 +386,12 @@ impl<'r> Driver<'r> {
                                 if let Some(progress) = progress {
                                     said.into_iter().for_each(|line| progress(line));
                                 }
-                                executor.spawn(launch).await
+                                match executor {
+                                    Some(executor) => executor.spawn(launch).await,
+                                    None => Err(ExecutorError::NoEngine {
+                                        job: launch.job_name.clone(),
+                                    }),
+                                }
                             }
                             Err(reason) => Err(ExecutorError::Prepare {
                                 job: launch.job_name.clone(),
@@ -431,7 +442,7 @@ impl<'r> Driver<'r> {
         let pipeline = self.context.pipeline.clone();
         let job = pipeline.job(id);
         let folder = &self.context.folder;
-        let in_container = self.context.options.containers && job.needs_container();
+        let in_container = self.context.plan.placement(id) == Placement::Container;
         let shared_env_file = folder.job_env_file(&job.name);
         let workspace = self.context.workspaces.of(&job.name);
         let (shared_seen, workspace_seen) = if in_container {
@@ -466,7 +477,7 @@ impl<'r> Driver<'r> {
             None => workspace_seen.to_path_buf(),
         };
         let container =
-            in_container.then(|| self.container_launch(&pipeline, job, workspace.clone(), secrets));
+            in_container.then(|| self.container_launch(&pipeline, id, workspace.clone(), secrets));
         let sender = self.sender.clone();
         let progress: ProgressSink = Arc::new(move |text| {
             // Progress is a courtesy: dropped rather than waited for when the run is busy.
@@ -485,10 +496,11 @@ impl<'r> Driver<'r> {
     fn container_launch(
         &self,
         pipeline: &Pipeline,
-        job: &Job,
+        id: JobId,
         workspace: PathBuf,
         secrets: Vec<SecretFile>,
     ) -> ContainerLaunch {
+        let job = pipeline.job(id);
         let pipeline_dir = &self.context.pipeline_dir;
         let image = match (&job.build, &job.image) {
             (Some(build), image) => ImageSource::Build {
@@ -514,7 +526,7 @@ impl<'r> Driver<'r> {
             labels: job.labels.clone(),
             shared_root: self.context.folder.shared_root().to_path_buf(),
             workspace,
-            keep: self.left_running_at_end(job),
+            keep: self.left_running_at_end(id),
             wants_address: job
                 .signals
                 .iter()
@@ -625,7 +637,7 @@ impl<'r> Driver<'r> {
         tasks.push(exit_task.abort_handle());
 
         let watchers = self.start_watchers(id, &control);
-        let keep = self.left_running_at_end(job);
+        let keep = self.left_running_at_end(id);
         self.running[id.0] = Some(Running {
             control,
             watchers,
@@ -636,9 +648,10 @@ impl<'r> Driver<'r> {
 
     /// `--keep-running` applies to `job`: a detached job in a container (a host process
     /// could not be found again afterwards).
-    fn left_running_at_end(&self, job: &Job) -> bool {
-        let options = &self.context.options;
-        options.keep_running && options.containers && job.detach && job.needs_container()
+    fn left_running_at_end(&self, id: JobId) -> bool {
+        self.context.options.keep_running
+            && self.context.pipeline.job(id).detach
+            && self.context.plan.placement(id) == Placement::Container
     }
 
     /// `--keep-running`: the job stays up after the run; the run stops following it.
@@ -832,10 +845,13 @@ async fn stage_artifacts(
     }
 }
 
-/// pipekit-ci's environment as jobs inherit it. In a checkout, git's own variables (a hook
+/// The caller's environment as jobs inherit it. In a checkout, git's own variables (a hook
 /// sets `GIT_DIR` and, for `git commit -a`, `GIT_INDEX_FILE`) would point a job's `git` at
 /// the user's repository and index: they are left out.
-fn host_environment(workspaces: &Workspaces) -> BTreeMap<String, String> {
+fn host_environment(
+    workspaces: &Workspaces,
+    host: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     const GIT_LOCATIONS: [&str; 7] = [
         "GIT_DIR",
         "GIT_WORK_TREE",
@@ -845,10 +861,12 @@ fn host_environment(workspaces: &Workspaces) -> BTreeMap<String, String> {
         "GIT_OBJECT_DIRECTORY",
         "GIT_ALTERNATE_OBJECT_DIRECTORIES",
     ];
-    let mut env: BTreeMap<String, String> = std::env::vars()
+    let mut env: BTreeMap<String, String> = host
+        .iter()
         .filter(|(key, _)| {
             matches!(workspaces, Workspaces::Shared(_)) || !GIT_LOCATIONS.contains(&key.as_str())
         })
+        .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
     // A checkout has no `.git`: git run in a job must not climb out of it and find the
     // repository (or the user's) above the temporary folder.

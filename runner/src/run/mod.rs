@@ -8,6 +8,7 @@ mod junit_files;
 mod log_limit;
 mod log_writer;
 mod output_pump;
+mod plan;
 mod recorder;
 mod workspaces;
 
@@ -16,6 +17,7 @@ pub use environment::{EnvironmentError, argv_of, job_environment};
 pub use event::{Reporter, RunEvent};
 pub use junit_files::find_junit_files;
 pub use log_limit::{format_size, parse_log_limit};
+pub use plan::RunPlan;
 pub use recorder::Recorder;
 pub use workspaces::Workspaces;
 

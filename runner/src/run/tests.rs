@@ -41,21 +41,24 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
     let mut reporters: Vec<Box<dyn Reporter>> =
         vec![Box::new(recorder.clone()), Box::new(collector.clone())];
     let context = RunContext {
-        pipeline,
+        pipeline: pipeline.clone(),
         folder,
         workspaces: crate::run::Workspaces::Shared(dir.path().to_path_buf()),
         pipeline_dir: dir.path().to_path_buf(),
         run_variables: Vec::new(),
-        executor: Arc::new(LocalExecutor::default()),
+        executors: crate::executor::Executors::host_only(Arc::new(LocalExecutor::default())),
+        plan: crate::run::RunPlan::new(&pipeline, &[], false),
         options: RunOptions {
             fail_fast: false,
             only: Vec::new(),
             stop_grace: Duration::from_secs(5),
-            containers: false,
             keep_running: false,
             log_limit: None,
         },
         secrets: Default::default(),
+        host_env: std::env::vars_os()
+            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+            .collect(),
     };
     let (sender, receiver) = mpsc::unbounded_channel();
     if let Some(after) = interrupt_after {

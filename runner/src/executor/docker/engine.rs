@@ -1,4 +1,5 @@
-//! The connection to a Docker engine, as `DOCKER_HOST` says (the local socket by default).
+//! The connection to a Docker engine at the address the caller read (`DOCKER_HOST`; the
+//! local socket by default).
 
 use bollard::Docker;
 use std::time::Duration;
@@ -25,6 +26,17 @@ pub enum DockerError {
     },
 }
 
+const LOCAL_SOCKET: &str = "unix:///var/run/docker.sock";
+
+/// A client for `host`, without reading the process's environment.
+fn connect_to(host: &str) -> Result<Docker, bollard::errors::Error> {
+    let timeout = SHORT_REQUEST.as_secs();
+    match host.strip_prefix("unix://") {
+        Some(path) => Docker::connect_with_unix(path, timeout, bollard::API_DEFAULT_VERSION),
+        None => Docker::connect_with_http(host, timeout, bollard::API_DEFAULT_VERSION),
+    }
+}
+
 /// Two handles on one engine: one for quick calls, bounded so a hung engine cannot hang
 /// the run, and one for calls that last as long as a job.
 #[derive(Debug, Clone)]
@@ -35,18 +47,19 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Connects and agrees on an API version (Debian's engine speaks 1.41, bollard's
-    /// default is newer).
-    pub async fn connect() -> Result<Engine, DockerError> {
-        let host = std::env::var("DOCKER_HOST")
-            .ok()
+    /// Connects to `host` (`unix:///path`, `tcp://host:port`, `http://…`; `None` or empty:
+    /// the local socket) and agrees on an API version (Debian's engine speaks 1.41,
+    /// bollard's default is newer).
+    pub async fn connect(host: Option<&str>) -> Result<Engine, DockerError> {
+        let host = host
             .filter(|host| !host.is_empty())
-            .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
+            .unwrap_or(LOCAL_SOCKET)
+            .to_string();
         let unreachable = |reason: String| DockerError::Unreachable {
             host: host.clone(),
             reason,
         };
-        let docker = Docker::connect_with_defaults().map_err(|e| unreachable(e.to_string()))?;
+        let docker = connect_to(&host).map_err(|e| unreachable(e.to_string()))?;
         let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
             .await
             .map_err(|_| unreachable("no answer within 10 s".into()))?

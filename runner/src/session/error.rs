@@ -1,0 +1,32 @@
+//! Why a run could not be made to start, with the spec's exit code.
+
+/// A run that never started its jobs. The texts are masked already: a secret the run knew
+/// never shows in them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    /// The request itself is wrong (exit 2): an unknown job in `only`, say.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The machine is not fit for the run (exit 3): a missing secret, an unwritable run
+    /// folder, an engine that refused.
+    #[error("{0}")]
+    Environment(String),
+}
+
+impl SessionError {
+    /// The spec's exit code for it.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SessionError::InvalidInput(_) => super::outcome::INVALID_INPUT,
+            SessionError::Environment(_) => super::outcome::ENVIRONMENT,
+        }
+    }
+}
+
+/// `failed to write `run.json`: No space left on device (os error 28)`.
+pub(crate) fn with_cause(error: impl std::error::Error) -> String {
+    match error.source() {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
+}

@@ -1,0 +1,148 @@
+//! Everything before the first job: secrets, the run folder, its first `run.json`, the
+//! container engine's side of the run. Any failure here leaves no run behind but a record.
+
+use super::error::{SessionError, with_cause};
+use super::request::RunRequest;
+use crate::executor::{DockerExecutor, LocalExecutor, Owner, RunIdentity};
+use crate::recovery::{DeadRun, claim, recover_dead_runs, release};
+use crate::report::{RunRecord, write_run_json};
+use crate::run::{Recorder, RunPlan};
+use crate::scheduler::may_overlap;
+use crate::secrets::{Masker, RunSecrets};
+use crate::storage::RunFolder;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A run whose folder exists and whose jobs are about to start.
+pub struct PreparedRun {
+    pub(super) request: RunRequest,
+    pub(super) plan: RunPlan,
+    pub(super) secrets: Arc<RunSecrets>,
+    pub(super) folder: Arc<RunFolder>,
+    pub(super) recorder: Recorder,
+    pub(super) docker: Option<DockerExecutor>,
+    pub(super) local: LocalExecutor,
+    recovered: Vec<DeadRun>,
+}
+
+impl PreparedRun {
+    /// Resolves the secrets, cleans up after dead runs of the same storage, creates the run
+    /// folder and writes its first `run.json` (so even a run killed outright leaves a
+    /// record), and starts the engine's side of the run.
+    pub async fn prepare(request: RunRequest) -> Result<PreparedRun, SessionError> {
+        let pipeline = request.pipeline.clone();
+        let plan = RunPlan::new(&pipeline, &request.options.only, request.options.containers);
+        // Before anything is started or written: a missing or unsafe secret stops the run.
+        let secrets = RunSecrets::resolve(
+            &pipeline,
+            |id| plan.in_scope(id),
+            &request.source.secrets_dir,
+            |variable| request.host_env.get(variable).map(Into::into),
+        )
+        .map_err(|error| SessionError::Environment(error.to_string()))?;
+        let secrets = Arc::new(secrets);
+        let masker = secrets.masker().clone();
+        let environment = |text: String| SessionError::Environment(mask(&masker, &text));
+
+        let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
+        let recovered = recover_dead_runs(&runs_dir(&request.storage_root)).await;
+        let folder = RunFolder::create(&request.storage_root, &names).map_err(|error| {
+            environment(format!(
+                "{}; is the directory of the pipeline file writable, with space left?",
+                with_cause(error)
+            ))
+        })?;
+        claim(&folder).map_err(|error| environment(error.to_string()))?;
+        let folder = Arc::new(folder);
+        let recorder = Recorder::new(
+            &pipeline,
+            |id| plan.in_scope(id),
+            &request.pipeline_file,
+            folder.id(),
+            &folder.started_at_rfc3339(),
+        );
+        recorder.set_commit(request.source.commit.clone());
+        // Masked: the commit message may hold a secret, and recovery rewrites this file as
+        // it finds it.
+        let record = masked_record(&recorder, &masker).map_err(&environment)?;
+        write_run_json(&record, &folder.run_json_path()).map_err(|error| {
+            release(&folder);
+            environment(with_cause(error))
+        })?;
+        let docker = match request.engine.clone() {
+            Some(engine) => {
+                let identity = RunIdentity {
+                    run_id: folder.id().to_string(),
+                    pipeline_file: request.source.label.clone(),
+                    owner: Owner::current(),
+                };
+                let containers = plan.container_jobs();
+                let started = DockerExecutor::start(
+                    engine,
+                    identity,
+                    may_overlap(&pipeline, &containers),
+                    request.options.keep_running,
+                )
+                .await;
+                match started {
+                    Ok(docker) => Some(docker),
+                    Err(error) => {
+                        recorder.set_errored();
+                        if let Ok(record) = masked_record(&recorder, &masker) {
+                            let _ = write_run_json(&record, &folder.run_json_path());
+                        }
+                        release(&folder);
+                        return Err(environment(error.to_string()));
+                    }
+                }
+            }
+            None => None,
+        };
+        let local = LocalExecutor::new(request.options.stop_grace, request.supervisor.clone());
+        Ok(PreparedRun {
+            request,
+            plan,
+            secrets,
+            folder,
+            recorder,
+            docker,
+            local,
+            recovered,
+        })
+    }
+
+    /// The run's id, known before its jobs start.
+    pub fn run_id(&self) -> &str {
+        self.folder.id()
+    }
+
+    /// The run folder.
+    pub fn run_dir(&self) -> &Path {
+        self.folder.root()
+    }
+
+    /// Runs left behind by a pipekit-ci that died, cleaned up on the way.
+    pub fn recovered(&self) -> &[DeadRun] {
+        &self.recovered
+    }
+
+    pub fn plan(&self) -> &RunPlan {
+        &self.plan
+    }
+}
+
+/// `<storage root>/.pipekit/runs/`, where the runs of a pipeline file go.
+pub fn runs_dir(storage_root: &Path) -> PathBuf {
+    storage_root.join(".pipekit").join("runs")
+}
+
+pub(super) fn mask(masker: &Masker, text: &str) -> String {
+    masker.mask(text).into_owned()
+}
+
+pub(super) fn masked_record(recorder: &Recorder, masker: &Masker) -> Result<RunRecord, String> {
+    recorder
+        .snapshot()
+        .masked(masker)
+        .map_err(|error| error.to_string())
+}
