@@ -338,7 +338,10 @@ impl<'r> Driver<'r> {
                     Ok(exit) => exit,
                     Err(error) => {
                         let message = error.to_string();
-                        self.handle(SchedulerEvent::Failed(job, FailReason::Executor { message }), queue);
+                        self.handle(
+                            SchedulerEvent::Failed(job, FailReason::Executor { message }),
+                            queue,
+                        );
                         if let ExecutorError::EngineLost { host, .. } = &error {
                             // Every other container job is lost with it: stop the run.
                             let reason = CancelReason::EngineLost { host: host.clone() };

@@ -125,7 +125,10 @@ mod tests {
         .masked(&masker);
         match finished {
             RunEvent::JobFinished { outcome, .. } => {
-                assert_eq!(outcome.reason_text().as_deref(), Some("login as *** refused"));
+                assert_eq!(
+                    outcome.reason_text().as_deref(),
+                    Some("login as *** refused")
+                );
             }
             other => panic!("{other:?}"),
         }

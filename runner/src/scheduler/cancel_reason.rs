@@ -56,7 +56,10 @@ impl CancelReason {
 
     /// Whether the user interrupted the run (once or twice).
     pub fn is_interrupt(&self) -> bool {
-        matches!(self, CancelReason::Interrupt | CancelReason::ForcedInterrupt)
+        matches!(
+            self,
+            CancelReason::Interrupt | CancelReason::ForcedInterrupt
+        )
     }
 
     /// The reason with `mask` applied to every text it quotes.

@@ -45,9 +45,7 @@ pub fn evaluate(
             (Some(_), Some(failure)) => ConditionStatus::Never(NeverReason::DependencyFailed {
                 reason: failure.clone(),
             }),
-            (Some(super::JobExit::Code(actual)), None) if actual == code => {
-                ConditionStatus::Holds
-            }
+            (Some(super::JobExit::Code(actual)), None) if actual == code => ConditionStatus::Holds,
             (Some(exit), None) => ConditionStatus::Never(NeverReason::Exited { exit }),
             (None, _) if target.is_finished() => ConditionStatus::Never(never_started()),
             (None, _) => ConditionStatus::Pending,

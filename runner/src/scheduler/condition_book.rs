@@ -39,7 +39,11 @@ impl ConditionBook {
         }
         offsets.push(total);
         Self {
-            unmet: pipeline.jobs.iter().map(|job| job.depends_on.len()).collect(),
+            unmet: pipeline
+                .jobs
+                .iter()
+                .map(|job| job.depends_on.len())
+                .collect(),
             never: (0..pipeline.jobs.len()).map(|_| None).collect(),
             holds: vec![false; total],
             offsets,

@@ -38,7 +38,9 @@ impl DetachedJobs {
             named.sort_unstable();
             named.dedup();
             if jobs[id.0].in_scope {
-                named.iter().for_each(|job| unfinished_dependents[job.0] += 1);
+                named
+                    .iter()
+                    .for_each(|job| unfinished_dependents[job.0] += 1);
             }
             dependencies.push(named);
         }

@@ -5,8 +5,8 @@ use super::fail_reason::FailReason;
 use super::reason::ReasonWithText;
 use super::skip_reason::SkipReason;
 use pipekit_schema::{JobId, SignalId};
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use std::fmt;
 
 /// Something that happened to a job, fed to [`super::Dispatcher::handle`].
@@ -179,7 +179,9 @@ impl Serialize for Outcome {
         map.serialize_entry("state", self.state())?;
         match self {
             Outcome::Passed => {}
-            Outcome::Failed(reason) => map.serialize_entry("reason", &ReasonWithText::new(reason))?,
+            Outcome::Failed(reason) => {
+                map.serialize_entry("reason", &ReasonWithText::new(reason))?
+            }
             Outcome::Skipped(reason) => {
                 map.serialize_entry("reason", &ReasonWithText::new(reason))?
             }

@@ -25,7 +25,10 @@ impl<'a, T: Serialize + fmt::Display> ReasonWithText<'a, T> {
 }
 
 /// A duration as seconds with a fraction, the unit every `*_seconds` field of the spec uses.
-pub(super) fn seconds<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+pub(super) fn seconds<S: Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_f64(duration.as_secs_f64())
 }
 
