@@ -10,7 +10,7 @@ use crate::executor::{
     ContainerLaunch, ExecutorError, Executors, ImageSource, JobControl, JobLaunch, Placement,
     ProgressSink, SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
 };
-use crate::scheduler::{Decision, Dispatcher, JobExit, SchedulerEvent, StopReason};
+use crate::scheduler::{CancelReason, Decision, Dispatcher, FailReason, JobExit, SchedulerEvent};
 use crate::secrets::{RunSecrets, SecretFile};
 use crate::signals::{GrepMatcher, watch_exists, watch_health, watch_port};
 use crate::storage::{ExtractLimits, PackSummary, RunFolder, pack, stage};
@@ -106,8 +106,14 @@ struct Running {
     /// Its output pumps and exit task, cancelled only when the run lets go of a job that
     /// keeps running.
     tasks: Vec<AbortHandle>,
-    /// `--keep-running` applies: stopping it means leaving it up.
-    keep: bool,
+}
+
+/// `--keep-running` applies to `job`: a detached job in a container (a host process could
+/// not be found again afterwards).
+fn left_running_at_end(context: &RunContext, id: JobId) -> bool {
+    context.options.keep_running
+        && context.pipeline.job(id).detach
+        && context.plan.placement(id) == Placement::Container
 }
 
 /// Runs the pipeline to its end and reports every step. Returns true when interrupted.
@@ -126,15 +132,9 @@ pub async fn execute(
     for index in 0..driver.context.pipeline.jobs.len() {
         driver.report_waiting(JobId(index));
     }
-    let mut interrupted = false;
     loop {
         while let Some(decision) = queue.pop_front() {
             driver.apply(decision, &mut queue);
-        }
-        if driver.dispatcher.is_cancelling() && driver.abandon_starts(&mut queue) {
-            // Whatever stops the run (an interrupt, --fail-fast) also stops pulls and builds
-            // in flight: their commands must not run after the run decided to stop.
-            continue;
         }
         // An archive still being packed is part of the run: its failure fails the run.
         if driver.dispatcher.is_done() && driver.packs_in_flight == 0 {
@@ -148,16 +148,14 @@ pub async fn execute(
         }
         tokio::select! {
             Some(message) = driver.receiver.recv() => driver.receive(message, &mut queue),
-            Some(()) = interrupts.recv() => {
-                if interrupted {
-                    driver.kill_all();
-                } else {
-                    interrupted = true;
-                    driver.handle(SchedulerEvent::Interrupted, &mut queue);
-                }
-            }
+            // The dispatcher escalates a second interrupt itself (a kill of what is left).
+            Some(()) = interrupts.recv() => driver.handle(SchedulerEvent::Interrupted, &mut queue),
         }
     }
+    let interrupted = driver
+        .dispatcher
+        .cancel_reason()
+        .is_some_and(CancelReason::is_interrupt);
     driver.kill_all();
     driver.kill_late_starts();
     driver.context.executors.shutdown().await;
@@ -193,11 +191,15 @@ struct Driver<'r> {
 impl<'r> Driver<'r> {
     fn new(context: RunContext, reporters: &'r mut [Box<dyn Reporter>]) -> Self {
         let pipeline = context.pipeline.clone();
+        let kept = pipeline
+            .job_ids()
+            .filter(|id| left_running_at_end(&context, *id));
         let dispatcher = Dispatcher::new(
             pipeline.clone(),
             &context.options.only,
             context.options.fail_fast,
-        );
+        )
+        .keep_running(kept);
         let mut health_awaited = vec![false; pipeline.jobs.len()];
         for job in &pipeline.jobs {
             for condition in &job.depends_on {
@@ -240,10 +242,11 @@ impl<'r> Driver<'r> {
         if !self.dispatcher.is_waiting(id) {
             return;
         }
-        let pending = self.dispatcher.waiting_on(id);
-        if self.reported_waiting[id.0] == Some(pending.len()) {
+        // Counted first: building the list costs every condition of a fan-in.
+        if self.reported_waiting[id.0] == Some(self.dispatcher.waiting_count(id)) {
             return;
         }
+        let pending = self.dispatcher.waiting_on(id);
         self.reported_waiting[id.0] = Some(pending.len());
         let pipeline = self.context.pipeline.clone();
         let shown = pending.len().min(WAITING_SHOWN);
@@ -299,7 +302,7 @@ impl<'r> Driver<'r> {
                     }
                     Err(error) => {
                         if let ExecutorError::EngineLost { host, .. } = &error {
-                            let reason = format!("the container engine at {host} was lost");
+                            let reason = CancelReason::EngineLost { host: host.clone() };
                             self.handle(
                                 SchedulerEvent::FailedToStart(job, error.to_string()),
                                 queue,
@@ -331,16 +334,23 @@ impl<'r> Driver<'r> {
                         bytes: summary.bytes,
                         compressed_bytes: summary.compressed_bytes,
                     }),
-                    Some(Err(reason)) => self.handle(SchedulerEvent::Failed(job, reason), queue),
+                    Some(Err(message)) => {
+                        let reason = FailReason::Artifacts { message };
+                        self.handle(SchedulerEvent::Failed(job, reason), queue);
+                    }
                     None => {}
                 }
                 let exit = match result {
                     Ok(exit) => exit,
                     Err(error) => {
-                        self.handle(SchedulerEvent::Failed(job, error.to_string()), queue);
+                        let message = error.to_string();
+                        self.handle(
+                            SchedulerEvent::Failed(job, FailReason::Executor { message }),
+                            queue,
+                        );
                         if let ExecutorError::EngineLost { host, .. } = &error {
                             // Every other container job is lost with it: stop the run.
-                            let reason = format!("the container engine at {host} was lost");
+                            let reason = CancelReason::EngineLost { host: host.clone() };
                             self.handle(SchedulerEvent::Aborted(reason), queue);
                         }
                         error.exit().unwrap_or(JobExit::Code(-1))
@@ -409,22 +419,27 @@ impl<'r> Driver<'r> {
                 let Some(running) = &self.running[id.0] else {
                     return;
                 };
-                if running.keep && reason == StopReason::DependentsEnded {
-                    self.leave_running(id, queue);
-                    return;
-                }
                 let control = running.control.clone();
-                let reason_text = match &reason {
-                    StopReason::DependentsEnded => "every job depending on it has ended".into(),
-                    StopReason::Failed(why) | StopReason::Cancelled(why) => why.clone(),
-                };
                 self.emit(RunEvent::JobStopping {
                     job: id,
-                    reason: reason_text,
+                    reason: reason.to_string(),
                 });
                 let grace = self.context.options.stop_grace;
                 tokio::spawn(async move { control.stop(grace).await });
             }
+            Decision::Kill(id) => {
+                if let Some(running) = &self.running[id.0] {
+                    running.control.kill();
+                }
+            }
+            Decision::Abandon(id) => {
+                // Whatever the start created is removed with the rest of the run; a start
+                // that completes anyway is ended when its message arrives.
+                if let Some(task) = self.starting[id.0].take() {
+                    task.abort();
+                }
+            }
+            Decision::LeaveRunning(id) => self.leave_running(id),
             Decision::Finish(id, outcome) => {
                 let exit = self.dispatcher.exit(id);
                 self.emit(RunEvent::JobFinished {
@@ -526,7 +541,7 @@ impl<'r> Driver<'r> {
             labels: job.labels.clone(),
             shared_root: self.context.folder.shared_root().to_path_buf(),
             workspace,
-            keep: self.left_running_at_end(id),
+            keep: left_running_at_end(&self.context, id),
             wants_address: job
                 .signals
                 .iter()
@@ -637,46 +652,20 @@ impl<'r> Driver<'r> {
         tasks.push(exit_task.abort_handle());
 
         let watchers = self.start_watchers(id, &control);
-        let keep = self.left_running_at_end(id);
         self.running[id.0] = Some(Running {
             control,
             watchers,
             tasks,
-            keep,
         });
     }
 
-    /// `--keep-running` applies to `job`: a detached job in a container (a host process
-    /// could not be found again afterwards).
-    fn left_running_at_end(&self, id: JobId) -> bool {
-        self.context.options.keep_running
-            && self.context.pipeline.job(id).detach
-            && self.context.plan.placement(id) == Placement::Container
-    }
-
     /// `--keep-running`: the job stays up after the run; the run stops following it.
-    fn leave_running(&mut self, id: JobId, queue: &mut VecDeque<Decision>) {
+    fn leave_running(&mut self, id: JobId) {
         if let Some(running) = self.running[id.0].take() {
             running.watchers.iter().for_each(AbortHandle::abort);
             running.tasks.iter().for_each(AbortHandle::abort);
         }
         self.emit(RunEvent::JobLeftRunning { job: id });
-        self.handle(SchedulerEvent::LeftRunning(id), queue);
-    }
-
-    /// When the run is stopping, jobs still being started (an image pull, a build) are not
-    /// waited for; whatever they created is removed with the rest of the run. True if
-    /// there were any.
-    fn abandon_starts(&mut self, queue: &mut VecDeque<Decision>) -> bool {
-        let mut abandoned = false;
-        for index in 0..self.starting.len() {
-            if let Some(task) = self.starting[index].take() {
-                task.abort();
-                abandoned = true;
-                self.handle(SchedulerEvent::StartAbandoned(JobId(index)), queue);
-            }
-        }
-        abandoned
     }
 
     /// A start that finished just as it was abandoned may still be in the queue: end it.
@@ -746,7 +735,7 @@ impl<'r> Driver<'r> {
             let task = tokio::spawn(async move {
                 let event = match watch_health(control, argv, check).await {
                     Ok(()) => SchedulerEvent::Healthy(id),
-                    Err(reason) => SchedulerEvent::Failed(id, reason),
+                    Err(message) => SchedulerEvent::Failed(id, FailReason::Healthcheck { message }),
                 };
                 let _ = sender.send(Message::Scheduler(event)).await;
             });

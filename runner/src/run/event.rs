@@ -90,12 +90,7 @@ impl RunEvent {
             },
             RunEvent::JobFinished { job, outcome, exit } => RunEvent::JobFinished {
                 job,
-                outcome: match outcome {
-                    Outcome::Passed => Outcome::Passed,
-                    Outcome::Failed(reason) => Outcome::Failed(mask(reason)),
-                    Outcome::Skipped(reason) => Outcome::Skipped(mask(reason)),
-                    Outcome::Cancelled(reason) => Outcome::Cancelled(mask(reason)),
-                },
+                outcome: outcome.map_text(&|text: &str| masker.mask(text).into_owned()),
                 exit,
             },
             other => other,
@@ -122,13 +117,18 @@ mod tests {
         let masker = Masker::new(["hunter2hunter2"])?;
         let finished = RunEvent::JobFinished {
             job: JobId(0),
-            outcome: Outcome::Failed("login as hunter2hunter2 refused".into()),
+            outcome: Outcome::Failed(crate::scheduler::FailReason::StartFailed {
+                message: "login as hunter2hunter2 refused".into(),
+            }),
             exit: None,
         }
         .masked(&masker);
         match finished {
             RunEvent::JobFinished { outcome, .. } => {
-                assert_eq!(outcome.reason(), Some("login as *** refused"));
+                assert_eq!(
+                    outcome.reason_text().as_deref(),
+                    Some("login as *** refused")
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -169,7 +169,7 @@ impl Reporter for Recorder {
                     Outcome::Skipped(_) => JobState::Skipped,
                     Outcome::Cancelled(_) => JobState::Cancelled,
                 };
-                job.reason = outcome.reason().map(str::to_string);
+                job.reason = outcome.reason_text();
                 if self.left_running[id.0] {
                     job.reason =
                         Some("left running (--keep-running); `pipekit-ci down` removes it".into());

@@ -2,15 +2,18 @@
 
 use super::event::Outcome;
 use super::job_progress::{JobProgress, Phase};
+use super::skip_reason::NeverReason;
 use pipekit_schema::{Awaited, Condition, Pipeline};
 
 /// The state of one condition at this moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConditionStatus {
+    /// It holds now.
     Holds,
+    /// It may still hold.
     Pending,
-    /// Can no longer hold; the text says why.
-    Never(String),
+    /// It can no longer hold, and why (told of the job the condition names).
+    Never(NeverReason),
 }
 
 /// Evaluates `condition` against what is known of the job it names.
@@ -20,8 +23,7 @@ pub fn evaluate(
     condition: Condition,
 ) -> ConditionStatus {
     let target = &jobs[condition.job.0];
-    let name = &pipeline.job(condition.job).name;
-    let never_started = || never_started_reason(name, target);
+    let never_started = || never_started_reason(target);
     match condition.awaited {
         Awaited::Started => {
             if target.started {
@@ -37,28 +39,25 @@ pub fn evaluate(
             None if target.is_finished() => ConditionStatus::Never(never_started()),
             None => ConditionStatus::Pending,
         },
-        Awaited::ExitCode(code) => match target.exit {
+        Awaited::ExitCode(code) => match (target.exit, &target.failure) {
             // A job that failed on its way out (artifacts not packed) exited 0 but must not
             // release jobs that count on what it produced.
-            Some(_) if target.failure.is_some() => ConditionStatus::Never(format!(
-                "`{name}` failed: {}",
-                target.failure.as_deref().unwrap_or_default()
-            )),
-            Some(super::JobExit::Code(actual)) if actual == code => ConditionStatus::Holds,
-            Some(exit) => ConditionStatus::Never(format!("`{name}` {exit}")),
-            None if target.is_finished() => ConditionStatus::Never(never_started()),
-            None => ConditionStatus::Pending,
+            (Some(_), Some(failure)) => ConditionStatus::Never(NeverReason::DependencyFailed {
+                reason: failure.clone(),
+            }),
+            (Some(super::JobExit::Code(actual)), None) if actual == code => ConditionStatus::Holds,
+            (Some(exit), None) => ConditionStatus::Never(NeverReason::Exited { exit }),
+            (None, _) if target.is_finished() => ConditionStatus::Never(never_started()),
+            (None, _) => ConditionStatus::Pending,
         },
         Awaited::Signal(signal) => {
-            let signal_name = &pipeline.job(condition.job).signal(signal).name;
             if target.fired[signal.0] {
                 ConditionStatus::Holds
             } else if let Some(lost) = &target.signal_lost[signal.0] {
                 ConditionStatus::Never(lost.clone())
             } else if let Some(exit) = target.exit {
-                ConditionStatus::Never(format!(
-                    "`{name}` {exit} before signal `{signal_name}` fired"
-                ))
+                let signal = pipeline.job(condition.job).signal(signal).name.clone();
+                ConditionStatus::Never(NeverReason::ExitedBeforeSignal { exit, signal })
             } else if target.is_finished() {
                 ConditionStatus::Never(never_started())
             } else {
@@ -69,9 +68,11 @@ pub fn evaluate(
             if target.healthy {
                 ConditionStatus::Holds
             } else if let Some(failure) = &target.failure {
-                ConditionStatus::Never(format!("`{name}` failed: {failure}"))
+                ConditionStatus::Never(NeverReason::DependencyFailed {
+                    reason: failure.clone(),
+                })
             } else if let Some(exit) = target.exit {
-                ConditionStatus::Never(format!("`{name}` {exit} before it was healthy"))
+                ConditionStatus::Never(NeverReason::ExitedBeforeHealthy { exit })
             } else if target.is_finished() {
                 ConditionStatus::Never(never_started())
             } else {
@@ -81,11 +82,13 @@ pub fn evaluate(
     }
 }
 
-fn never_started_reason(name: &str, target: &JobProgress) -> String {
+fn never_started_reason(target: &JobProgress) -> NeverReason {
     match &target.phase {
-        Phase::Finished(Outcome::Skipped(_)) => format!("`{name}` was skipped"),
-        Phase::Finished(Outcome::Cancelled(_)) => format!("`{name}` was cancelled"),
-        Phase::Finished(Outcome::Failed(reason)) => format!("`{name}` failed: {reason}"),
-        _ => format!("`{name}` never started"),
+        Phase::Finished(Outcome::Skipped(_)) => NeverReason::Skipped,
+        Phase::Finished(Outcome::Cancelled(_)) => NeverReason::Cancelled,
+        Phase::Finished(Outcome::Failed(reason)) => NeverReason::DependencyFailed {
+            reason: reason.clone(),
+        },
+        _ => NeverReason::NeverStarted,
     }
 }

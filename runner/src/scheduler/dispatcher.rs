@@ -1,9 +1,19 @@
 //! The scheduling algorithm of the Pipekit paper (Figure 3), event-driven: start every job
-//! as soon as all of its conditions hold, skip it as soon as one never can.
+//! as soon as all of its conditions hold, skip it as soon as one never can. Every decision
+//! about stopping — a timeout, fail-fast, an interrupt and its escalation, abandoning
+//! starts, `--keep-running` — is taken here; the driver only carries decisions out.
+//!
+//! An event costs what it touches: the conditions naming the job it is about (kept in a
+//! [`ConditionBook`]), the detached jobs those may release (counted in [`DetachedJobs`]),
+//! and on a cancel the jobs it stops.
 
-use super::condition::{ConditionStatus, evaluate};
+use super::cancel_reason::CancelReason;
+use super::condition_book::ConditionBook;
+use super::detached_jobs::DetachedJobs;
 use super::event::{Decision, JobExit, Outcome, SchedulerEvent, StopReason};
+use super::fail_reason::FailReason;
 use super::job_progress::{JobProgress, Phase};
+use super::skip_reason::{NeverReason, SkipReason};
 use pipekit_schema::{Condition, JobId, Pipeline, SignalId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -15,18 +25,26 @@ pub struct Dispatcher {
     jobs: Vec<JobProgress>,
     /// Per job, the jobs whose `depends_on` names it: only they can change when it does.
     dependents: Vec<Vec<JobId>>,
+    conditions: ConditionBook,
+    detached: DetachedJobs,
     fail_fast: bool,
-    /// Set once the whole run is being stopped; waiting jobs are skipped with it.
-    cancelling: Option<String>,
+    /// Per job: `--keep-running` applies, so it is left up instead of stopped at the end.
+    keep_running: Vec<bool>,
+    /// Set once the whole run is being stopped, to the strongest reason seen so far.
+    cancelling: Option<CancelReason>,
     /// Jobs in scope not finished yet: `is_done` is asked after every log line.
     unfinished: usize,
+    /// In-scope jobs by phase, so that a cancel touches only the jobs it stops.
+    waiting: BTreeSet<JobId>,
+    starting: BTreeSet<JobId>,
+    running: BTreeSet<JobId>,
 }
 
 impl Dispatcher {
     /// `only` limits the run to those jobs and everything they depend on (empty: all).
     pub fn new(pipeline: Arc<Pipeline>, only: &[JobId], fail_fast: bool) -> Self {
         let scope = scope_of(&pipeline, only);
-        let jobs = pipeline
+        let jobs: Vec<JobProgress> = pipeline
             .job_ids()
             .map(|id| JobProgress::new(pipeline.job(id).signals.len(), scope.contains(&id)))
             .collect();
@@ -40,19 +58,38 @@ impl Dispatcher {
             }
         }
         Self {
+            conditions: ConditionBook::new(&pipeline),
+            detached: DetachedJobs::new(&pipeline, &jobs),
+            keep_running: vec![false; pipeline.jobs.len()],
             pipeline,
             jobs,
             dependents,
             fail_fast,
             cancelling: None,
             unfinished: scope.len(),
+            waiting: scope,
+            starting: BTreeSet::new(),
+            running: BTreeSet::new(),
         }
+    }
+
+    /// `--keep-running`: these detached jobs are left up (a [`Decision::LeaveRunning`])
+    /// where they would be stopped because nothing needs them any more.
+    pub fn keep_running(mut self, jobs: impl IntoIterator<Item = JobId>) -> Self {
+        for id in jobs {
+            self.keep_running[id.0] = true;
+        }
+        self
     }
 
     /// The first decisions: every job without conditions starts.
     pub fn begin(&mut self) -> Vec<Decision> {
         let mut decisions = Vec::new();
-        self.settle(self.pipeline.job_ids().collect(), &mut decisions);
+        let all: Vec<JobId> = self.waiting.iter().copied().collect();
+        for &id in &all {
+            self.conditions.evaluate_all(&self.pipeline, &self.jobs, id);
+        }
+        self.settle(all, &mut decisions);
         decisions
     }
 
@@ -62,17 +99,15 @@ impl Dispatcher {
         let touched = event.job();
         match event {
             SchedulerEvent::Started(id) => {
-                let job = &mut self.jobs[id.0];
-                if job.phase == Phase::Starting {
-                    job.phase = Phase::Running;
-                    job.started = true;
-                    if let Some(reason) = self.cancelling.clone() {
-                        self.stop(id, StopReason::Cancelled(reason), &mut decisions);
-                    }
+                if self.jobs[id.0].phase == Phase::Starting {
+                    self.enter(id, Phase::Running);
+                    self.jobs[id.0].started = true;
+                    self.detached.started(id);
                 }
             }
-            SchedulerEvent::FailedToStart(id, reason) => {
+            SchedulerEvent::FailedToStart(id, message) => {
                 if self.jobs[id.0].is_active() {
+                    let reason = FailReason::StartFailed { message };
                     self.finish(id, Outcome::Failed(reason), &mut decisions);
                 }
             }
@@ -83,21 +118,7 @@ impl Dispatcher {
                 }
             }
             SchedulerEvent::SignalTimedOut(id, signal) => {
-                let job = &self.jobs[id.0];
-                if !job.fired[signal.0] && job.exit.is_none() && job.is_active() {
-                    let declared = self.pipeline.job(id).signal(signal);
-                    let after = declared
-                        .timeout
-                        .map(|t| format!(" after {}s", t.as_secs_f64()));
-                    let reason = format!(
-                        "signal `{}` timed out{}",
-                        declared.name,
-                        after.unwrap_or_default()
-                    );
-                    self.jobs[id.0].signal_lost[signal.0] =
-                        Some(format!("`{}`'s {reason}", self.pipeline.job(id).name));
-                    self.fail_running(id, reason, &mut decisions);
-                }
+                self.signal_timed_out(id, signal, &mut decisions)
             }
             SchedulerEvent::Healthy(id) => {
                 let job = &mut self.jobs[id.0];
@@ -106,18 +127,7 @@ impl Dispatcher {
                 }
             }
             SchedulerEvent::Failed(id, reason) => self.fail_running(id, reason, &mut decisions),
-            SchedulerEvent::TimedOut(id) => {
-                let job = &self.jobs[id.0];
-                if job.exit.is_none() && job.is_active() {
-                    let limit = self
-                        .pipeline
-                        .job(id)
-                        .timeout
-                        .unwrap_or_default()
-                        .as_secs_f64();
-                    self.fail_running(id, format!("timed out after {limit}s"), &mut decisions);
-                }
-            }
+            SchedulerEvent::TimedOut(id) => self.timed_out(id, &mut decisions),
             SchedulerEvent::Exited(id, exit) => {
                 if self.jobs[id.0].is_active() {
                     self.jobs[id.0].exit = Some(exit);
@@ -125,34 +135,36 @@ impl Dispatcher {
                     self.finish(id, outcome, &mut decisions);
                 }
             }
-            SchedulerEvent::StartAbandoned(id) => {
-                if self.jobs[id.0].phase == Phase::Starting {
-                    let reason = self
-                        .cancelling
-                        .clone()
-                        .unwrap_or_else(|| "cancelled".into());
-                    self.finish(id, Outcome::Cancelled(reason), &mut decisions);
-                }
+            SchedulerEvent::Interrupted => {
+                // A second interrupt while stopping for one: the user will not wait for the
+                // grace periods.
+                let reason = match &self.cancelling {
+                    Some(current) if current.is_interrupt() => CancelReason::ForcedInterrupt,
+                    _ => CancelReason::Interrupt,
+                };
+                self.cancel(reason, &mut decisions);
             }
-            SchedulerEvent::LeftRunning(id) => {
-                if self.jobs[id.0].is_active() && self.jobs[id.0].failure.is_none() {
-                    self.finish(id, Outcome::Passed, &mut decisions);
-                }
-            }
-            SchedulerEvent::Interrupted => self.cancel("interrupted".to_string(), &mut decisions),
             SchedulerEvent::Aborted(reason) => self.cancel(reason, &mut decisions),
         }
         let worklist = match touched {
-            Some(id) => self.dependents[id.0].clone(),
+            Some(id) => {
+                self.conditions.refresh(&self.pipeline, &self.jobs, id);
+                self.dependents[id.0].clone()
+            }
             None => Vec::new(),
         };
         self.settle(worklist, &mut decisions);
         decisions
     }
 
-    /// True once the run is being stopped (an interrupt, `--fail-fast`).
+    /// True once the run is being stopped (an interrupt, `--fail-fast`, a lost engine).
     pub fn is_cancelling(&self) -> bool {
         self.cancelling.is_some()
+    }
+
+    /// Why the run is being stopped: the strongest reason so far.
+    pub fn cancel_reason(&self) -> Option<&CancelReason> {
+        self.cancelling.as_ref()
     }
 
     /// True once every job in scope has reached its final state.
@@ -160,6 +172,7 @@ impl Dispatcher {
         self.unfinished == 0
     }
 
+    /// Whether the job is part of the run (`--only`).
     pub fn in_scope(&self, id: JobId) -> bool {
         self.jobs[id.0].in_scope
     }
@@ -185,29 +198,90 @@ impl Dispatcher {
         self.jobs[id.0].exit
     }
 
+    /// The job's final state, once it has one.
     pub fn outcome(&self, id: JobId) -> Option<&Outcome> {
         self.jobs[id.0].outcome()
     }
 
-    /// The conditions of a waiting job that do not hold yet.
+    /// The conditions of a waiting job that do not hold yet, in file order.
     pub fn waiting_on(&self, id: JobId) -> Vec<Condition> {
-        self.pipeline
-            .job(id)
-            .depends_on
-            .iter()
-            .copied()
-            .filter(|c| evaluate(&self.pipeline, &self.jobs, *c) != ConditionStatus::Holds)
-            .collect()
+        self.conditions.pending(&self.pipeline, id).collect()
+    }
+
+    /// How many conditions of a waiting job do not hold yet (the length of
+    /// [`Dispatcher::waiting_on`], without building it).
+    pub fn waiting_count(&self, id: JobId) -> usize {
+        self.conditions.unmet(id)
+    }
+
+    /// Moves a job to another phase, keeping the per-phase sets in step.
+    fn enter(&mut self, id: JobId, phase: Phase) {
+        match self.jobs[id.0].phase {
+            Phase::Waiting => self.waiting.remove(&id),
+            Phase::Starting => self.starting.remove(&id),
+            Phase::Running => self.running.remove(&id),
+            Phase::Finished(_) => false,
+        };
+        match phase {
+            Phase::Waiting => self.waiting.insert(id),
+            Phase::Starting => self.starting.insert(id),
+            Phase::Running => self.running.insert(id),
+            Phase::Finished(_) => false,
+        };
+        self.jobs[id.0].phase = phase;
+    }
+
+    /// Whether the job is being stopped because it, or the run, is cancelled.
+    fn is_being_cancelled(&self, id: JobId) -> bool {
+        matches!(self.jobs[id.0].stop, Some(StopReason::Cancelled { .. }))
+    }
+
+    fn signal_timed_out(&mut self, id: JobId, signal: SignalId, decisions: &mut Vec<Decision>) {
+        let job = &self.jobs[id.0];
+        // A job already being cancelled is on its way out for a stronger reason: the
+        // timeout does not turn its cancellation into a failure.
+        if job.fired[signal.0] || job.exit.is_some() || !job.is_active() {
+            return;
+        }
+        if self.is_being_cancelled(id) {
+            return;
+        }
+        let declared = self.pipeline.job(id).signal(signal);
+        let (name, after) = (declared.name.clone(), declared.timeout);
+        self.jobs[id.0].signal_lost[signal.0] = Some(NeverReason::SignalTimedOut {
+            signal: name.clone(),
+            after,
+        });
+        let reason = FailReason::SignalTimedOut {
+            signal: name,
+            after,
+        };
+        self.fail_running(id, reason, decisions);
+    }
+
+    /// The job's own timeout: the weakest cancel reason, so it yields to any other.
+    fn timed_out(&mut self, id: JobId, decisions: &mut Vec<Decision>) {
+        let job = &self.jobs[id.0];
+        if job.exit.is_some() || !job.is_active() || self.is_being_cancelled(id) {
+            return;
+        }
+        let after = self.pipeline.job(id).timeout.unwrap_or_default();
+        let job = &mut self.jobs[id.0];
+        if job.failure.is_none() {
+            job.failure = Some(FailReason::Timeout { after });
+        }
+        let reason = CancelReason::JobTimeout { after };
+        self.stop(id, StopReason::Cancelled { reason }, decisions);
     }
 
     /// A failure while the job still runs: recorded (it wins over the exit code), job stopped.
-    fn fail_running(&mut self, id: JobId, reason: String, decisions: &mut Vec<Decision>) {
+    fn fail_running(&mut self, id: JobId, reason: FailReason, decisions: &mut Vec<Decision>) {
         let job = &mut self.jobs[id.0];
         if job.failure.is_none() {
             job.failure = Some(reason.clone());
         }
         if job.is_active() && job.exit.is_none() {
-            self.stop(id, StopReason::Failed(reason), decisions);
+            self.stop(id, StopReason::Failed { reason }, decisions);
         }
     }
 
@@ -217,22 +291,24 @@ impl Dispatcher {
             return Outcome::Failed(failure.clone());
         }
         match &job.stop {
-            Some(StopReason::Cancelled(reason)) => return Outcome::Cancelled(reason.clone()),
+            Some(StopReason::Cancelled { reason }) => return Outcome::Cancelled(reason.clone()),
             // Passed if it was still running when stopped, or exited 0 (spec 2, "Ending a
             // run"); an exit the stop cannot explain means it had crashed on its own.
             Some(StopReason::DependentsEnded) if ended_by_stop(exit) => return Outcome::Passed,
-            Some(StopReason::DependentsEnded) => return Outcome::Failed(exit.to_string()),
-            Some(StopReason::Failed(reason)) => return Outcome::Failed(reason.clone()),
+            Some(StopReason::DependentsEnded) => {
+                return Outcome::Failed(FailReason::from_exit(exit));
+            }
+            Some(StopReason::Failed { reason }) => return Outcome::Failed(reason.clone()),
             None => {}
         }
         if exit != JobExit::Code(0) {
-            return Outcome::Failed(exit.to_string());
+            return Outcome::Failed(FailReason::from_exit(exit));
         }
         let declared = &self.pipeline.job(id).signals;
         match declared.iter().zip(&job.fired).find(|(_, fired)| !**fired) {
-            Some((signal, _)) => {
-                Outcome::Failed(format!("exited 0 before signal `{}` fired", signal.name))
-            }
+            Some((signal, _)) => Outcome::Failed(FailReason::ExitedBeforeSignal {
+                signal: signal.name.clone(),
+            }),
             None => Outcome::Passed,
         }
     }
@@ -247,28 +323,47 @@ impl Dispatcher {
 
     fn finish(&mut self, id: JobId, outcome: Outcome, decisions: &mut Vec<Decision>) {
         let failed = matches!(outcome, Outcome::Failed(_));
-        self.jobs[id.0].phase = Phase::Finished(outcome.clone());
+        self.enter(id, Phase::Finished(outcome.clone()));
         self.unfinished -= 1;
+        self.detached.finished(id);
         decisions.push(Decision::Finish(id, outcome));
         if failed && self.fail_fast {
-            let name = &self.pipeline.job(id).name;
-            self.cancel(format!("--fail-fast after `{name}` failed"), decisions);
+            let job = self.pipeline.job(id).name.clone();
+            self.cancel(CancelReason::FailFast { job }, decisions);
         }
     }
 
-    /// Stops the whole run: running jobs are stopped, waiting ones skipped by `settle`.
-    fn cancel(&mut self, reason: String, decisions: &mut Vec<Decision>) {
-        if self.cancelling.is_some() {
-            return;
+    /// Stops the whole run for `reason` unless a reason at least as strong already does:
+    /// running jobs are stopped (or killed, on a forced interrupt); waiting ones are
+    /// skipped and starts in flight abandoned by `settle`.
+    fn cancel(&mut self, reason: CancelReason, decisions: &mut Vec<Decision>) {
+        let forced = reason == CancelReason::ForcedInterrupt;
+        match &self.cancelling {
+            // Every further interrupt kills again, as the user asked again.
+            Some(current) if !reason.supersedes(current) && !forced => return,
+            _ => {}
         }
         self.cancelling = Some(reason.clone());
-        let running: Vec<JobId> = self
-            .pipeline
-            .job_ids()
-            .filter(|id| self.jobs[id.0].phase == Phase::Running)
-            .collect();
+        let running: Vec<JobId> = self.running.iter().copied().collect();
         for id in running {
-            self.stop(id, StopReason::Cancelled(reason.clone()), decisions);
+            match &self.jobs[id.0].stop {
+                None => {
+                    let stop = StopReason::Cancelled {
+                        reason: reason.clone(),
+                    };
+                    self.stop(id, stop, decisions);
+                }
+                Some(StopReason::Cancelled { reason: current }) if reason.supersedes(current) => {
+                    // Already stopping: the stronger reason is what it ends with.
+                    self.jobs[id.0].stop = Some(StopReason::Cancelled {
+                        reason: reason.clone(),
+                    });
+                }
+                Some(_) => {}
+            }
+            if forced {
+                decisions.push(Decision::Kill(id));
+            }
         }
     }
 
@@ -279,85 +374,64 @@ impl Dispatcher {
         // Reversed so that jobs start in file order, which keeps output predictable.
         worklist.reverse();
         while let Some(id) = worklist.pop() {
-            let job = &self.jobs[id.0];
-            if !job.in_scope || job.phase != Phase::Waiting {
+            if !self.is_waiting(id) {
                 continue;
             }
             if self.cancelling.is_some() {
                 break;
             }
-            match self.readiness(id) {
-                ConditionStatus::Holds => {
-                    self.jobs[id.0].phase = Phase::Starting;
-                    decisions.push(Decision::Start(id));
-                }
-                ConditionStatus::Never(reason) => {
-                    self.finish(id, Outcome::Skipped(reason), decisions);
-                    worklist.extend(self.dependents[id.0].iter().rev());
-                }
-                ConditionStatus::Pending => {}
+            if let Some(reason) = self.conditions.never(id) {
+                let outcome = Outcome::Skipped(reason.clone());
+                self.finish(id, outcome, decisions);
+                self.conditions.refresh(&self.pipeline, &self.jobs, id);
+                worklist.extend(self.dependents[id.0].iter().rev());
+            } else if self.conditions.all_hold(id) {
+                self.enter(id, Phase::Starting);
+                decisions.push(Decision::Start(id));
             }
         }
-        if let Some(reason) = self.cancelling.clone() {
-            for index in 0..self.jobs.len() {
-                let (id, job) = (JobId(index), &self.jobs[index]);
-                if job.in_scope && job.phase == Phase::Waiting {
-                    let outcome = Outcome::Skipped(format!("not started: {reason}"));
-                    self.finish(id, outcome, decisions);
-                }
+        if let Some(cancel) = self.cancelling.clone() {
+            let waiting: Vec<JobId> = self.waiting.iter().copied().collect();
+            for id in waiting {
+                let reason = SkipReason::NotStarted {
+                    cancel: cancel.clone(),
+                };
+                self.finish(id, Outcome::Skipped(reason), decisions);
+            }
+            // Pulls and builds in flight must not run their commands after the run
+            // decided to stop.
+            let starting: Vec<JobId> = self.starting.iter().copied().collect();
+            for id in starting {
+                decisions.push(Decision::Abandon(id));
+                self.finish(id, Outcome::Cancelled(cancel.clone()), decisions);
             }
         }
         self.stop_unneeded_detached_jobs(decisions);
     }
 
-    /// All conditions together: the first that can never hold, else pending or holds.
-    fn readiness(&self, id: JobId) -> ConditionStatus {
-        let mut status = ConditionStatus::Holds;
-        for condition in &self.pipeline.job(id).depends_on {
-            match evaluate(&self.pipeline, &self.jobs, *condition) {
-                ConditionStatus::Never(why) => {
-                    let described = self.pipeline.describe(*condition);
-                    return ConditionStatus::Never(format!(
-                        "`{described}` can no longer hold: {why}"
-                    ));
-                }
-                ConditionStatus::Pending => status = ConditionStatus::Pending,
-                ConditionStatus::Holds => {}
-            }
-        }
-        status
-    }
-
-    /// A detached job is stopped once every job depending on it has ended; one that nothing
-    /// depends on, once every non-detached job has ended.
+    /// A detached job is stopped (or, with `--keep-running`, left up) once nothing needs it.
+    /// Leaving one up finishes it, which may release the detached jobs it depends on.
     fn stop_unneeded_detached_jobs(&mut self, decisions: &mut Vec<Decision>) {
-        let in_scope = |jobs: &[JobProgress], id: &JobId| jobs[id.0].in_scope;
-        let rest_ended = self
-            .pipeline
-            .job_ids()
-            .filter(|id| in_scope(&self.jobs, id) && !self.pipeline.job(*id).detach)
-            .all(|id| self.jobs[id.0].is_finished());
-        let unneeded: Vec<JobId> = self
-            .pipeline
-            .job_ids()
-            .filter(|id| {
+        loop {
+            let candidates = self.detached.take_candidates();
+            if candidates.is_empty() {
+                return;
+            }
+            for id in candidates {
                 let job = &self.jobs[id.0];
-                self.pipeline.job(*id).detach && job.phase == Phase::Running && job.stop.is_none()
-            })
-            .filter(|id| {
-                let mut dependents = self.dependents[id.0]
-                    .iter()
-                    .filter(|d| in_scope(&self.jobs, d))
-                    .peekable();
-                if dependents.peek().is_none() {
-                    rest_ended
-                } else {
-                    dependents.all(|d| self.jobs[d.0].is_finished())
+                if job.phase != Phase::Running || job.stop.is_some() {
+                    continue;
                 }
-            })
-            .collect();
-        for id in unneeded {
-            self.stop(id, StopReason::DependentsEnded, decisions);
+                if !self.detached.is_unneeded(id) {
+                    continue;
+                }
+                if self.keep_running[id.0] && job.failure.is_none() {
+                    decisions.push(Decision::LeaveRunning(id));
+                    self.finish(id, Outcome::Passed, decisions);
+                } else {
+                    self.stop(id, StopReason::DependentsEnded, decisions);
+                }
+            }
         }
     }
 }

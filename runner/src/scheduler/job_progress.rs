@@ -1,6 +1,8 @@
 //! What the dispatcher knows about one job.
 
 use super::event::{JobExit, Outcome, StopReason};
+use super::fail_reason::FailReason;
+use super::skip_reason::NeverReason;
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +26,10 @@ pub struct JobProgress {
     /// Per declared signal: fired yet?
     pub fired: Vec<bool>,
     /// Per declared signal: why it can no longer fire.
-    pub signal_lost: Vec<Option<String>>,
+    pub signal_lost: Vec<Option<NeverReason>>,
     pub healthy: bool,
     /// Set when the job failed while still running; it wins over the exit code.
-    pub failure: Option<String>,
+    pub failure: Option<FailReason>,
     /// Set once a stop was decided, so it is decided once.
     pub stop: Option<StopReason>,
 }

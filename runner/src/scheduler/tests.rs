@@ -53,20 +53,54 @@ const READY: Awaited = Awaited::Signal(SignalId(0));
 fn j(index: usize) -> JobId {
     JobId(index)
 }
-fn start(index: usize) -> Decision {
-    Decision::Start(j(index))
+fn start(index: usize) -> String {
+    format!("start {index}")
 }
-fn passed(index: usize) -> Decision {
-    Decision::Finish(j(index), Outcome::Passed)
+fn passed(index: usize) -> String {
+    format!("finish {index} passed")
 }
-fn failed(index: usize, reason: &str) -> Decision {
-    Decision::Finish(j(index), Outcome::Failed(reason.into()))
+fn failed(index: usize, reason: &str) -> String {
+    format!("finish {index} failed: {reason}")
 }
-fn skipped(index: usize, reason: &str) -> Decision {
-    Decision::Finish(j(index), Outcome::Skipped(reason.into()))
+fn skipped(index: usize, reason: &str) -> String {
+    format!("finish {index} skipped: {reason}")
+}
+fn cancelled(index: usize, reason: &str) -> String {
+    format!("finish {index} cancelled: {reason}")
+}
+fn stop(index: usize, reason: &str) -> String {
+    format!("stop {index}: {reason}")
+}
+fn abandon(index: usize) -> String {
+    format!("abandon {index}")
+}
+
+/// A decision as the console would tell it: the reasons' prose is what is compared, so
+/// these cases also pin that the typed reasons read exactly as the strings did.
+fn render(decision: &Decision) -> String {
+    match decision {
+        Decision::Start(id) => start(id.0),
+        Decision::Stop(id, reason) => stop(id.0, &reason.to_string()),
+        Decision::Kill(id) => format!("kill {}", id.0),
+        Decision::Abandon(id) => abandon(id.0),
+        Decision::LeaveRunning(id) => format!("leave running {}", id.0),
+        Decision::Finish(id, outcome) => match outcome.reason_text() {
+            Some(reason) => format!("finish {} {}: {reason}", id.0, outcome.state()),
+            None => format!("finish {} {}", id.0, outcome.state()),
+        },
+    }
+}
+
+fn rendered(decisions: &[Decision]) -> Vec<String> {
+    decisions.iter().map(render).collect()
 }
 fn exited(index: usize, code: i32) -> SchedulerEvent {
     SchedulerEvent::Exited(j(index), JobExit::Code(code))
+}
+fn engine_lost() -> CancelReason {
+    CancelReason::EngineLost {
+        host: "unix:///d.sock".into(),
+    }
 }
 fn started(index: usize) -> SchedulerEvent {
     SchedulerEvent::Started(j(index))
@@ -78,7 +112,7 @@ struct Case {
     only: &'static [usize],
     fail_fast: bool,
     /// `None` stands for `begin()`.
-    steps: Vec<(Option<SchedulerEvent>, Vec<Decision>)>,
+    steps: Vec<(Option<SchedulerEvent>, Vec<String>)>,
     done: bool,
 }
 
@@ -150,21 +184,13 @@ fn cases() -> Vec<Case> {
                     Some(exited(1, 1)),
                     vec![
                         failed(1, "exited with code 1"),
-                        Decision::Stop(
-                            j(0),
-                            StopReason::Cancelled(
-                                "--fail-fast after `static-analyzer` failed".into(),
-                            ),
-                        ),
+                        stop(0, "--fail-fast after `static-analyzer` failed"),
                         skipped(2, "not started: --fail-fast after `static-analyzer` failed"),
                     ],
                 ),
                 (
                     Some(SchedulerEvent::Exited(j(0), JobExit::Signal(15))),
-                    vec![Decision::Finish(
-                        j(0),
-                        Outcome::Cancelled("--fail-fast after `static-analyzer` failed".into()),
-                    )],
+                    vec![cancelled(0, "--fail-fast after `static-analyzer` failed")],
                 ),
             ],
             done: true,
@@ -186,7 +212,7 @@ fn cases() -> Vec<Case> {
                 (Some(started(2)), vec![]),
                 (
                     Some(exited(2, 0)),
-                    vec![passed(2), Decision::Stop(j(1), StopReason::DependentsEnded)],
+                    vec![passed(2), stop(1, "every job depending on it has ended")],
                 ),
                 (
                     Some(SchedulerEvent::Exited(j(1), JobExit::Signal(15))),
@@ -208,10 +234,7 @@ fn cases() -> Vec<Case> {
                 (
                     Some(SchedulerEvent::SignalTimedOut(j(1), SignalId(0))),
                     vec![
-                        Decision::Stop(
-                            j(1),
-                            StopReason::Failed("signal `ready` timed out after 30s".into()),
-                        ),
+                        stop(1, "signal `ready` timed out after 30s"),
                         skipped(
                             2,
                             "`database.ready` can no longer hold: \
@@ -285,10 +308,7 @@ fn cases() -> Vec<Case> {
                 (Some(started(0)), vec![]),
                 (
                     Some(SchedulerEvent::TimedOut(j(0))),
-                    vec![Decision::Stop(
-                        j(0),
-                        StopReason::Failed("timed out after 10s".into()),
-                    )],
+                    vec![stop(0, "timed out after 10s")],
                 ),
                 (
                     Some(SchedulerEvent::Exited(j(0), JobExit::Signal(9))),
@@ -308,46 +328,30 @@ fn cases() -> Vec<Case> {
                 (Some(started(1)), vec![]),
                 (
                     Some(exited(1, 0)),
-                    vec![passed(1), Decision::Stop(j(0), StopReason::DependentsEnded)],
+                    vec![passed(1), stop(0, "every job depending on it has ended")],
                 ),
                 (Some(exited(0, 143)), vec![passed(0)]),
             ],
             done: true,
         },
         Case {
-            name: "a detached job left running (--keep-running) passes and ends the run",
-            jobs: &[("server", &[], true, &[]), ("check", &[], false, &[])],
-            only: &[],
-            fail_fast: false,
-            steps: vec![
-                (None, vec![start(0), start(1)]),
-                (Some(started(0)), vec![]),
-                (Some(started(1)), vec![]),
-                (
-                    Some(exited(1, 0)),
-                    vec![passed(1), Decision::Stop(j(0), StopReason::DependentsEnded)],
-                ),
-                (Some(SchedulerEvent::LeftRunning(j(0))), vec![passed(0)]),
-                (Some(exited(0, 143)), vec![]),
-            ],
-            done: true,
-        },
-        Case {
-            name: "a start abandoned while cancelling is cancelled, not failed",
+            name: "a start in flight when the run stops is abandoned and cancelled, not failed",
             jobs: &[("fails", &[], false, &[]), ("pulling", &[], false, &[])],
             only: &[],
             fail_fast: true,
             steps: vec![
                 (None, vec![start(0), start(1)]),
                 (Some(started(0)), vec![]),
-                (Some(exited(0, 3)), vec![failed(0, "exited with code 3")]),
                 (
-                    Some(SchedulerEvent::StartAbandoned(j(1))),
-                    vec![Decision::Finish(
-                        j(1),
-                        Outcome::Cancelled("--fail-fast after `fails` failed".into()),
-                    )],
+                    Some(exited(0, 3)),
+                    vec![
+                        failed(0, "exited with code 3"),
+                        abandon(1),
+                        cancelled(1, "--fail-fast after `fails` failed"),
+                    ],
                 ),
+                // The start completed anyway: nothing more to decide.
+                (Some(started(1)), vec![]),
             ],
             done: true,
         },
@@ -380,7 +384,7 @@ fn cases() -> Vec<Case> {
                 (Some(started(1)), vec![]),
                 (
                     Some(exited(1, 0)),
-                    vec![passed(1), Decision::Stop(j(0), StopReason::DependentsEnded)],
+                    vec![passed(1), stop(0, "every job depending on it has ended")],
                 ),
                 // Exit code 2 is the server's own doing, not what SIGTERM/SIGKILL leave.
                 (Some(exited(0, 2)), vec![failed(0, "exited with code 2")]),
@@ -410,31 +414,17 @@ fn cases() -> Vec<Case> {
                 (
                     Some(SchedulerEvent::Interrupted),
                     vec![
-                        Decision::Stop(j(0), StopReason::Cancelled("interrupted".into())),
+                        stop(0, "interrupted"),
                         skipped(2, "not started: interrupted"),
+                        abandon(1),
+                        cancelled(1, "interrupted"),
                     ],
                 ),
-                // Started after the interrupt: stopped at once.
-                (
-                    Some(started(1)),
-                    vec![Decision::Stop(
-                        j(1),
-                        StopReason::Cancelled("interrupted".into()),
-                    )],
-                ),
+                // Its start completed after all: the driver ends it, the dispatcher is done.
+                (Some(started(1)), vec![]),
                 (
                     Some(SchedulerEvent::Exited(j(0), JobExit::Signal(15))),
-                    vec![Decision::Finish(
-                        j(0),
-                        Outcome::Cancelled("interrupted".into()),
-                    )],
-                ),
-                (
-                    Some(SchedulerEvent::Exited(j(1), JobExit::Signal(15))),
-                    vec![Decision::Finish(
-                        j(1),
-                        Outcome::Cancelled("interrupted".into()),
-                    )],
+                    vec![cancelled(0, "interrupted")],
                 ),
             ],
             done: true,
@@ -448,21 +438,26 @@ fn cases() -> Vec<Case> {
                 (None, vec![start(0), start(1)]),
                 (Some(started(0)), vec![]),
                 (
-                    Some(SchedulerEvent::Aborted("engine lost".into())),
+                    Some(SchedulerEvent::Aborted(engine_lost())),
                     vec![
-                        Decision::Stop(j(0), StopReason::Cancelled("engine lost".into())),
-                        skipped(2, "not started: engine lost"),
+                        stop(0, "the container engine at unix:///d.sock was lost"),
+                        skipped(
+                            2,
+                            "not started: the container engine at unix:///d.sock was lost",
+                        ),
+                        abandon(1),
+                        cancelled(1, "the container engine at unix:///d.sock was lost"),
                     ],
                 ),
                 (
                     Some(SchedulerEvent::Exited(j(0), JobExit::Signal(15))),
-                    vec![Decision::Finish(
-                        j(0),
-                        Outcome::Cancelled("engine lost".into()),
+                    vec![cancelled(
+                        0,
+                        "the container engine at unix:///d.sock was lost",
                     )],
                 ),
             ],
-            done: false,
+            done: true,
         },
         Case {
             name: "exit code conditions other than zero",
@@ -498,7 +493,8 @@ fn dispatcher_cases() {
                 Some(event) => dispatcher.handle(event),
             };
             assert_eq!(
-                actual, expected,
+                rendered(&actual),
+                expected,
                 "case `{}`, step {step} ({event:?})",
                 case.name
             );
@@ -525,5 +521,347 @@ fn waiting_on_lists_conditions_that_do_not_hold_yet() {
             job: j(1),
             awaited: OK
         }]
+    );
+}
+
+/// Drives `dispatcher` through `events`, returning every decision rendered.
+fn drive(dispatcher: &mut Dispatcher, events: Vec<SchedulerEvent>) -> Vec<Vec<String>> {
+    events
+        .into_iter()
+        .map(|event| rendered(&dispatcher.handle(event)))
+        .collect()
+}
+
+#[test]
+fn cancel_reasons_are_ordered_weakest_first() {
+    let timeout = CancelReason::JobTimeout {
+        after: Duration::from_secs(1),
+    };
+    let fail_fast = CancelReason::FailFast { job: "a".into() };
+    let ordered = [
+        timeout.clone(),
+        fail_fast.clone(),
+        engine_lost(),
+        CancelReason::Interrupt,
+        CancelReason::ForcedInterrupt,
+    ];
+    for pair in ordered.windows(2) {
+        assert!(pair[0] < pair[1], "{:?} < {:?}", pair[0], pair[1]);
+        assert!(pair[1].supersedes(&pair[0]) && !pair[0].supersedes(&pair[1]));
+    }
+    // Of one kind, the first stays: a second failure does not rename the fail-fast.
+    let other = CancelReason::FailFast { job: "z".into() };
+    assert!(!other.supersedes(&fail_fast));
+}
+
+#[test]
+fn a_second_interrupt_escalates_to_a_kill_and_a_third_kills_again() {
+    let mut dispatcher = Dispatcher::new(pipeline(PAPER_CI), &[], false);
+    dispatcher.begin();
+    let steps = drive(
+        &mut dispatcher,
+        vec![
+            started(0),
+            started(1),
+            SchedulerEvent::Interrupted,
+            SchedulerEvent::Interrupted,
+            SchedulerEvent::Interrupted,
+            SchedulerEvent::Exited(j(0), JobExit::Signal(9)),
+            SchedulerEvent::Exited(j(1), JobExit::Signal(9)),
+        ],
+    );
+    assert_eq!(
+        steps[2],
+        [
+            stop(0, "interrupted"),
+            stop(1, "interrupted"),
+            skipped(2, "not started: interrupted")
+        ]
+    );
+    assert_eq!(steps[3], ["kill 0", "kill 1"]);
+    assert_eq!(steps[4], ["kill 0", "kill 1"]);
+    assert_eq!(steps[5], [cancelled(0, "interrupted")]);
+    assert_eq!(
+        dispatcher.cancel_reason(),
+        Some(&CancelReason::ForcedInterrupt)
+    );
+    assert_eq!(
+        dispatcher.outcome(j(1)),
+        Some(&Outcome::Cancelled(CancelReason::ForcedInterrupt))
+    );
+    assert!(dispatcher.is_done());
+}
+
+#[test]
+fn an_interrupt_supersedes_fail_fast_but_fail_fast_never_an_interrupt() {
+    let jobs: &[JobSpec] = &[("a", &[], false, &[]), ("b", &[], false, &[])];
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], true);
+    dispatcher.begin();
+    let steps = drive(
+        &mut dispatcher,
+        vec![
+            started(0),
+            started(1),
+            exited(0, 1),
+            SchedulerEvent::Interrupted,
+        ],
+    );
+    assert_eq!(
+        steps[2],
+        [
+            failed(0, "exited with code 1"),
+            stop(1, "--fail-fast after `a` failed")
+        ]
+    );
+    // Already stopping: no second stop, but it ends for the stronger reason.
+    assert!(steps[3].is_empty());
+    assert_eq!(dispatcher.cancel_reason(), Some(&CancelReason::Interrupt));
+    dispatcher.handle(SchedulerEvent::Exited(j(1), JobExit::Signal(15)));
+    assert_eq!(
+        dispatcher.outcome(j(1)),
+        Some(&Outcome::Cancelled(CancelReason::Interrupt))
+    );
+
+    // The other way round: a failure while interrupted does not weaken the reason.
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], true);
+    dispatcher.begin();
+    drive(
+        &mut dispatcher,
+        vec![started(0), started(1), SchedulerEvent::Interrupted],
+    );
+    dispatcher.handle(exited(0, 1));
+    assert_eq!(dispatcher.cancel_reason(), Some(&CancelReason::Interrupt));
+}
+
+#[test]
+fn a_job_timeout_yields_to_a_fail_fast_already_stopping_the_job() {
+    let jobs: &[JobSpec] = &[("a", &[], false, &[]), ("slow", &["ready"], false, &[])];
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], true);
+    dispatcher.begin();
+    let steps = drive(
+        &mut dispatcher,
+        vec![
+            started(0),
+            started(1),
+            exited(0, 2),
+            SchedulerEvent::TimedOut(j(1)),
+            SchedulerEvent::SignalTimedOut(j(1), SignalId(0)),
+            SchedulerEvent::Exited(j(1), JobExit::Signal(15)),
+        ],
+    );
+    assert_eq!(steps[3], Vec::<String>::new());
+    assert_eq!(steps[4], Vec::<String>::new());
+    assert_eq!(steps[5], [cancelled(1, "--fail-fast after `a` failed")]);
+}
+
+#[test]
+fn a_timed_out_job_fails_and_then_fails_the_run_fast() {
+    let jobs: &[JobSpec] = &[("slow", &[], false, &[]), ("b", &[], false, &[])];
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], true);
+    dispatcher.begin();
+    let steps = drive(
+        &mut dispatcher,
+        vec![
+            started(0),
+            started(1),
+            SchedulerEvent::TimedOut(j(0)),
+            SchedulerEvent::Interrupted,
+            SchedulerEvent::Exited(j(0), JobExit::Signal(15)),
+        ],
+    );
+    assert_eq!(steps[2], [stop(0, "timed out after 10s")]);
+    // The interrupt stops the other job; the timed-out one keeps its own stop.
+    assert_eq!(steps[3], [stop(1, "interrupted")]);
+    // Its failure wins over the stronger cancel reason: it did time out.
+    assert_eq!(steps[4], [failed(0, "timed out after 10s")]);
+    assert_eq!(
+        dispatcher.outcome(j(0)),
+        Some(&Outcome::Failed(FailReason::Timeout {
+            after: Duration::from_secs(10)
+        }))
+    );
+}
+
+#[test]
+fn keep_running_leaves_an_unneeded_detached_job_up_and_releases_what_it_needs() {
+    // `db` <- `web` (both detached) <- `test`: with --keep-running both are left up, `web`
+    // first, then `db`, which only `web` needed, in the same step.
+    let jobs: &[JobSpec] = &[
+        ("db", &[], true, &[]),
+        ("web", &[], true, &[(0, Awaited::Started)]),
+        ("test", &[], false, &[(1, Awaited::Started)]),
+    ];
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], false).keep_running([j(0), j(1)]);
+    assert_eq!(rendered(&dispatcher.begin()), [start(0)]);
+    let steps = drive(
+        &mut dispatcher,
+        vec![started(0), started(1), started(2), exited(2, 0)],
+    );
+    assert_eq!(
+        steps[3],
+        [
+            passed(2),
+            "leave running 1".to_string(),
+            passed(1),
+            "leave running 0".to_string(),
+            passed(0),
+        ]
+    );
+    assert!(dispatcher.is_done());
+    // Without --keep-running the same graph stops `web`, and `db` only once `web` is gone.
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], false);
+    dispatcher.begin();
+    let steps = drive(
+        &mut dispatcher,
+        vec![
+            started(0),
+            started(1),
+            started(2),
+            exited(2, 0),
+            exited(1, 143),
+        ],
+    );
+    assert_eq!(
+        steps[3],
+        [passed(2), stop(1, "every job depending on it has ended")]
+    );
+    assert_eq!(
+        steps[4],
+        [passed(1), stop(0, "every job depending on it has ended")]
+    );
+}
+
+#[test]
+fn keep_running_does_not_keep_a_detached_job_up_through_an_interrupt() {
+    let jobs: &[JobSpec] = &[("db", &[], true, &[]), ("test", &[], false, &[])];
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], false).keep_running([j(0)]);
+    dispatcher.begin();
+    let steps = drive(
+        &mut dispatcher,
+        vec![started(0), started(1), SchedulerEvent::Interrupted],
+    );
+    assert_eq!(steps[2], [stop(0, "interrupted"), stop(1, "interrupted")]);
+}
+
+#[test]
+fn failures_on_the_way_out_and_at_start_are_typed() {
+    let jobs: &[JobSpec] = &[("a", &[], false, &[]), ("b", &[], false, &[(0, OK)])];
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], false);
+    dispatcher.begin();
+    let artifacts = FailReason::Artifacts {
+        message: "artifacts could not be packed".into(),
+    };
+    let steps = drive(
+        &mut dispatcher,
+        vec![
+            started(0),
+            SchedulerEvent::Failed(j(0), artifacts.clone()),
+            exited(0, 0),
+        ],
+    );
+    assert_eq!(steps[1], [stop(0, "artifacts could not be packed")]);
+    assert_eq!(
+        dispatcher.outcome(j(0)),
+        Some(&Outcome::Failed(artifacts.clone()))
+    );
+    assert_eq!(
+        dispatcher.outcome(j(1)),
+        Some(&Outcome::Skipped(SkipReason::ConditionNever {
+            job: "a".into(),
+            condition: "a.ExitCode(0)".into(),
+            why: NeverReason::DependencyFailed { reason: artifacts },
+        }))
+    );
+}
+
+#[test]
+fn the_first_condition_that_can_never_hold_is_the_reason() {
+    // Both conditions name `a`; the one written first is reported.
+    let jobs: &[JobSpec] = &[
+        ("a", &["ready"], false, &[]),
+        ("b", &[], false, &[(0, READY), (0, OK)]),
+    ];
+    let mut dispatcher = Dispatcher::new(pipeline(jobs), &[], false);
+    dispatcher.begin();
+    drive(&mut dispatcher, vec![started(0), exited(0, 1)]);
+    assert_eq!(
+        dispatcher.outcome(j(1)),
+        Some(&Outcome::Skipped(SkipReason::ConditionNever {
+            job: "a".into(),
+            condition: "a.ready".into(),
+            why: NeverReason::ExitedBeforeSignal {
+                exit: JobExit::Code(1),
+                signal: "ready".into(),
+            },
+        }))
+    );
+}
+
+#[test]
+fn reasons_serialise_tagged_with_their_text() -> Result<(), serde_json::Error> {
+    let skipped = Outcome::Skipped(SkipReason::ConditionNever {
+        job: "db".into(),
+        condition: "db.ready".into(),
+        why: NeverReason::SignalTimedOut {
+            signal: "ready".into(),
+            after: Some(Duration::from_millis(1500)),
+        },
+    });
+    assert_eq!(
+        serde_json::to_value(&skipped)?,
+        serde_json::json!({
+            "state": "skipped",
+            "reason": {
+                "kind": "condition_never",
+                "job": "db",
+                "condition": "db.ready",
+                "why": {"kind": "signal_timed_out", "signal": "ready", "after_seconds": 1.5},
+                "text": "`db.ready` can no longer hold: `db`'s signal `ready` timed out after 1.5s",
+            },
+        })
+    );
+    let cancelled = Outcome::Cancelled(CancelReason::FailFast { job: "a".into() });
+    assert_eq!(
+        serde_json::to_value(&cancelled)?,
+        serde_json::json!({
+            "state": "cancelled",
+            "reason": {"kind": "fail_fast", "job": "a", "text": "--fail-fast after `a` failed"},
+        })
+    );
+    let failed = Outcome::Failed(FailReason::ExitCode { code: 3 });
+    assert_eq!(
+        serde_json::to_value(&failed)?["reason"],
+        serde_json::json!({"kind": "exit_code", "code": 3, "text": "exited with code 3"})
+    );
+    assert_eq!(
+        serde_json::to_value(&Outcome::Passed)?,
+        serde_json::json!({"state": "passed"})
+    );
+    let stop = StopReason::Cancelled {
+        reason: CancelReason::Interrupt,
+    };
+    assert_eq!(
+        serde_json::to_value(&stop)?,
+        serde_json::json!({"kind": "cancelled", "reason": {"kind": "interrupt"}})
+    );
+    Ok(())
+}
+
+#[test]
+fn masking_reaches_every_quoted_text_of_a_reason() {
+    let mask = |text: &str| text.replace("hunter2", "***");
+    let outcome = Outcome::Skipped(SkipReason::ConditionNever {
+        job: "a".into(),
+        condition: "a.ExitCode(0)".into(),
+        why: NeverReason::DependencyFailed {
+            reason: FailReason::StartFailed {
+                message: "login hunter2".into(),
+            },
+        },
+    })
+    .map_text(&mask);
+    assert_eq!(
+        outcome.reason_text().as_deref(),
+        Some("`a.ExitCode(0)` can no longer hold: `a` failed: login ***")
     );
 }
