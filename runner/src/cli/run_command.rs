@@ -15,9 +15,10 @@ use crate::executor::{
 };
 use crate::git::{CommitInfo, GitError, Revision, SourceRepo};
 use crate::recovery::{DeadRun, claim, recover_dead_runs, release};
-use crate::report::{RunRecord, RunStatus, write_junit, write_run_json};
+use crate::report::{RunRecord, write_junit, write_run_json};
 use crate::run::{
-    Recorder, Reporter, RunContext, RunOptions, Workspaces, execute, find_junit_files,
+    EventLog, ProblemKind, Recorder, Reporter, RunContext, RunHeader, RunOptions, Workspaces,
+    execute,
 };
 use crate::scheduler::{Dispatcher, may_overlap};
 use crate::secrets::{Masker, RunSecrets};
@@ -235,17 +236,27 @@ pub(super) fn run_one(
     claim(&folder).map_err(|error| CliError::Environment(error.to_string()))?;
     let folder = Arc::new(folder);
     let reserve = SpaceReserve::claim(folder.space_reserve_path(), REPORT_RESERVE_BYTES);
-    let recorder = Recorder::new(
+    let masker = secrets.masker();
+    // run.json and junit.xml are folds over the events: the recorder follows the log.
+    let recorder = Recorder::default();
+    let header = RunHeader {
+        pipeline_file: path.display().to_string(),
+        commit: commit.clone(),
+    };
+    let events = EventLog::create(
+        folder.clone(),
         &pipeline,
         |id| scope.in_scope(id),
-        &path.display().to_string(),
-        folder.id(),
-        &folder.started_at_rfc3339(),
-    );
-    recorder.set_commit(commit.clone());
+        header,
+        masker.clone(),
+        recorder.clone(),
+    )
+    .map_err(|error| {
+        release(&folder);
+        CliError::Environment(with_cause(error))
+    })?;
     // Written now, so even a run killed outright leaves a record behind (masked: the commit
     // message may hold a secret, and recovery rewrites this file as it finds it).
-    let masker = secrets.masker();
     let masked = |recorder: &Recorder| {
         recorder
             .snapshot()
@@ -253,6 +264,8 @@ pub(super) fn run_one(
             .map_err(|error| CliError::Environment(error.to_string()))
     };
     write_run_json(&masked(&recorder)?, &folder.run_json_path()).map_err(|error| {
+        events.problem(ProblemKind::Reports, &with_cause(&error));
+        events.finish(|_| Ok(()));
         release(&folder);
         CliError::Environment(with_cause(error))
     })?;
@@ -282,10 +295,13 @@ pub(super) fn run_one(
                     Some(docker)
                 }
                 Err(error) => {
-                    recorder.set_errored();
-                    if let Ok(record) = masked(&recorder) {
-                        let _ = write_run_json(&record, &folder.run_json_path());
-                    }
+                    events.problem(ProblemKind::EngineUnavailable, &error.to_string());
+                    events.finish(|record| {
+                        if let Ok(record) = record.masked(masker) {
+                            let _ = write_run_json(&record, &folder.run_json_path());
+                        }
+                        Ok(())
+                    });
                     release(&folder);
                     return Err(CliError::Environment(error.to_string()));
                 }
@@ -297,7 +313,7 @@ pub(super) fn run_one(
     let live = std::io::stderr().is_terminal() && !args.no_progress;
     let mut reporters: Vec<Box<dyn Reporter>> = vec![
         Box::new(Console::new(pipeline.clone(), live)),
-        Box::new(recorder.clone()),
+        Box::new(events.clone()),
     ];
     let context = RunContext {
         pipeline: pipeline.clone(),
@@ -323,7 +339,8 @@ pub(super) fn run_one(
         },
         secrets: secrets.clone(),
     };
-    let interrupted = runtime.block_on(async {
+    // Whether it was interrupted is the events' to say (`run_finished`).
+    runtime.block_on(async {
         let interrupts = listen_for_interrupts()?;
         let reaper = tokio::spawn(reap_orphans_as_they_exit());
         let _stop_reaper = AbortOnDrop(reaper.abort_handle());
@@ -331,47 +348,29 @@ pub(super) fn run_one(
     })?;
     drop(reporters);
 
-    for id in pipeline.job_ids() {
-        let job = pipeline.job(id);
-        let tree = workspaces.of(&job.name);
-        let mut files = find_junit_files(&tree, &job.junit);
-        // In a commit run, outputs handed on as artifacts may have been moved out of the
-        // job's checkout into the staged tree, JUnit files among them.
-        if let Some(staged) = workspaces.staged_artifacts(&job.name) {
-            let found: Vec<PathBuf> = files
-                .iter()
-                .filter_map(|file| file.strip_prefix(&tree).ok().map(Path::to_path_buf))
-                .collect();
-            files.extend(
-                find_junit_files(&staged, &job.junit)
-                    .into_iter()
-                    .filter(|file| {
-                        file.strip_prefix(&staged)
-                            .is_ok_and(|relative| !found.iter().any(|seen| seen == relative))
-                    }),
-            );
-        }
-        recorder.set_junit_files(id, files.iter().map(|f| f.display().to_string()).collect());
-    }
     let lost = engine_lost.as_ref().and_then(|lost| lost.get().cloned());
     let write_failure = folder.write_failure().map(str::to_owned);
-    if lost.is_some() || write_failure.is_some() {
-        recorder.set_errored();
+    if let Some(lost) = &lost {
+        events.problem(ProblemKind::EngineLost, &lost.to_string());
+    }
+    if let Some(failure) = &write_failure {
+        events.problem(ProblemKind::WriteFailure, failure);
     }
     // The reserved blocks are what the reports are written into when the logs filled the disk.
     drop(reserve);
-    let record = masked(&recorder)?;
-    let reports = write_reports(&record, &folder, args.junit.as_deref(), masker);
-    let record = match reports {
-        Ok(()) => record,
+    let end = events.finish(|record| {
+        let record = record.masked(masker).map_err(with_cause)?;
+        write_reports(&record, &folder, args.junit.as_deref(), masker)
+    });
+    let record = end
+        .record
+        .masked(masker)
+        .map_err(|error| CliError::Environment(with_cause(error)))?;
+    if end.reports.is_err() {
         // run.json must not say `passed` for a run that ends with exit 3.
-        Err(_) => {
-            recorder.set_errored();
-            let record = masked(&recorder)?;
-            let _ = write_run_json(&record, &folder.run_json_path());
-            record
-        }
-    };
+        let _ = write_run_json(&record, &folder.run_json_path());
+    }
+    let reports = end.reports;
     release(&folder);
     err_print!("\n{}", summary_table(&record));
     if let Some(text) = diagnosis(&record, folder.root()) {
@@ -399,11 +398,7 @@ pub(super) fn run_one(
     if !problems.is_empty() {
         return Err(CliError::Environment(problems.join("\nerror: ")));
     }
-    Ok(match record.status {
-        RunStatus::Passed => 0,
-        _ if interrupted => CliError::INTERRUPTED,
-        _ => CliError::FAILED,
-    })
+    Ok(end.exit_code)
 }
 
 /// `<base>/.pipekit/runs/`, where the runs of a pipeline file go.
