@@ -65,6 +65,9 @@ struct Inner {
     path: PathBuf,
     folder: Arc<RunFolder>,
     masker: Arc<Masker>,
+    /// The secrets as they appear in a serialised line: most lines hold none, and are
+    /// written as they are (`None`: every line is walked).
+    escaped: Option<Masker>,
     recorder: Recorder,
     /// `run_problem`s so far: any of them makes the run `errored`.
     problems: usize,
@@ -105,6 +108,7 @@ impl EventLog {
             file,
             path,
             folder,
+            escaped: masker.with_json_escapes().ok(),
             masker,
             recorder,
             problems: 0,
@@ -230,6 +234,14 @@ impl Inner {
     fn masked(&self, envelope: &EventEnvelope) -> (serde_json::Result<Vec<u8>>, EventEnvelope) {
         if self.masker.is_empty() {
             return (serde_json::to_vec(envelope), envelope.clone());
+        }
+        if let Some(escaped) = &self.escaped
+            && let Ok(line) = serde_json::to_string(envelope)
+            && matches!(escaped.mask(&line), std::borrow::Cow::Borrowed(_))
+        {
+            // No string of it holds a secret: a string that did would show it here, escaped
+            // as JSON escapes it.
+            return (Ok(line.into_bytes()), envelope.clone());
         }
         match masked_json(envelope, &self.masker) {
             Ok(masked) => (serde_json::to_vec(&masked), masked),

@@ -23,6 +23,8 @@ pub(super) struct EventTranslator {
     stopped: Vec<bool>,
     /// Per job: left running by `--keep-running`.
     left_running: Vec<bool>,
+    /// Per job: a `job_waiting` was written for it.
+    told_waiting: Vec<bool>,
     /// Set by the driver's last event: the jobs are over, and whether an interrupt ended them.
     interrupted: Option<bool>,
 }
@@ -35,6 +37,7 @@ impl EventTranslator {
             started: vec![None; count],
             stopped: vec![false; count],
             left_running: vec![false; count],
+            told_waiting: vec![false; count],
             interrupted: None,
         }
     }
@@ -53,11 +56,21 @@ impl EventTranslator {
             RunEvent::RunStarted { .. }
             | RunEvent::Output { .. }
             | RunEvent::JobPreparing { .. } => return None,
-            RunEvent::JobWaiting { job, on, more } => EventKind::JobWaiting {
-                job: name(job),
-                pending: on.clone(),
-                more: *more,
-            },
+            // The driver reports a wait each time one fewer condition is pending: a job
+            // after a fan-in of 50 would get 50 lines. Said once, then again only once what
+            // is left can be named in full; a reader follows the rest through the
+            // `job_finished` and `signal_fired` of the jobs it waits on.
+            RunEvent::JobWaiting { job, on, more } => {
+                if self.told_waiting[job.0] && *more > 0 {
+                    return None;
+                }
+                self.told_waiting[job.0] = true;
+                EventKind::JobWaiting {
+                    job: name(job),
+                    pending: on.clone(),
+                    more: *more,
+                }
+            }
             RunEvent::JobStarted { job } => {
                 self.started[job.0] = Some(at);
                 EventKind::JobStarted {

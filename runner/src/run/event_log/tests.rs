@@ -246,3 +246,22 @@ fn a_stopped_job_s_exit_code_is_not_its_own() {
     assert_eq!(finished["exit_code"], Value::Null);
     assert_eq!(finished["reason"]["kind"], "interrupted");
 }
+
+#[test]
+fn a_wide_fan_in_is_said_once_and_again_once_it_can_be_named_in_full() {
+    let mut fixture = fixture();
+    for more in [5, 4, 3, 0] {
+        fixture.send(RunEvent::JobWaiting {
+            job: JobId(1),
+            on: vec!["db.ready".into()],
+            more,
+        });
+    }
+    let lines = fixture.lines();
+    let more: Vec<&Value> = lines
+        .iter()
+        .filter(|line| line["kind"] == "job_waiting")
+        .map(|line| &line["more"])
+        .collect();
+    assert_eq!(more, [5, 0]);
+}
