@@ -265,7 +265,7 @@ pub(super) fn run_one(
     };
     write_run_json(&masked(&recorder)?, &folder.run_json_path()).map_err(|error| {
         events.problem(ProblemKind::Reports, &with_cause(&error));
-        events.finish(|_| Ok(()));
+        events.finish();
         release(&folder);
         CliError::Environment(with_cause(error))
     })?;
@@ -296,11 +296,8 @@ pub(super) fn run_one(
                 }
                 Err(error) => {
                     events.problem(ProblemKind::EngineUnavailable, &error.to_string());
-                    events.finish(|record| {
-                        if let Ok(record) = record.masked(masker) {
-                            let _ = write_run_json(&record, &folder.run_json_path());
-                        }
-                        Ok(())
+                    let _ = events.finish_with_reports(|record| {
+                        write_run_json(&record.masked(masker)?, &folder.run_json_path())
                     });
                     release(&folder);
                     return Err(CliError::Environment(error.to_string()));
@@ -358,7 +355,7 @@ pub(super) fn run_one(
     }
     // The reserved blocks are what the reports are written into when the logs filled the disk.
     drop(reserve);
-    let end = events.finish(|record| {
+    let (end, reports) = events.finish_with_reports(|record| {
         let record = record.masked(masker).map_err(with_cause)?;
         write_reports(&record, &folder, args.junit.as_deref(), masker)
     });
@@ -366,11 +363,10 @@ pub(super) fn run_one(
         .record
         .masked(masker)
         .map_err(|error| CliError::Environment(with_cause(error)))?;
-    if end.reports.is_err() {
+    if reports.is_err() {
         // run.json must not say `passed` for a run that ends with exit 3.
         let _ = write_run_json(&record, &folder.run_json_path());
     }
-    let reports = end.reports;
     release(&folder);
     err_print!("\n{}", summary_table(&record));
     if let Some(text) = diagnosis(&record, folder.root()) {

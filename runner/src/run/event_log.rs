@@ -44,8 +44,6 @@ pub struct RunEnd {
     pub exit_code: u8,
     /// The record of every event, `run_finished` included.
     pub record: RunRecord,
-    /// What writing the reports gave (see [`EventLog::finish`]).
-    pub reports: Result<(), String>,
 }
 
 /// The one place a run's events are numbered, timed and masked. Clone it to keep a handle
@@ -135,11 +133,20 @@ impl EventLog {
         self.lock().problem(problem, text);
     }
 
+    /// Ends the events with `run_finished`, for a run that writes no reports.
+    pub fn finish(&self) -> RunEnd {
+        let (end, _) = self.finish_with_reports(|_| Ok::<(), std::convert::Infallible>(()));
+        end
+    }
+
     /// Ends the events with `run_finished`. `write_reports` is given the record as it
     /// will stand (so `run.json` and `junit.xml` are made from the events, `run_finished`
     /// included) before that line is written: if they cannot be written, the run ends
-    /// `errored` instead, and the returned record says so.
-    pub fn finish(&self, write_reports: impl FnOnce(&RunRecord) -> Result<(), String>) -> RunEnd {
+    /// `errored` instead (a `run_problem` says why), and the returned record says so.
+    pub fn finish_with_reports<E: std::fmt::Display>(
+        &self,
+        write_reports: impl FnOnce(&RunRecord) -> Result<(), E>,
+    ) -> (RunEnd, Result<(), E>) {
         let mut inner = self.lock();
         let status = inner.status();
         let finished = inner.envelope(
@@ -154,7 +161,7 @@ impl EventLog {
         let (status, finished) = match &reports {
             Ok(()) => (status, finished),
             Err(problem) => {
-                inner.problem(ProblemKind::Reports, problem);
+                inner.problem(ProblemKind::Reports, &problem.to_string());
                 let status = RunStatus::Errored;
                 let finished = EventKind::RunFinished {
                     status,
@@ -165,12 +172,12 @@ impl EventLog {
         };
         inner.publish(finished);
         inner.finished = true;
-        RunEnd {
+        let end = RunEnd {
             status,
             exit_code: exit_code_of(status),
             record: inner.recorder.snapshot(),
-            reports,
-        }
+        };
+        (end, reports)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -83,7 +83,7 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
         std::mem::forget(sender);
     }
     let interrupted = execute(context, &mut reporters, receiver).await;
-    let end = events.finish(|_| Ok(()));
+    let end = events.finish();
     let events = collector.0.lock().expect("collector").clone();
     let events_jsonl =
         std::fs::read_to_string(folder.root().join(EVENTS_FILE)).expect("events.jsonl");

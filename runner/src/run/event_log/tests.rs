@@ -103,7 +103,7 @@ fn a_failing_run(fixture: &mut Fixture) {
 fn events_are_numbered_without_gaps_timed_and_framed_by_start_and_finish() {
     let mut fixture = fixture();
     a_failing_run(&mut fixture);
-    let end = fixture.log.finish(|_| Ok(()));
+    let end = fixture.log.finish();
     assert_eq!((end.status, end.exit_code), (RunStatus::Failed, 1));
 
     let lines = fixture.lines();
@@ -141,7 +141,7 @@ fn events_are_numbered_without_gaps_timed_and_framed_by_start_and_finish() {
 fn a_secret_in_a_reason_is_masked_in_the_line_and_in_the_record() {
     let mut fixture = fixture();
     a_failing_run(&mut fixture);
-    let end = fixture.log.finish(|_| Ok(()));
+    let end = fixture.log.finish();
     let text = fixture.text();
     assert!(!text.contains(SECRET), "{text}");
     let finished = &fixture.lines()[4];
@@ -158,7 +158,7 @@ fn a_secret_in_a_reason_is_masked_in_the_line_and_in_the_record() {
 fn the_record_read_back_from_the_file_is_the_live_one() {
     let mut fixture = fixture();
     a_failing_run(&mut fixture);
-    let end = fixture.log.finish(|_| Ok(()));
+    let end = fixture.log.finish();
     let replayed = Recorder::replay(&fixture.text()).expect("events read back");
     assert_eq!(replayed, end.record);
     assert_eq!(replayed, fixture.recorder.snapshot());
@@ -175,10 +175,11 @@ fn reports_are_written_from_the_record_the_last_line_gives() {
     let mut fixture = fixture();
     a_failing_run(&mut fixture);
     let mut written = None;
-    let end = fixture.log.finish(|record| {
+    let (end, reports) = fixture.log.finish_with_reports(|record| {
         written = Some(record.clone());
-        Ok(())
+        Ok::<(), String>(())
     });
+    assert!(reports.is_ok());
     assert_eq!(written, Some(end.record.clone()));
     assert_eq!(end.record.status, RunStatus::Failed);
 }
@@ -187,9 +188,10 @@ fn reports_are_written_from_the_record_the_last_line_gives() {
 fn reports_that_cannot_be_written_end_the_run_errored() {
     let mut fixture = fixture();
     a_failing_run(&mut fixture);
-    let end = fixture
+    let (end, reports) = fixture
         .log
-        .finish(|_| Err("failed to write `run.json`: No space left".into()));
+        .finish_with_reports(|_| Err("failed to write `run.json`: No space left"));
+    assert!(reports.is_err());
     assert_eq!((end.status, end.exit_code), (RunStatus::Errored, 3));
     assert_eq!(end.record.status, RunStatus::Errored);
     let lines = fixture.lines();
@@ -209,7 +211,7 @@ fn a_problem_makes_the_run_errored_and_nothing_follows_run_finished() {
     fixture
         .log
         .problem(ProblemKind::EngineLost, "the container engine was lost");
-    let end = fixture.log.finish(|_| Ok(()));
+    let end = fixture.log.finish();
     assert_eq!((end.status, end.exit_code), (RunStatus::Errored, 3));
     fixture.send(RunEvent::JobStarted { job: JobId(1) });
     fixture.log.problem(ProblemKind::WriteFailure, "late");
@@ -222,7 +224,7 @@ fn a_problem_makes_the_run_errored_and_nothing_follows_run_finished() {
 fn an_interrupted_run_says_so() {
     let mut fixture = fixture();
     fixture.send(RunEvent::RunFinished { interrupted: true });
-    let end = fixture.log.finish(|_| Ok(()));
+    let end = fixture.log.finish();
     assert_eq!((end.status, end.exit_code), (RunStatus::Interrupted, 130));
 }
 
