@@ -9,6 +9,7 @@ mod cli;
 mod commits;
 mod common;
 mod containers;
+mod events;
 mod failures;
 mod hooks;
 mod hostile_output;

@@ -156,7 +156,14 @@ services:
     }
     assert_eq!(
         names_in(&run_dir),
-        ["artifacts", "junit.xml", "logs", "run.json", "shared"]
+        [
+            "artifacts",
+            "events.jsonl",
+            "junit.xml",
+            "logs",
+            "run.json",
+            "shared"
+        ]
     );
     assert_eq!(names_in(&project.path().join("out")), ["report.xml"]);
 }

@@ -205,6 +205,8 @@ impl Reporter for Console {
                 };
                 self.finish(*job, text);
             }
+            // Merged into junit.xml; nothing to show while the run goes on.
+            RunEvent::JunitFiles { .. } => {}
             RunEvent::RunFinished { .. } => {
                 self.write_pending();
                 if let Some(bars) = &self.bars {

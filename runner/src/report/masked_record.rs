@@ -1,10 +1,8 @@
 //! A run record with every secret masked, for `run.json` and the console's summary.
 
-use serde_json::Value;
-
 use super::ReportError;
 use super::run_record::RunRecord;
-use crate::secrets::Masker;
+use crate::secrets::{Masker, masked_json};
 
 impl RunRecord {
     /// The record with every secret in any of its strings (reasons, the commit message, …)
@@ -13,39 +11,7 @@ impl RunRecord {
         if masker.is_empty() {
             return Ok(self.clone());
         }
-        let original = serde_json::to_value(self)?;
-        let mut value = original.clone();
-        mask_strings(&mut value, masker, false);
-        match serde_json::from_value(value) {
-            Ok(record) => Ok(record),
-            // A secret spelling a word of the record's own vocabulary (`interrupted`) turned
-            // a status into `***`: keep strings that are nothing but a secret, which no
-            // free text is, and mask the rest.
-            Err(_) => {
-                let mut value = original;
-                mask_strings(&mut value, masker, true);
-                Ok(serde_json::from_value(value)?)
-            }
-        }
-    }
-}
-
-fn mask_strings(value: &mut Value, masker: &Masker, keep_whole_words: bool) {
-    match value {
-        Value::String(text) => {
-            if let std::borrow::Cow::Owned(masked) = masker.mask(text)
-                && !(keep_whole_words && masked == "***")
-            {
-                *text = masked;
-            }
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| mask_strings(item, masker, keep_whole_words)),
-        Value::Object(fields) => fields
-            .values_mut()
-            .for_each(|field| mask_strings(field, masker, keep_whole_words)),
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        Ok(masked_json(self, masker)?)
     }
 }
 

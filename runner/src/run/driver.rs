@@ -2,6 +2,7 @@
 
 use super::environment::{JobPlaces, argv_of, job_environment};
 use super::event::{Reporter, RunEvent};
+use super::junit_files::find_job_junit_files;
 use super::log_writer::LogWriter;
 use super::output_pump::OutputPump;
 use super::plan::RunPlan;
@@ -84,6 +85,8 @@ pub(super) enum Message {
         job: JobId,
         result: Result<JobExit, ExecutorError>,
         after_exit: AfterExit,
+        /// Its JUnit files, looked for after its artifacts were staged (`None`: no `junit:`).
+        junit_files: Option<Vec<PathBuf>>,
     },
     /// A job's archive, packed from its staged artifacts after its exit was reported.
     Packed {
@@ -319,9 +322,13 @@ impl<'r> Driver<'r> {
                 job,
                 result,
                 after_exit,
+                junit_files,
             } => {
                 if let Some(running) = self.running[job.0].take() {
                     running.watchers.iter().for_each(AbortHandle::abort);
+                }
+                if let Some(files) = junit_files {
+                    self.emit(RunEvent::JunitFiles { job, files });
                 }
                 self.look_for_files_one_last_time(job, queue);
                 if after_exit.packing {
@@ -588,6 +595,13 @@ impl<'r> Driver<'r> {
                 self.context.workspaces.staged_artifacts(&job.name),
             )
         });
+        let junit = (!job.junit.is_empty()).then(|| {
+            (
+                job.junit.clone(),
+                self.context.workspaces.of(&job.name),
+                self.context.workspaces.staged_artifacts(&job.name),
+            )
+        });
         let releasable = control.clone();
         let pack_folder = self.context.folder.clone();
         let exit_task = tokio::spawn(async move {
@@ -632,11 +646,21 @@ impl<'r> Driver<'r> {
                     }
                 }
             };
+            // Found as the job ends, in the run, so no report rescans job folders afterwards.
+            let junit_files = match junit {
+                Some((patterns, tree, staged)) => tokio::task::spawn_blocking(move || {
+                    find_job_junit_files(&tree, staged.as_deref(), &patterns)
+                })
+                .await
+                .ok(),
+                None => None,
+            };
             let _ = sender
                 .send(Message::Exited {
                     job: id,
                     result,
                     after_exit,
+                    junit_files,
                 })
                 .await;
             if let Some((patterns, staged, archive)) = packing_later {

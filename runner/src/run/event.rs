@@ -64,6 +64,11 @@ pub enum RunEvent {
         outcome: Outcome,
         exit: Option<JobExit>,
     },
+    /// The JUnit files a job wrote (its `junit:` globs), found when it exited.
+    JunitFiles {
+        job: JobId,
+        files: Vec<PathBuf>,
+    },
     /// The run is over; every job has finished.
     RunFinished {
         interrupted: bool,

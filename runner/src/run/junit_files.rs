@@ -42,6 +42,31 @@ pub fn find_junit_files(tree: &Path, patterns: &[String]) -> Vec<PathBuf> {
     found
 }
 
+/// A job's JUnit files when it exited: those in its source tree, and, in a commit run, those
+/// its artifacts took along when they were moved out of its checkout into `staged`.
+pub fn find_job_junit_files(
+    tree: &Path,
+    staged: Option<&Path>,
+    patterns: &[String],
+) -> Vec<PathBuf> {
+    let mut files = find_junit_files(tree, patterns);
+    if let Some(staged) = staged {
+        let found: Vec<PathBuf> = files
+            .iter()
+            .filter_map(|file| file.strip_prefix(tree).ok().map(Path::to_path_buf))
+            .collect();
+        files.extend(
+            find_junit_files(staged, patterns)
+                .into_iter()
+                .filter(|file| {
+                    file.strip_prefix(staged)
+                        .is_ok_and(|relative| !found.iter().any(|seen| seen == relative))
+                }),
+        );
+    }
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +101,25 @@ mod tests {
         assert_eq!(
             found,
             ["report.xml", "target/a/junit.xml", "target/b/junit.xml"]
+        );
+    }
+
+    #[test]
+    fn a_job_s_files_moved_with_its_artifacts_are_found_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (tree, staged) = (dir.path().join("tree"), dir.path().join("staged"));
+        for file in [
+            tree.join("reports/a.xml"),
+            staged.join("reports/a.xml"),
+            staged.join("reports/b.xml"),
+        ] {
+            std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+            std::fs::write(file, "<testsuites/>").expect("write");
+        }
+        let patterns = ["reports/*.xml".to_owned()];
+        assert_eq!(
+            find_job_junit_files(&tree, Some(&staged), &patterns),
+            [tree.join("reports/a.xml"), staged.join("reports/b.xml")]
         );
     }
 }

@@ -23,6 +23,8 @@ impl Reporter for Collector {
 struct Outcome {
     record: RunRecord,
     events: Vec<RunEvent>,
+    /// What the run wrote to `events.jsonl`.
+    events_jsonl: String,
     interrupted: bool,
     _dir: tempfile::TempDir,
 }
@@ -36,13 +38,27 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
     let pipeline = Arc::new(parse(&source).expect("valid pipeline").pipeline);
     let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
     let folder = Arc::new(RunFolder::create(dir.path(), &names).expect("run folder"));
-    let recorder = Recorder::new(&pipeline, |_| true, "pipekit.yml", folder.id(), "now");
+    let recorder = Recorder::default();
+    let header = RunHeader {
+        pipeline_file: "pipekit.yml".into(),
+        commit: None,
+    };
+    let masker = Arc::new(crate::secrets::Masker::default());
+    let events = EventLog::create(
+        folder.clone(),
+        &pipeline,
+        |_| true,
+        header,
+        masker,
+        recorder.clone(),
+    )
+    .expect("events.jsonl");
     let collector = Collector::default();
     let mut reporters: Vec<Box<dyn Reporter>> =
-        vec![Box::new(recorder.clone()), Box::new(collector.clone())];
+        vec![Box::new(events.clone()), Box::new(collector.clone())];
     let context = RunContext {
         pipeline: pipeline.clone(),
-        folder,
+        folder: folder.clone(),
         workspaces: crate::run::Workspaces::Shared(dir.path().to_path_buf()),
         pipeline_dir: dir.path().to_path_buf(),
         run_variables: Vec::new(),
@@ -70,10 +86,14 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
         std::mem::forget(sender);
     }
     let interrupted = execute(context, &mut reporters, receiver).await;
+    let end = events.finish();
     let events = collector.0.lock().expect("collector").clone();
+    let events_jsonl =
+        std::fs::read_to_string(folder.root().join(EVENTS_FILE)).expect("events.jsonl");
     Outcome {
-        record: recorder.snapshot(),
+        record: end.record,
         events,
+        events_jsonl,
         interrupted,
         _dir: dir,
     }
@@ -271,4 +291,33 @@ services:
             .contains("server.Healthy"),
         "{client:?}"
     );
+}
+
+#[tokio::test]
+async fn run_json_is_the_fold_of_events_jsonl_read_back() {
+    let yaml = r#"
+services:
+  server:
+    command: sh -c 'echo listening; mkdir -p out; echo "<testsuites/>" > out/server.xml; sleep 600'
+    detach: true
+    junit: [out/*.xml]
+    signals:
+      ready: Grep(stdout, "listening")
+  client:
+    depends_on: [server.ready]
+    command: sh -c 'exit 3'
+  after:
+    depends_on: [client.ExitCode(0)]
+    command: "true"
+"#;
+    let outcome = run_yaml(yaml, None).await;
+    let replayed = Recorder::replay(&outcome.events_jsonl).expect("events read back");
+    assert_eq!(replayed, outcome.record);
+    assert_eq!(job(&replayed, "client").exit_code, Some(3));
+    assert_eq!(job(&replayed, "after").state, JobState::Skipped);
+    let server = job(&replayed, "server");
+    assert_eq!(server.junit_files.len(), 1, "{server:?}");
+    assert!(server.junit_files[0].ends_with("out/server.xml"));
+    assert!(server.signals[0].fired_after_seconds.is_some());
+    assert_eq!(replayed.status, crate::report::RunStatus::Failed);
 }

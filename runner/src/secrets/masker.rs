@@ -81,6 +81,22 @@ impl Masker {
         Self::from_patterns(patterns)
     }
 
+    /// The same secrets, also as a JSON string escapes them (`\"`, `\\`, `\n`), to tell
+    /// from a serialised line whether any of its strings holds one.
+    pub fn with_json_escapes(&self) -> Result<Self, SecretError> {
+        let mut patterns = self.patterns.clone();
+        for pattern in &self.patterns {
+            let quoted = serde_json::to_string(pattern)
+                .map_err(|error| SecretError::Masker(error.to_string()))?;
+            let escaped = quoted
+                .strip_prefix('"')
+                .and_then(|rest| rest.strip_suffix('"'))
+                .unwrap_or(&quoted);
+            patterns.push(escaped.to_owned());
+        }
+        Self::from_patterns(patterns)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.automaton.is_none()
     }

@@ -2,26 +2,27 @@
 
 use super::error::with_cause;
 use super::outcome::{Problem, RunOutcome};
-use super::prepare::{PreparedRun, mask, masked_record};
+use super::prepare::{PreparedRun, mask};
 use crate::executor::{Executor, Executors};
 use crate::recovery::release;
 use crate::report::{RunRecord, write_junit, write_run_json};
-use crate::run::{Reporter, RunContext, RunOptions, execute, find_junit_files};
+use crate::run::{ProblemKind, Reporter, RunContext, RunOptions, execute};
 use crate::secrets::Masker;
 use crate::storage::{REPORT_RESERVE_BYTES, RunFolder, SpaceReserve};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 impl PreparedRun {
-    /// Runs the jobs to the end, writes `run.json` and the JUnit reports, and says how it
-    /// went. Never fails: what goes wrong on the way is in [`RunOutcome::problems`].
+    /// Runs the jobs to the end, writes `run.json` and the JUnit reports from the run's
+    /// events, and says how it went. Never fails: what goes wrong on the way is in
+    /// [`RunOutcome::problems`], and in the events as `run_problem`.
     pub async fn run(self) -> RunOutcome {
         let PreparedRun {
             request,
             plan,
             secrets,
             folder,
-            recorder,
+            events,
             docker,
             local,
             ..
@@ -31,8 +32,7 @@ impl PreparedRun {
         let reserve = SpaceReserve::claim(folder.space_reserve_path(), REPORT_RESERVE_BYTES);
         let engine_lost = docker.as_ref().map(|docker| docker.engine_lost());
         let mut reporters: Vec<Box<dyn Reporter>> = request.events;
-        reporters.push(Box::new(recorder.clone()));
-        let workspaces = request.source.workspaces.clone();
+        reporters.push(Box::new(events.clone()));
         let executors = Executors::new(
             Arc::new(local),
             docker.map(|docker| Arc::new(docker) as Arc<dyn Executor>),
@@ -40,7 +40,7 @@ impl PreparedRun {
         let context = RunContext {
             pipeline: pipeline.clone(),
             folder: folder.clone(),
-            workspaces: workspaces.clone(),
+            workspaces: request.source.workspaces.clone(),
             pipeline_dir: request.source.pipeline_dir.clone(),
             run_variables: request
                 .source
@@ -49,7 +49,7 @@ impl PreparedRun {
                 .map(crate::git::CommitInfo::variables)
                 .unwrap_or_default(),
             executors,
-            plan: plan.clone(),
+            plan,
             options: RunOptions {
                 fail_fast: request.options.fail_fast,
                 only: request.options.only.clone(),
@@ -63,75 +63,43 @@ impl PreparedRun {
         let interrupted = execute(context, &mut reporters, request.cancel.into_messages()).await;
         drop(reporters);
 
-        for id in pipeline.job_ids() {
-            let job = pipeline.job(id);
-            let tree = workspaces.of(&job.name);
-            let mut files = find_junit_files(&tree, &job.junit);
-            // In a commit run, outputs handed on as artifacts may have been moved out of the
-            // job's checkout into the staged tree, JUnit files among them.
-            if let Some(staged) = workspaces.staged_artifacts(&job.name) {
-                let found: Vec<PathBuf> = files
-                    .iter()
-                    .filter_map(|file| file.strip_prefix(&tree).ok().map(Path::to_path_buf))
-                    .collect();
-                files.extend(
-                    find_junit_files(&staged, &job.junit)
-                        .into_iter()
-                        .filter(|file| {
-                            file.strip_prefix(&staged)
-                                .is_ok_and(|relative| !found.iter().any(|seen| seen == relative))
-                        }),
-                );
-            }
-            recorder.set_junit_files(id, files.iter().map(|f| f.display().to_string()).collect());
+        let mut problems: Vec<Problem> = Vec::new();
+        if let Some(lost) = engine_lost.as_ref().and_then(|lost| lost.get().cloned()) {
+            events.problem(ProblemKind::EngineLost, &lost);
+            problems.push(Problem::EngineLost(mask(&masker, &lost)));
         }
-        let lost = engine_lost.as_ref().and_then(|lost| lost.get().cloned());
-        let write_failure = folder.write_failure().map(str::to_owned);
-        if lost.is_some() || write_failure.is_some() {
-            recorder.set_errored();
+        if let Some(failure) = folder.write_failure() {
+            events.problem(ProblemKind::WriteFailure, failure);
+            problems.push(Problem::LogsIncomplete(mask(&masker, failure)));
         }
         // The reserved blocks are what the reports are written into when the logs filled
         // the disk.
         drop(reserve);
-        let mut problems: Vec<Problem> = Vec::new();
-        let record = match masked_record(&recorder, &masker) {
-            Ok(record) => Some(record),
-            Err(why) => {
-                problems.push(Problem::Reports(why));
-                None
-            }
-        };
-        let reports = match &record {
-            Some(record) => write_reports(
-                record,
+        let (end, reports) = events.finish_with_reports(|record| {
+            let record = record.masked(&masker).map_err(with_cause)?;
+            write_reports(
+                &record,
                 &folder,
                 request.options.extra_junit.as_deref(),
                 &masker,
-            ),
-            None => Ok(()),
-        };
-        if reports.is_err() {
+            )
+        });
+        let record = end
+            .record
+            .masked(&masker)
+            .unwrap_or_else(|_| end.record.clone());
+        if let Err(why) = reports {
             // run.json must not say `passed` for a run that ends with exit 3.
-            recorder.set_errored();
-            if let Ok(record) = masked_record(&recorder, &masker) {
-                let _ = write_run_json(&record, &folder.run_json_path());
-            }
+            let _ = write_run_json(&record, &folder.run_json_path());
+            problems.push(Problem::Reports(mask(&masker, &why)));
         }
         release(&folder);
-        problems.extend(lost.map(|lost| Problem::EngineLost(mask(&masker, &lost.to_string()))));
-        problems
-            .extend(write_failure.map(|failure| Problem::LogsIncomplete(mask(&masker, &failure))));
-        problems.extend(
-            reports
-                .err()
-                .map(|why| Problem::Reports(mask(&masker, &why))),
-        );
-        let record = masked_record(&recorder, &masker).unwrap_or_else(|_| recorder.snapshot());
         RunOutcome {
             record,
             run_dir: folder.root().to_path_buf(),
             interrupted,
             problems,
+            exit_code: end.exit_code,
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct RunOutcome {
     /// Whether a cancel stopped it.
     pub interrupted: bool,
     pub problems: Vec<Problem>,
+    /// The exit code the run's `run_finished` event gave.
+    pub(super) exit_code: u8,
 }
 
 impl RunOutcome {
@@ -62,15 +64,12 @@ impl RunOutcome {
         &self.record.run_id
     }
 
-    /// The spec's exit code: 3 on any problem, else 0 passed, 130 interrupted, 1 failed.
+    /// The spec's exit code, as the run's last event says it: 3 on any problem, else 0
+    /// passed, 130 interrupted, 1 failed.
     pub fn exit_code(&self) -> u8 {
         if !self.problems.is_empty() {
             return ENVIRONMENT;
         }
-        match self.record.status {
-            RunStatus::Passed => PASSED,
-            _ if self.interrupted => INTERRUPTED,
-            _ => FAILED,
-        }
+        self.exit_code
     }
 }

@@ -6,7 +6,7 @@ use super::request::RunRequest;
 use crate::executor::{DockerExecutor, LocalExecutor, Owner, RunIdentity};
 use crate::recovery::{DeadRun, claim, recover_dead_runs, release};
 use crate::report::{RunRecord, write_run_json};
-use crate::run::{Recorder, RunPlan};
+use crate::run::{EventLog, ProblemKind, Recorder, RunHeader, RunPlan};
 use crate::scheduler::may_overlap;
 use crate::secrets::{Masker, RunSecrets};
 use crate::storage::RunFolder;
@@ -19,7 +19,8 @@ pub struct PreparedRun {
     pub(super) plan: RunPlan,
     pub(super) secrets: Arc<RunSecrets>,
     pub(super) folder: Arc<RunFolder>,
-    pub(super) recorder: Recorder,
+    /// `events.jsonl`, which `run.json` and the JUnit reports are folds of.
+    pub(super) events: EventLog,
     pub(super) docker: Option<DockerExecutor>,
     pub(super) local: LocalExecutor,
     recovered: Vec<DeadRun>,
@@ -54,18 +55,30 @@ impl PreparedRun {
         })?;
         claim(&folder).map_err(|error| environment(error.to_string()))?;
         let folder = Arc::new(folder);
-        let recorder = Recorder::new(
+        // run.json and junit.xml are folds over the events: the recorder follows the log.
+        let recorder = Recorder::default();
+        let header = RunHeader {
+            pipeline_file: request.pipeline_file.clone(),
+            commit: request.source.commit.clone(),
+        };
+        let events = EventLog::create(
+            folder.clone(),
             &pipeline,
             |id| plan.in_scope(id),
-            &request.pipeline_file,
-            folder.id(),
-            &folder.started_at_rfc3339(),
-        );
-        recorder.set_commit(request.source.commit.clone());
-        // Masked: the commit message may hold a secret, and recovery rewrites this file as
-        // it finds it.
+            header,
+            masker.clone(),
+            recorder.clone(),
+        )
+        .map_err(|error| {
+            release(&folder);
+            environment(with_cause(error))
+        })?;
+        // Written now, so even a run killed outright leaves a record behind (masked: the
+        // commit message may hold a secret, and recovery rewrites this file as it finds it).
         let record = masked_record(&recorder, &masker).map_err(&environment)?;
         write_run_json(&record, &folder.run_json_path()).map_err(|error| {
+            events.problem(ProblemKind::Reports, &with_cause(&error));
+            events.finish();
             release(&folder);
             environment(with_cause(error))
         })?;
@@ -87,10 +100,11 @@ impl PreparedRun {
                 match started {
                     Ok(docker) => Some(docker),
                     Err(error) => {
-                        recorder.set_errored();
-                        if let Ok(record) = masked_record(&recorder, &masker) {
-                            let _ = write_run_json(&record, &folder.run_json_path());
-                        }
+                        events.problem(ProblemKind::EngineUnavailable, &error.to_string());
+                        let _ = events.finish_with_reports(|record| {
+                            let record = record.masked(&masker).map_err(with_cause)?;
+                            write_run_json(&record, &folder.run_json_path()).map_err(with_cause)
+                        });
                         release(&folder);
                         return Err(environment(error.to_string()));
                     }
@@ -104,7 +118,7 @@ impl PreparedRun {
             plan,
             secrets,
             folder,
-            recorder,
+            events,
             docker,
             local,
             recovered,

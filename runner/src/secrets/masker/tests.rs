@@ -113,3 +113,14 @@ fn debug_output_shows_no_value() {
     let masker = masker(&["do-not-print-me"]);
     assert!(!format!("{masker:?}").contains("do-not-print-me"));
 }
+
+#[test]
+fn json_escapes_find_a_secret_in_a_serialised_string() -> Result<(), SecretError> {
+    let secret = "quote\"back\\slash\nline";
+    let masker = Masker::new([secret])?.with_json_escapes()?;
+    let line = serde_json::to_string(&format!("before {secret} after"))
+        .map_err(|error| SecretError::Masker(error.to_string()))?;
+    assert!(!line.contains(secret), "{line}");
+    assert_eq!(masker.mask(&line), "\"before *** after\"");
+    Ok(())
+}
