@@ -412,6 +412,54 @@ services:
     assert_nothing_left(&project.run_id());
 }
 
+/// Issue 10: the watcher knocked on the container's port, so a server's first connection
+/// was pipekit-ci's. The container's own socket table is read instead.
+#[test]
+fn port_signal_on_a_container_fires_without_connecting_to_it() {
+    let Some(_engine) = engine_or_skip() else {
+        return;
+    };
+    let project = container_project(
+        r#"
+services:
+  server:
+    image: {image}
+    detach: true
+    command: |
+      sleep 0.3
+      n=0
+      while true; do
+        n=$((n + 1))
+        nc -l -p 8080 -e echo "accepted $n"
+      done
+    signals:
+      listening: Port(8080):20
+  client:
+    image: {image}
+    depends_on: [server.listening]
+    command: |
+      set -e
+      sleep 0.2
+      reply=$(nc server 8080 </dev/null)
+      echo "client got [$reply]"
+"#,
+    );
+    let _sweeper = LeftoverSweeper::for_project(&project);
+
+    let finished = project.run_pipeline(&[]);
+
+    finished.assert_code(0);
+    project
+        .run_json()
+        .assert_states(&[("server", "passed"), ("client", "passed")]);
+    let client = project.log("client");
+    assert!(
+        client.contains("client got [accepted 1]"),
+        "client log:\n{client}"
+    );
+    assert_nothing_left(&project.run_id());
+}
+
 /// README: "`ports` are published as in Compose". In Compose a bare container port
 /// (`- "8080"`) is published on an ephemeral host port.
 #[test]

@@ -189,3 +189,123 @@ services:
         "the detached server still listens on {port} after the run"
     );
 }
+
+/// A server that answers each connection with how many it accepted so far: the first
+/// client to see `1` is the first to have connected.
+const COUNTING_SERVER: &str = r#"
+import socket, sys
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", int(sys.argv[1])))
+server.listen()
+accepted = 0
+while True:
+    connection, _ = server.accept()
+    accepted += 1
+    connection.sendall(b"accepted %d\n" % accepted)
+    connection.close()
+"#;
+
+const COUNTING_CLIENT: &str = r#"
+import socket, sys
+print(socket.create_connection(("127.0.0.1", int(sys.argv[1]))).recv(100).decode().strip())
+"#;
+
+/// Issue 10: the watcher knocked every 10 ms, so a server's first connection was
+/// pipekit-ci's, not its client's.
+#[test]
+fn port_signal_fires_without_connecting_to_the_server() {
+    if !python3_available() {
+        eprintln!("skipped: python3 is not available on this machine");
+        return;
+    }
+    let port = free_port();
+    let project = Project::new(&format!(
+        r#"
+services:
+  server:
+    detach: true
+    command: sleep 0.3; exec python3 server.py {port}
+    signals:
+      listening: Port({port}):20
+  client:
+    depends_on: [server.listening]
+    command: sleep 0.2; python3 client.py {port}
+"#
+    ));
+    project.write("server.py", COUNTING_SERVER);
+    project.write("client.py", COUNTING_CLIENT);
+
+    let finished = project.run_pipeline(&[]);
+
+    finished.assert_code(0);
+    project
+        .run_json()
+        .assert_states(&[("server", "passed"), ("client", "passed")]);
+    let client = project.log("client");
+    assert!(client.contains("accepted 1"), "client log:\n{client}");
+}
+
+/// The job's server may leave its process tree (a double fork re-parents it to pipekit-ci):
+/// its tag still makes its listener the job's.
+#[test]
+fn port_signal_fires_for_a_double_forked_daemon_of_the_job() {
+    if !python3_available() {
+        eprintln!("skipped: python3 is not available on this machine");
+        return;
+    }
+    let port = free_port();
+    let project = Project::new(&format!(
+        r#"
+services:
+  server:
+    detach: true
+    command: (setsid python3 server.py {port} &); exec sleep 30
+    signals:
+      listening: Port({port}):20
+  client:
+    depends_on: [server.listening]
+    command: python3 client.py {port}
+"#
+    ));
+    project.write("server.py", COUNTING_SERVER);
+    project.write("client.py", COUNTING_CLIENT);
+
+    let finished = project.run_pipeline(&[]);
+
+    finished.assert_code(0);
+    project
+        .run_json()
+        .assert_states(&[("server", "passed"), ("client", "passed")]);
+    let client = project.log("client");
+    assert!(client.contains("accepted 1"), "client log:\n{client}");
+}
+
+/// Issue 10: a port held by another process fired the signal though the job never
+/// listened.
+#[test]
+fn port_signal_does_not_fire_for_a_port_another_process_listens_on() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("cannot bind a port");
+    let port = listener.local_addr().expect("bound listener").port();
+    let project = Project::new(&format!(
+        r#"
+services:
+  server:
+    command: sleep 30
+    signals:
+      listening: Port({port}):1
+  client:
+    depends_on: [server.listening]
+    command: touch client-ran
+"#
+    ));
+
+    let finished = project.run_pipeline(&[]);
+
+    finished.assert_code(1);
+    let run = project.run_json();
+    run.assert_states(&[("server", "failed"), ("client", "skipped")]);
+    run.assert_reason_contains("server", &["listening", "timed out"]);
+    assert!(!project.path().join("client-ran").exists());
+    drop(listener);
+}

@@ -7,6 +7,7 @@ use super::program_path::ProgramCache;
 use super::supervisor::HostSupervisor;
 use super::{Executor, ExecutorError, JobControl, JobLaunch, SpawnedJob};
 use crate::scheduler::JobExit;
+use crate::signals::PortReadiness;
 use async_trait::async_trait;
 use nix::sys::signal::Signal;
 use std::net::{IpAddr, Ipv4Addr};
@@ -188,6 +189,13 @@ impl JobControl for LocalControl {
 
     fn address(&self) -> IpAddr {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
+    }
+
+    fn port_readiness(&self) -> PortReadiness {
+        PortReadiness::Processes {
+            leader: self.group.0,
+            tag: self.descendants.clone(),
+        }
     }
 
     async fn probe(&self, argv: &[String], timeout: Duration) -> Result<bool, ExecutorError> {

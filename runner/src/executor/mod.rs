@@ -114,8 +114,13 @@ pub trait JobControl: Send + Sync {
     async fn stop(&self, grace: Duration);
     /// Ends the job and everything it started, now, without a grace period.
     fn kill(&self);
-    /// Where the job's ports are reachable (for `Port` signals).
+    /// Where the job's ports are reachable (for `Port` signals that must knock).
     fn address(&self) -> IpAddr;
+    /// How `Port` signals tell that the job listens; knocking on [`Self::address`] unless
+    /// the executor knows the job's sockets.
+    fn port_readiness(&self) -> crate::signals::PortReadiness {
+        crate::signals::PortReadiness::Connect(self.address())
+    }
     /// Runs a healthcheck command next to the job; `Ok(true)` when it exited 0.
     async fn probe(&self, argv: &[String], timeout: Duration) -> Result<bool, ExecutorError>;
     /// Called once the job exited and its output was read: frees what the job held (its

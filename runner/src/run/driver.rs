@@ -728,9 +728,9 @@ impl<'r> Driver<'r> {
                     watchers.push(task.abort_handle());
                 }
                 SignalKind::Port { port } => {
-                    let (address, port) = (control.address(), *port);
+                    let (readiness, port) = (control.port_readiness(), *port);
                     let task = tokio::spawn(async move {
-                        watch_port(address, port).await;
+                        watch_port(readiness, port).await;
                         fired.await;
                     });
                     watchers.push(task.abort_handle());

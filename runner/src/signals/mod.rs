@@ -2,7 +2,10 @@
 //! (`Exists`), ports (`Port`) and healthchecks.
 
 mod grep;
+mod listening;
+mod port;
 mod watchers;
 
 pub use grep::GrepMatcher;
-pub use watchers::{watch_exists, watch_health, watch_port};
+pub use port::{PortReadiness, namespace_tables, watch_port};
+pub use watchers::{watch_exists, watch_health};

@@ -1,17 +1,14 @@
-//! Polling watchers for `Exists`, `Port` and healthchecks. Each runs until its signal fires
+//! Polling watchers for `Exists` and healthchecks (`Port` is in `port.rs`). Each runs until its signal fires
 //! and is aborted when the job ends.
 
 use crate::executor::JobControl;
 use pipekit_schema::Healthcheck;
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
 
-/// Short enough that a file or port is seen within ~10 ms, cheap enough for many watchers.
+/// Short enough that a file is seen within ~10 ms, cheap enough for many watchers.
 const POLL_INTERVAL: Duration = Duration::from_millis(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// Resolves once `path` exists.
 pub async fn watch_exists(path: PathBuf) {
@@ -20,17 +17,6 @@ pub async fn watch_exists(path: PathBuf) {
             return;
         }
         tokio::time::sleep(POLL_INTERVAL).await;
-    }
-}
-
-/// Resolves once `address:port` accepts a TCP connection.
-pub async fn watch_port(address: IpAddr, port: u16) {
-    let target = SocketAddr::new(address, port);
-    loop {
-        if let Ok(Ok(_)) = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target)).await {
-            return;
-        }
-        tokio::time::sleep(POLL_INTERVAL * 2).await;
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::engine::Engine;
 use crate::executor::{ExecutorError, JobControl};
+use crate::signals::PortReadiness;
 use async_trait::async_trait;
 use bollard::exec::StartExecResults;
 use bollard::models::ExecConfig;
@@ -10,6 +11,7 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub struct DockerControl {
@@ -18,6 +20,8 @@ pub struct DockerControl {
     pub container: String,
     /// On the run's network; where `Port` signals knock.
     pub address: Option<IpAddr>,
+    /// The socket tables of the container's network namespace, where readable.
+    pub tables: Option<PathBuf>,
 }
 
 #[async_trait]
@@ -47,6 +51,18 @@ impl JobControl for DockerControl {
 
     fn address(&self) -> IpAddr {
         self.address.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// Every socket in the container's namespace is the container's, so any listener on the
+    /// port counts.
+    fn port_readiness(&self) -> PortReadiness {
+        match &self.tables {
+            Some(tables) => PortReadiness::Namespace {
+                tables: tables.clone(),
+                address: self.address(),
+            },
+            None => PortReadiness::Connect(self.address()),
+        }
     }
 
     /// Compose's `healthcheck`: the test runs inside the container, as `docker exec` would.

@@ -30,7 +30,7 @@ use control::{DockerControl, remove_container};
 use futures_util::StreamExt;
 use image::{ImageCache, engine_message};
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 /// Runs container jobs of one run.
@@ -207,23 +207,26 @@ impl DockerExecutor {
         let (stdout, stderr) = streams::split_output(attached.output);
         // Knocking on the wrong address could fire a `Port` signal on some other listener:
         // no address, no start.
-        let address = match container.wants_address {
-            true => Some(
-                self.address_of(&name)
-                    .await
-                    .ok_or_else(|| ExecutorError::Engine {
-                        job: job.to_string(),
-                        what: "find the container's address for its `Port` signals",
-                        reason: format!("it has none on network `{}`", self.network),
-                    })?,
-            ),
-            false => None,
+        let (address, tables) = match container.wants_address {
+            true => {
+                let (address, tables) =
+                    self.network_of(&name)
+                        .await
+                        .ok_or_else(|| ExecutorError::Engine {
+                            job: job.to_string(),
+                            what: "find the container's address for its `Port` signals",
+                            reason: format!("it has none on network `{}`", self.network),
+                        })?;
+                (Some(address), tables)
+            }
+            false => (None, None),
         };
         let control = DockerControl {
             engine: self.engine.clone(),
             job: job.to_string(),
             container: name.clone(),
             address,
+            tables,
         };
         let job_name = job.to_string();
         let exit = async move {
@@ -246,21 +249,45 @@ impl DockerExecutor {
         ))
     }
 
-    async fn address_of(&self, container: &str) -> Option<IpAddr> {
+    /// The container's address on the run's network, and the socket tables of its network
+    /// namespace when this process can read them (see [`readable_tables`]).
+    async fn network_of(&self, container: &str) -> Option<(IpAddr, Option<PathBuf>)> {
         let inspected = self
             .engine
             .quick
             .inspect_container(container, None)
             .await
             .ok()?;
+        let tables = readable_tables(
+            &self.engine.host,
+            inspected.id.as_deref(),
+            inspected.state.as_ref().and_then(|state| state.pid),
+        );
         let networks = inspected.network_settings?.networks?;
-        networks
+        let address = networks
             .get(&self.network)?
             .ip_address
             .as_deref()?
             .parse()
-            .ok()
+            .ok()?;
+        Some((address, tables))
     }
+}
+
+/// `/proc/<pid>/net` of the container's first process, where that pid is one of this
+/// machine's: the engine is local and the process at that pid is in the container's cgroup
+/// (an engine in a VM or another PID namespace reports pids that mean something else here).
+/// `None` leaves `Port` signals to a connect probe.
+fn readable_tables(host: &str, id: Option<&str>, pid: Option<i64>) -> Option<PathBuf> {
+    let (id, pid) = (id?, pid.filter(|pid| *pid > 0)?);
+    if !host.starts_with("unix://") {
+        return None;
+    }
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    if !cgroup.contains(id) {
+        return None;
+    }
+    crate::signals::namespace_tables(pid)
 }
 
 #[async_trait]
