@@ -6,7 +6,7 @@ use crate::diagnostic::Location;
 use crate::job::JobDraft;
 use crate::pipeline::{Awaited, Condition, JobId, SignalId};
 use crate::suggest;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// A resolved `depends_on` entry and where it is written, for cycle reports.
 #[derive(Debug, Clone, Copy)]
@@ -29,14 +29,12 @@ pub(crate) fn resolve(cx: &mut Context<'_>, drafts: &[JobDraft]) -> Vec<Vec<Edge
         .enumerate()
         .map(|(index, draft)| {
             let mut edges: Vec<Edge> = Vec::new();
-            // A set, not a scan of `edges`: a job after a layer of 50 lists 50 conditions.
-            let mut listed: HashSet<Condition> = HashSet::with_capacity(draft.dependencies.len());
             for dependency in &draft.dependencies {
                 let Some(condition) = resolve_one(cx, drafts, &positions, JobId(index), dependency)
                 else {
                     continue;
                 };
-                if !listed.insert(condition) {
+                if edges.iter().any(|edge| edge.condition == condition) {
                     let location = dependency.job_location;
                     cx.warning(
                         location,
