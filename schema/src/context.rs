@@ -35,6 +35,18 @@ impl<'a> Context<'a> {
         value: &str,
         range: Range<usize>,
     ) -> Location {
+        let [location] = self.inside_each(spanned, value, [range]);
+        location
+    }
+
+    /// [`Context::inside`] for several ranges of one string, which is located only once
+    /// (a reference has two parts, and a wide fan-in thousands of references).
+    pub(crate) fn inside_each<const N: usize>(
+        &self,
+        spanned: &Spanned<Node>,
+        value: &str,
+        ranges: [Range<usize>; N],
+    ) -> [Location; N] {
         let whole = self.at(spanned);
         let source = self
             .index
@@ -51,13 +63,13 @@ impl<'a> Context<'a> {
         } else {
             None
         };
-        match start {
+        ranges.map(|range| match start {
             Some(start) if range.start <= value.len() => self.index.locate(
                 start + range.start,
                 range.len().min(value.len() - range.start),
             ),
             _ => whole,
-        }
+        })
     }
 
     /// The source spelling of a scalar (`1.50`, `yes`), falling back to its parsed value.

@@ -127,14 +127,15 @@ fn invalid(cursor: &Cursor<'_>, text: &str) -> ExpressionError {
 }
 
 fn exit_code(cursor: &mut Cursor<'_>, job: &str) -> Result<Wanted, ExpressionError> {
-    let hint = format!("write the expected exit code, like `{job}.ExitCode(0)`");
+    // Built only for an error: this runs for every reference of a wide fan-in.
+    let hint = || format!("write the expected exit code, like `{job}.ExitCode(0)`");
     if !cursor.eat('(') {
         return Err(ExpressionError::new(
             cursor.point(),
             "`ExitCode` needs an exit code",
             "expected `(`",
         )
-        .with_hint(hint));
+        .with_hint(hint()));
     }
     cursor.skip_whitespace();
     let range = cursor
@@ -160,7 +161,7 @@ fn exit_code(cursor: &mut Cursor<'_>, job: &str) -> Result<Wanted, ExpressionErr
                 "`ExitCode` needs a number",
                 "expected 0 to 255",
             )
-            .with_hint(hint));
+            .with_hint(hint()));
         }
     };
     cursor.skip_whitespace();
@@ -197,13 +198,17 @@ fn read_reference(cx: &mut Context<'_>, item: &Spanned<Node>, job: &str) -> Opti
         return None;
     };
     match parse_reference(text) {
-        Ok(reference) => Some(Dependency {
-            job: reference.job,
-            job_location: cx.inside(item, text, reference.job_range),
-            wanted: reference.wanted,
-            wanted_location: cx.inside(item, text, reference.wanted_range),
-            via_condition: false,
-        }),
+        Ok(reference) => {
+            let [job_location, wanted_location] =
+                cx.inside_each(item, text, [reference.job_range, reference.wanted_range]);
+            Some(Dependency {
+                job: reference.job,
+                job_location,
+                wanted: reference.wanted,
+                wanted_location,
+                via_condition: false,
+            })
+        }
         Err(error) => {
             let location = cx.inside(item, text, error.range);
             let diagnostic = cx.error(location, error.message).with_label(error.label);

@@ -55,7 +55,12 @@ pub fn validate(file: &Option<PathBuf>) -> Result<u8, CliError> {
     let loaded = load(file)?;
     let name = loaded.path.display().to_string();
     let color = use_color();
-    let source_text = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+    // Read again only to show notes: most files have none, and this one may be 2 MiB.
+    let source_text = if loaded.parsed.notes.is_empty() {
+        String::new()
+    } else {
+        std::fs::read_to_string(&loaded.path).unwrap_or_default()
+    };
     for note in &loaded.parsed.notes {
         err_println!("{}", note.render(&name, &source_text, color));
     }

@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// `logs/<job>.log`, shared by the job's two output pumps. The file is created by the first
-/// write or flush, on a pump's task: creating hundreds of files on the driver's task would
-/// delay every job start behind it.
+/// write, on a pump's task: creating hundreds of files on the driver's task would delay
+/// every job start behind it. A job that prints nothing gets its log as a hard link to the
+/// run's one empty log (`RunFolder::empty_log_path`): a name costs no inode, and on ext4
+/// every inode allocated (and, in the next run, freed) was the largest cost of a wide graph.
 #[derive(Debug, Clone)]
 pub struct LogWriter {
     state: Arc<Mutex<LogState>>,
@@ -43,7 +45,7 @@ struct LogState {
 impl LogState {
     fn file(&mut self) -> io::Result<&mut BufWriter<File>> {
         if self.file.is_none() {
-            let file = File::create(&self.path)?;
+            let file = create_fresh(&self.path)?;
             self.file = Some(BufWriter::with_capacity(64 * 1024, file));
         }
         self.file
@@ -73,6 +75,21 @@ impl LogState {
         }
     }
 
+    /// Makes sure the log exists once a pump is done: the file written so far, flushed, or
+    /// for a job that printed nothing a link to the empty log.
+    fn finish(&mut self) {
+        if self.file.is_some() || self.broken {
+            self.attempt(|file| file.flush());
+            return;
+        }
+        let linked = std::fs::hard_link(self.folder.empty_log_path(), &self.path);
+        // The path may already exist (the other pump linked it); else, no empty log to link
+        // to (or too many links to it): a file of its own, as before.
+        if linked.is_err() && !self.path.exists() {
+            self.attempt(|file| file.flush());
+        }
+    }
+
     fn write_marker(&mut self, text: &str) {
         self.attempt(|file| {
             file.write_all(text.as_bytes())?;
@@ -88,7 +105,7 @@ impl Drop for LogState {
             let marker = end_marker(limit, self.dropped);
             self.write_marker(&marker);
         }
-        self.attempt(|file| file.flush());
+        self.finish();
     }
 }
 
@@ -150,16 +167,38 @@ impl LogWriter {
         }
     }
 
-    /// Makes what was written visible to readers of the file (`tail -f`, the JUnit report);
-    /// creates the file if nothing was written, so every job that ran has a log.
+    /// Makes what was written visible to readers of the file (`tail -f`, the JUnit report).
     pub fn flush(&self) {
-        self.lock().attempt(|file| file.flush());
+        let mut state = self.lock();
+        if state.file.is_some() {
+            state.attempt(|file| file.flush());
+        }
+    }
+
+    /// A pump's stream ended: flushes, and makes sure the log exists even if nothing was
+    /// written, so every job that ran has a log.
+    pub fn finish(&self) {
+        self.lock().finish();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LogState> {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A new file at `path`, never one shared with another name: a job's log may be a hard link
+/// to the empty log until its first line, and writing through that link would fill every
+/// silent job's log.
+fn create_fresh(path: &std::path::Path) -> io::Result<File> {
+    let create = || File::options().write(true).create_new(true).open(path);
+    match create() {
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path)?;
+            create()
+        }
+        result => result,
     }
 }
 
@@ -273,5 +312,23 @@ mod tests {
         );
         let failure = folder.write_failure().expect("failure recorded");
         assert!(failure.contains(&path.display().to_string()), "{failure}");
+    }
+
+    #[test]
+    fn silent_logs_share_the_empty_file_until_one_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let folder = Arc::new(RunFolder::create(dir.path(), &["a", "b"]).expect("run folder"));
+        let (a, b) = (folder.log_path("a"), folder.log_path("b"));
+        let first = LogWriter::new(a.clone(), None, folder.clone());
+        let second = LogWriter::new(b.clone(), None, folder.clone());
+        first.finish();
+        second.finish();
+        assert!(a.is_file() && b.is_file(), "every job that ran has a log");
+        // The stdout pump ended silently; stderr goes on printing.
+        second.write_line(b"late");
+        drop((first, second));
+        assert_eq!(read(&a), "");
+        assert_eq!(read(&b), "late\n");
+        assert_eq!(read(&folder.empty_log_path()), "");
     }
 }

@@ -58,7 +58,7 @@ impl OutputPump {
         if !partial.is_empty() {
             self.emit(&partial).await;
         }
-        self.log.flush();
+        self.log.finish();
     }
 
     async fn emit(&mut self, raw: &[u8]) {

@@ -87,6 +87,8 @@ impl RunFolder {
         for dir in [folder.logs_dir(), folder.root.join("artifacts")] {
             create_dir(&dir)?;
         }
+        // Without it every silent job's log is a file of its own, as before; not worth failing for.
+        let _ = std::fs::File::create(folder.empty_log_path());
         create_dir(&folder.shared_root)?;
         for job in job_names {
             create_dir(&folder.job_shared_dir(job))?;
@@ -122,6 +124,12 @@ impl RunFolder {
     /// `logs/<job>.log`.
     pub fn log_path(&self, job: &str) -> PathBuf {
         self.logs_dir().join(format!("{job}.log"))
+    }
+
+    /// `logs/.empty`: the one empty file the log of every job that printed nothing is a hard
+    /// link to. Its name cannot be a job's log: those all end in `.log`.
+    pub fn empty_log_path(&self) -> PathBuf {
+        self.logs_dir().join(".empty")
     }
 
     /// `artifacts/<job>.tar.zst`.
