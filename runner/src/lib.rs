@@ -1,7 +1,7 @@
 //! pipekit-runner: the scheduler, executors, signal watchers, storage and reports behind
 //! the `pipekit-ci` binary.
 //!
-//! Data flow: a validated [`pipekit_schema::Pipeline`] -> [`scheduler::Scheduler`] decides
+//! Data flow: a validated [`pipekit_schema::Pipeline`] -> [`scheduler::Dispatcher`] decides
 //! which job may start -> an [`executor::Executor`] runs it -> [`run::RunEvent`]s go out to
 //! the reporters (progress, `run.json`, JUnit).
 
