@@ -1,6 +1,6 @@
 //! The command line: invalid input, environment errors, validate, graph, plain output.
 
-use crate::common::{Project, locations_in, run_binary, workspace_root};
+use crate::common::{JobState, Project, locations_in, run_binary, workspace_root};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -189,7 +189,7 @@ services:
     local.assert_code(0);
     project
         .run_json()
-        .assert_states(&[("containerised", "passed")]);
+        .assert_states(&[("containerised", JobState::Passed)]);
     let written = std::fs::read_to_string(project.path().join("ran-here"))
         .expect("the job wrote on the host");
     assert_eq!(written, "on the host\n");
