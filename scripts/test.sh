@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build --workspace --quiet
+# Broken intra-doc links and malformed doc comments fail the run like a lint would.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 # The container tests need a Docker engine and the local test image: docker-up.sh makes
 # sure of both (as root on Debian it installs and starts Docker itself).

@@ -1,7 +1,7 @@
 //! Artifacts that cannot be handed on: outputs reaching out of their tree are refused
 //! before anything depends on them, and an archive failing after the handoff fails the run.
 
-use crate::common::{Project, init_and_commit};
+use crate::common::{JobState, Project, init_and_commit};
 use std::path::Path;
 
 /// A producer whose `out/` holds a symlink to a file outside the project (by absolute path)
@@ -32,7 +32,10 @@ services:
 
 fn assert_refused_by_name(project: &Project, secret: &Path) {
     let run = project.run_json();
-    run.assert_states(&[("producer", "failed"), ("consumer", "skipped")]);
+    run.assert_states(&[
+        ("producer", JobState::Failed),
+        ("consumer", JobState::Skipped),
+    ]);
     run.assert_reason_contains("producer", &["out/leak", "points outside"]);
     run.assert_reason_contains("consumer", &["producer.ExitCode(0)"]);
     assert_eq!(
@@ -100,7 +103,10 @@ services:
     finished.assert_code(1);
     assert!(project.log("consumer").contains("consumer saw the build"));
     let run = project.run_json();
-    run.assert_states(&[("producer", "failed"), ("consumer", "passed")]);
+    run.assert_states(&[
+        ("producer", JobState::Failed),
+        ("consumer", JobState::Passed),
+    ]);
     run.assert_reason_contains("producer", &["could not be packed"]);
     assert!(
         finished.stderr.contains("could not be packed"),

@@ -1,6 +1,6 @@
 //! The command line: invalid input, environment errors, validate, graph, plain output.
 
-use crate::common::{Project, locations_in, run_binary, workspace_root};
+use crate::common::{JobState, Project, locations_in, run_binary, workspace_root};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -189,7 +189,7 @@ services:
     local.assert_code(0);
     project
         .run_json()
-        .assert_states(&[("containerised", "passed")]);
+        .assert_states(&[("containerised", JobState::Passed)]);
     let written = std::fs::read_to_string(project.path().join("ran-here"))
         .expect("the job wrote on the host");
     assert_eq!(written, "on the host\n");
@@ -361,4 +361,72 @@ fn stop_grace_out_of_range_is_invalid_input_not_a_panic() {
         );
     }
     assert!(!project.path().join(".pipekit").exists(), "nothing ran");
+}
+
+/// The whole of what a user reads in a CI log for a small failing run: progress lines, job
+/// output, the summary table and the diagnosis, in this order. Paths, the run id and times
+/// are normalised; the jobs run one after another, so nothing else varies.
+#[test]
+fn plain_output_of_a_small_failing_run_reads_as_before() {
+    let project = Project::new(
+        r#"
+services:
+  build:
+    command: echo compiling; echo built
+  test:
+    depends_on: [build.ExitCode(0)]
+    command: echo "3 tests, 1 failed"; exit 3
+  deploy:
+    depends_on: [test.ExitCode(0)]
+    command: echo deployed
+"#,
+    );
+
+    let finished = project.run_pipeline(&[]);
+
+    finished.assert_code(1);
+    let run_dir = project.run_dir();
+    let mut output = finished.output();
+    for dir in [
+        std::fs::canonicalize(&run_dir).unwrap_or_default(),
+        run_dir.clone(),
+    ] {
+        if !dir.as_os_str().is_empty() {
+            output = output.replace(&dir.display().to_string(), "[run folder]");
+        }
+    }
+    output = output.replace(&crate::common::run_id_of(&run_dir), "[run id]");
+    insta::assert_snapshot!(without_times(&output));
+}
+
+/// Each right-aligned `1.23s` of the summary table becomes `[time]`, aligned in the same
+/// span (its padding and itself), so the table keeps its shape whatever the jobs took.
+fn without_times(text: &str) -> String {
+    let is_time = |word: &str| {
+        word.strip_suffix('s')
+            .and_then(|number| number.split_once('.'))
+            .is_some_and(|(whole, fraction)| {
+                !whole.is_empty()
+                    && whole.chars().all(|c| c.is_ascii_digit())
+                    && fraction.len() == 2
+                    && fraction.chars().all(|c| c.is_ascii_digit())
+            })
+    };
+    let mut normalised = String::new();
+    for line in text.split_inclusive('\n') {
+        let mut rest = line;
+        while let Some(start) = rest.find(|c: char| !c.is_ascii_whitespace()) {
+            let end = rest[start..]
+                .find(|c: char| c.is_ascii_whitespace())
+                .map_or(rest.len(), |offset| start + offset);
+            if is_time(&rest[start..end]) {
+                normalised.push_str(&format!("{:>width$}", "[time]", width = end));
+            } else {
+                normalised.push_str(&rest[..end]);
+            }
+            rest = &rest[end..];
+        }
+        normalised.push_str(rest);
+    }
+    normalised
 }

@@ -72,8 +72,11 @@ fn commit_runs_test_the_commit_and_leave_the_working_tree_alone() {
     );
 
     let run = project.run_json();
-    assert_eq!(run.value()["commit"]["sha"], sha.as_str());
-    assert_eq!(run.value()["commit"]["dirty"], serde_json::Value::Null);
+    assert_eq!(
+        run.commit.as_ref().map(|commit| commit.sha.as_str()),
+        Some(sha.as_str())
+    );
+    assert_eq!(run.commit.as_ref().and_then(|commit| commit.dirty), None);
     let junit = parse_junit(&project.run_dir().join("junit.xml"));
     let properties: Vec<(String, String)> = junit.test_suites[0]
         .properties
@@ -98,8 +101,14 @@ fn working_tree_runs_see_the_edits_and_record_that_the_tree_was_dirty() {
         project.log("show")
     );
     let run = project.run_json();
-    assert_eq!(run.value()["commit"]["sha"], sha.as_str());
-    assert_eq!(run.value()["commit"]["dirty"], true);
+    assert_eq!(
+        run.commit.as_ref().map(|commit| commit.sha.as_str()),
+        Some(sha.as_str())
+    );
+    assert_eq!(
+        run.commit.as_ref().and_then(|commit| commit.dirty),
+        Some(true)
+    );
 }
 
 #[test]

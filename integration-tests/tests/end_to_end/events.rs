@@ -2,7 +2,7 @@
 //! `run_started` and `run_finished` (whose exit code is the process's), secrets masked,
 //! and the same story `run.json` tells.
 
-use crate::common::{Project, eventually};
+use crate::common::{Project, RunStatus, eventually};
 use nix::sys::signal::{Signal, kill};
 use serde_json::Value;
 use std::path::Path;
@@ -113,10 +113,14 @@ services:
     let last = &events[events.len() - 1];
     assert_eq!(last["status"], "failed");
     let run = project.run_json();
-    assert_eq!(run.status(), "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     for job in ["producer", "consumer", "after"] {
         let event = finished(&events, job);
-        assert_eq!(event["state"], run.state(job), "{event}");
+        assert_eq!(
+            event["state"],
+            format!("{:?}", run.state(job)).to_lowercase(),
+            "{event}"
+        );
         assert_eq!(
             event["reason"]["text"].as_str().unwrap_or_default(),
             run.reason(job)
@@ -152,7 +156,7 @@ services:
         .expect("junit_files");
     assert_eq!(junit["job"], "producer");
     assert_eq!(
-        run.job("producer")["junit_files"],
+        serde_json::json!(run.job("producer").junit_files),
         junit["files"],
         "run.json's JUnit files are the event's"
     );

@@ -1,6 +1,6 @@
 //! Failing jobs: what gets skipped, what keeps running, how the run ends.
 
-use crate::common::{Project, find_test_case, parse_junit, pipeline_suite};
+use crate::common::{JobState, Project, RunStatus, find_test_case, parse_junit, pipeline_suite};
 use quick_junit::{NonSuccessKind, TestCaseStatus};
 use std::time::Duration;
 
@@ -29,14 +29,14 @@ services:
     finished.assert_code(1);
     project.assert_run_folder(&["a", "gated", "independent", "after-independent"]);
     let run = project.run_json();
-    assert_eq!(run.status(), "failed");
+    assert_eq!(run.status, RunStatus::Failed);
     run.assert_states(&[
-        ("a", "failed"),
-        ("gated", "skipped"),
-        ("independent", "passed"),
-        ("after-independent", "passed"),
+        ("a", JobState::Failed),
+        ("gated", JobState::Skipped),
+        ("independent", JobState::Passed),
+        ("after-independent", JobState::Passed),
     ]);
-    assert_eq!(run.job("a")["exit_code"], 3);
+    assert_eq!(run.job("a").exit_code, Some(3));
     run.assert_reason_contains("gated", &["a.ExitCode(0)"]);
     assert!(
         !project.path().join("gated-ran").exists(),
@@ -120,7 +120,7 @@ services:
     );
     project.assert_run_folder(&["long", "failing"]);
     let run = project.run_json();
-    run.assert_states(&[("long", "cancelled"), ("failing", "failed")]);
+    run.assert_states(&[("long", JobState::Cancelled), ("failing", JobState::Failed)]);
     run.assert_reason_contains("long", &["failing"]);
 }
 
@@ -141,7 +141,7 @@ services:
     finished.assert_code(1);
     project
         .run_json()
-        .assert_states(&[("slower", "passed"), ("failing", "failed")]);
+        .assert_states(&[("slower", JobState::Passed), ("failing", JobState::Failed)]);
     assert!(project.log("slower").contains("slower done"));
 }
 
@@ -165,8 +165,8 @@ services:
         finished.elapsed
     );
     let run = project.run_json();
-    assert_eq!(run.state("slow"), "failed");
+    assert_eq!(run.state("slow"), JobState::Failed);
     run.assert_reason_contains("slow", &["timed out"]);
-    let duration = run.seconds("slow", "duration_seconds");
+    let duration = run.job("slow").duration();
     assert!((0.9..8.0).contains(&duration), "slow ran for {duration}s");
 }

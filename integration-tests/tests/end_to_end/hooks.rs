@@ -1,7 +1,7 @@
 //! `pipekit-ci hook install|uninstall` and the hooks at work in real repositories: a push
 //! to a local bare remote, a commit, and a bare repository receiving a push.
 
-use crate::common::{GitSandbox, RunJson};
+use crate::common::{GitSandbox, RunJson, RunStatus};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -376,8 +376,11 @@ fn post_receive_runs_the_pipelines_of_pushed_refs_in_the_bare_repository() {
     assert_eq!(runs.len(), 1, "run folders: {runs:?}\n{}", push.stderr);
     assert_eq!(read(&runs[0].join("shared/marker")), "pushed\n");
     let run = RunJson::read(&runs[0]);
-    assert_eq!(run.status(), "passed", "{}", run.value());
-    assert_eq!(run.value()["commit"]["sha"], first.as_str());
+    assert_eq!(run.status, RunStatus::Passed, "{run:#?}");
+    assert_eq!(
+        run.commit.as_ref().map(|commit| commit.sha.as_str()),
+        Some(first.as_str())
+    );
 
     // Post-receive cannot stop a push; the pusher still sees the failure.
     let broken = sandbox.commit_file(&work, "pipekit.yml", FAILING, "break it");
@@ -396,9 +399,6 @@ fn post_receive_runs_the_pipelines_of_pushed_refs_in_the_bare_repository() {
     );
     let runs = run_dirs(&origin);
     assert_eq!(runs.len(), 2, "run folders: {runs:?}");
-    let statuses: Vec<String> = runs
-        .iter()
-        .map(|dir| RunJson::read(dir).status().to_string())
-        .collect();
-    assert!(statuses.contains(&"failed".to_string()), "{statuses:?}");
+    let statuses: Vec<RunStatus> = runs.iter().map(|dir| RunJson::read(dir).status).collect();
+    assert!(statuses.contains(&RunStatus::Failed), "{statuses:?}");
 }

@@ -1,7 +1,9 @@
 //! Jobs whose output is hostile: one endless line, bytes no report format can hold, more
 //! output than anyone wants to keep.
 
-use crate::common::{Project, RunJson, eventually, find_test_case, parse_junit, pipeline_suite};
+use crate::common::{
+    JobState, Project, RunJson, RunStatus, eventually, find_test_case, parse_junit, pipeline_suite,
+};
 use quick_xml::events::Event;
 use std::path::Path;
 use std::time::Duration;
@@ -48,7 +50,7 @@ while [ ! -e "$PIPEKIT_SHARED/release" ]; do sleep 0.05; done
     finished.assert_code(0);
     project
         .run_json()
-        .assert_states(&[("talker", "passed"), ("listener", "passed")]);
+        .assert_states(&[("talker", JobState::Passed), ("listener", JobState::Passed)]);
 
     let peak = peak.expect("pipekit-ci's /proc/<pid>/status has a VmHWM line");
     println!("pipekit-ci's peak memory (VmHWM): {} KiB", peak / 1024);
@@ -134,8 +136,8 @@ exit 1
     }
 
     let run = RunJson::read(&run_dir);
-    assert_eq!(run.status(), "failed");
-    run.assert_states(&[("hostile", "failed")]);
+    assert_eq!(run.status, RunStatus::Failed);
+    run.assert_states(&[("hostile", JobState::Failed)]);
 }
 
 /// The names of every element, in document order; an error unless the document is
@@ -206,8 +208,8 @@ services:
         project.run_with_env(&["run", "--no-progress"], &[("PIPEKIT_LOG_LIMIT", "256K")]);
     finished.assert_code(1);
     let run = project.run_json();
-    run.assert_states(&[("chatty", "passed"), ("counted", "failed")]);
-    assert_eq!(run.job("counted")["exit_code"], 1);
+    run.assert_states(&[("chatty", JobState::Passed), ("counted", JobState::Failed)]);
+    assert_eq!(run.job("counted").exit_code, Some(1));
 
     let run_dir = project.run_dir();
     for job in ["chatty", "counted"] {

@@ -3,9 +3,9 @@
 //! killed for memory says so.
 
 use crate::common::{
-    LeftoverSweeper, Project, RunJson, Started, docker_objects_of_run, engine_alone_or_skip,
-    engine_or_skip, eventually, kill_processes, processes_with, python3_available,
-    running_containers_of_run, test_image, unique_marker,
+    JobState, LeftoverSweeper, Project, RunJson, RunStatus, Started, docker_objects_of_run,
+    engine_alone_or_skip, engine_or_skip, eventually, kill_processes, processes_with,
+    python3_available, running_containers_of_run, test_image, unique_marker,
 };
 use nix::sys::signal::{Signal, kill};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -71,7 +71,7 @@ services:
     finished.assert_code(0);
     project
         .run_json()
-        .assert_states(&[("spawner", "passed"), ("check", "passed")]);
+        .assert_states(&[("spawner", JobState::Passed), ("check", JobState::Passed)]);
     assert!(
         finished.elapsed < Duration::from_secs(8),
         "the grandchildren ended on SIGTERM, without the 10 s grace: {:?}",
@@ -138,7 +138,7 @@ services:
     finished.assert_code(0);
     project
         .run_json()
-        .assert_states(&[("server", "passed"), ("check", "passed")]);
+        .assert_states(&[("server", JobState::Passed), ("check", JobState::Passed)]);
     assert_no_process_with(&marker, "after the detached job was stopped");
 }
 
@@ -164,7 +164,7 @@ services:
         !processes_with(&marker).is_empty(),
         "kill -9 leaves the job's processes behind for the next run to find"
     );
-    assert_eq!(RunJson::read(&dead_run).status(), "running");
+    assert_eq!(RunJson::read(&dead_run).status, RunStatus::Running);
     assert!(
         dead_run.join(".space-reserve").exists(),
         "a live run holds its reserve"
@@ -181,8 +181,8 @@ services:
     );
     assert_no_process_with(&marker, "after the next run");
     let record = RunJson::read(&dead_run);
-    assert_eq!(record.status(), "interrupted");
-    assert_eq!(record.state("lingering"), "cancelled");
+    assert_eq!(record.status, RunStatus::Interrupted);
+    assert_eq!(record.state("lingering"), JobState::Cancelled);
     record.assert_reason_contains("lingering", &["died"]);
     assert!(!dead_run.join("owner.json").exists());
     assert!(
@@ -234,9 +234,9 @@ services:
     });
     assert!(gone, "left: {:?}", docker_objects_of_run(&run_id));
     let record = RunJson::read(&run_dir);
-    assert_eq!(record.status(), "interrupted");
-    assert_eq!(record.state("host"), "cancelled");
-    assert_eq!(record.state("box"), "cancelled");
+    assert_eq!(record.status, RunStatus::Interrupted);
+    assert_eq!(record.state("host"), JobState::Cancelled);
+    assert_eq!(record.state("box"), JobState::Cancelled);
 }
 
 #[test]
@@ -261,7 +261,7 @@ services:
     let dirs = project.run_dirs();
     assert_eq!(dirs.len(), 2, "{dirs:?}");
     for dir in &dirs {
-        assert_eq!(RunJson::read(dir).status(), "passed");
+        assert_eq!(RunJson::read(dir).status, RunStatus::Passed);
         assert!(dir.join("junit.xml").is_file());
         assert!(!dir.join("owner.json").exists());
     }
@@ -367,9 +367,9 @@ services:
         finished.stderr
     );
     let record = project.run_json();
-    assert_eq!(record.status(), "errored");
+    assert_eq!(record.status, RunStatus::Errored);
     record.assert_reason_contains("box", &["lost the container engine"]);
-    assert_eq!(record.state("waiter"), "cancelled");
+    assert_eq!(record.state("waiter"), JobState::Cancelled);
     assert!(project.run_dir().join("junit.xml").is_file());
 }
 
@@ -401,9 +401,9 @@ services:
         finished.stderr
     );
     let record = project.run_json();
-    assert_eq!(record.state("hungry"), "failed");
+    assert_eq!(record.state("hungry"), JobState::Failed);
     record.assert_reason_contains("hungry", &[expected]);
-    assert_eq!(record.job("hungry")["exit_code"], 137);
+    assert_eq!(record.job("hungry").exit_code, Some(137));
     let junit = std::fs::read_to_string(project.run_dir().join("junit.xml")).expect("junit");
     assert!(junit.contains(expected), "{junit}");
 }
@@ -544,6 +544,6 @@ services:
         finished.stderr
     );
     let record = project.run_json();
-    assert_eq!(record.status(), "errored");
-    assert_eq!(record.state("build"), "passed");
+    assert_eq!(record.status, RunStatus::Errored);
+    assert_eq!(record.state("build"), JobState::Passed);
 }

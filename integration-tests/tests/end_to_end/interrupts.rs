@@ -1,8 +1,8 @@
 //! Ctrl-C: the run stops, reports, and leaves no process behind.
 
 use crate::common::{
-    Project, RunJson, eventually, kill_processes, parse_junit, pipeline_suite, processes_with,
-    unique_marker,
+    JobState, Project, RunJson, RunStatus, eventually, kill_processes, parse_junit, pipeline_suite,
+    processes_with, unique_marker,
 };
 use nix::sys::signal::{Signal, kill};
 use quick_junit::TestCaseStatus;
@@ -85,8 +85,8 @@ services:
     );
 
     let run = RunJson::read(&project.run_dir());
-    assert_eq!(run.status(), "interrupted");
-    run.assert_states(&[("busy", "cancelled"), ("after", "skipped")]);
+    assert_eq!(run.status, RunStatus::Interrupted);
+    run.assert_states(&[("busy", JobState::Cancelled), ("after", JobState::Skipped)]);
     let report = parse_junit(&project.run_dir().join("junit.xml"));
     let suite = pipeline_suite(&report, "pipekit");
     assert_eq!(suite.test_cases.len(), 2);

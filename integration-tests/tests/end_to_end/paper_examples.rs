@@ -1,6 +1,8 @@
 //! The two examples of the Pipekit paper, as shipped in `pipelines/`, run end to end.
 
-use crate::common::{Project, find_test_case, parse_junit, pipeline_suite, workspace_root};
+use crate::common::{
+    JobState, Project, RunStatus, find_test_case, parse_junit, pipeline_suite, workspace_root,
+};
 use quick_junit::TestCaseStatus;
 use std::path::Path;
 
@@ -50,18 +52,17 @@ fn paper_ci_example_passes_with_gated_testing_artifact_and_merged_junit() {
     finished.assert_code(0);
     project.assert_run_folder(&["compiler", "static-analyzer", "testing-deployment"]);
     let run = project.run_json();
-    assert_eq!(run.status(), "passed");
+    assert_eq!(run.status, RunStatus::Passed);
     run.assert_states(&[
-        ("compiler", "passed"),
-        ("static-analyzer", "passed"),
-        ("testing-deployment", "passed"),
+        ("compiler", JobState::Passed),
+        ("static-analyzer", JobState::Passed),
+        ("testing-deployment", JobState::Passed),
     ]);
 
     // testing-deployment waits for both ExitCode(0) conditions: it starts after both ended.
-    let testing_start = run.seconds("testing-deployment", "started_after_seconds");
+    let testing_start = run.job("testing-deployment").started_after();
     for upstream in ["compiler", "static-analyzer"] {
-        let ended = run.seconds(upstream, "started_after_seconds")
-            + run.seconds(upstream, "duration_seconds");
+        let ended = run.job(upstream).started_after() + run.job(upstream).duration();
         assert!(
             testing_start + 1e-6 >= ended,
             "testing-deployment started at {testing_start}s, before `{upstream}` ended at {ended}s"
@@ -76,8 +77,8 @@ fn paper_ci_example_passes_with_gated_testing_artifact_and_merged_junit() {
     let archive = project.run_dir().join("artifacts/compiler.tar.zst");
     assert!(archive.is_file(), "{} is missing", archive.display());
     assert_eq!(
-        run.job("compiler")["artifact"],
-        "artifacts/compiler.tar.zst"
+        run.job("compiler").artifact.as_deref(),
+        Some("artifacts/compiler.tar.zst")
     );
     let entries = archive_entries(&archive);
     assert!(
@@ -126,11 +127,11 @@ fn three_tier_example_hands_the_password_over_and_stops_the_database() {
     finished.assert_code(0);
     project.assert_run_folder(&["password-generator", "database", "web"]);
     let run = project.run_json();
-    assert_eq!(run.status(), "passed");
+    assert_eq!(run.status, RunStatus::Passed);
     run.assert_states(&[
-        ("password-generator", "passed"),
-        ("database", "passed"),
-        ("web", "passed"),
+        ("password-generator", JobState::Passed),
+        ("database", JobState::Passed),
+        ("web", JobState::Passed),
     ]);
 
     let web_log = project.log("web");
@@ -147,17 +148,15 @@ fn three_tier_example_hands_the_password_over_and_stops_the_database() {
     // after web (the only job depending on it) ended.
     let database = run.job("database");
     assert!(
-        database["exit_code"].is_null(),
-        "database exited by itself: {database}"
+        database.exit_code.is_none(),
+        "database exited by itself: {database:#?}"
     );
     assert!(
-        database["signals"][0]["fired_after_seconds"].is_number(),
-        "ready never fired: {database}"
+        database.signals[0].fired_after_seconds.is_some(),
+        "ready never fired: {database:#?}"
     );
-    let database_end = run.seconds("database", "started_after_seconds")
-        + run.seconds("database", "duration_seconds");
-    let web_end =
-        run.seconds("web", "started_after_seconds") + run.seconds("web", "duration_seconds");
+    let database_end = run.job("database").started_after() + run.job("database").duration();
+    let web_end = run.job("web").started_after() + run.job("web").duration();
     assert!(
         database_end + 1e-6 >= web_end,
         "database ended at {database_end}s, before web at {web_end}s"

@@ -1,7 +1,9 @@
 //! What pipekit-ci does when the machine fails it: a full disk under the run folder, an
 //! interrupt while reports are due, a console nobody reads any more.
 
-use crate::common::{Project, RunJson, binary, eventually, parse_junit, pipeline_suite};
+use crate::common::{
+    JobState, Project, RunJson, RunStatus, binary, eventually, parse_junit, pipeline_suite,
+};
 use nix::sys::signal::{Signal, kill};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -97,12 +99,12 @@ services:
 
     let run_dir = single_run_dir(disk.path());
     let run = RunJson::read(&run_dir);
-    assert_eq!(run.status(), "errored");
+    assert_eq!(run.status, RunStatus::Errored);
     // The jobs were not held up by the disk; their status is their own.
     run.assert_states(&[
-        ("fill_a", "passed"),
-        ("fill_b", "passed"),
-        ("after", "passed"),
+        ("fill_a", JobState::Passed),
+        ("fill_b", JobState::Passed),
+        ("after", JobState::Passed),
     ]);
     parse_junit(&run_dir.join("junit.xml"));
     assert!(
@@ -146,7 +148,7 @@ services:
     finished.assert_code(130);
 
     let run_dir = project.run_dir();
-    assert_eq!(RunJson::read(&run_dir).status(), "interrupted");
+    assert_eq!(RunJson::read(&run_dir).status, RunStatus::Interrupted);
     for junit in [
         run_dir.join("junit.xml"),
         project.path().join("out/report.xml"),
@@ -206,8 +208,8 @@ fn a_console_whose_reader_went_away_does_not_crash_the_run() {
     let status = child.wait().expect("cannot wait for pipekit-ci");
     assert_eq!(status.code(), Some(1), "the run's own exit code");
     let run = project.run_json();
-    assert_eq!(run.status(), "failed");
-    run.assert_states(&[("talk", "failed"), ("after", "skipped")]);
+    assert_eq!(run.status, RunStatus::Failed);
+    run.assert_states(&[("talk", JobState::Failed), ("after", JobState::Skipped)]);
     parse_junit(&project.run_dir().join("junit.xml"));
 }
 
@@ -226,7 +228,7 @@ fn closed_stdout_and_stderr_do_not_crash_any_command() {
             .code()
     };
     assert_eq!(shell(r#"exec "$1" run --no-progress 2>&- >&-"#), Some(1));
-    assert_eq!(project.run_json().status(), "failed");
+    assert_eq!(project.run_json().status, RunStatus::Failed);
     assert_eq!(shell(r#"exec "$1" validate >&- 2>&-"#), Some(0));
     assert_eq!(shell(r#"exec "$1" graph >&- 2>&-"#), Some(0));
     // Broken pipes on stdout, the readers gone before the first line.
@@ -270,8 +272,8 @@ services:
         finished.stderr
     );
     let run = project.run_json();
-    assert_eq!(run.status(), "errored");
-    run.assert_states(&[("fine", "passed")]);
+    assert_eq!(run.status, RunStatus::Errored);
+    run.assert_states(&[("fine", JobState::Passed)]);
     parse_junit(&project.run_dir().join("junit.xml"));
 }
 
@@ -308,5 +310,5 @@ services:
         "the run ends naming the failure: {last}"
     );
     let run = RunJson::read(&single_run_dir(disk.path()));
-    assert_eq!(run.status(), "errored");
+    assert_eq!(run.status, RunStatus::Errored);
 }

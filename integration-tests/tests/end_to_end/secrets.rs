@@ -2,7 +2,9 @@
 //! console, logs, JUnit (also a job's own JUnit file), `run.json` — whole, split across two
 //! writes of a job, or line by line for a multi-line value.
 
-use crate::common::{LeftoverSweeper, Project, engine_or_skip, init_and_commit, test_image};
+use crate::common::{
+    JobState, LeftoverSweeper, Project, engine_or_skip, init_and_commit, test_image,
+};
 use std::path::{Path, PathBuf};
 
 const TOKEN: &str = "tok-1234-abcd-5678";
@@ -102,10 +104,10 @@ fn host_jobs_get_their_secrets_and_nothing_pipekit_writes_shows_them() {
     finished.assert_code(1);
     let run = project.run_json();
     run.assert_states(&[
-        ("whole", "passed"),
-        ("split", "passed"),
-        ("failing", "failed"),
-        ("inherits", "passed"),
+        ("whole", JobState::Passed),
+        ("split", JobState::Passed),
+        ("failing", JobState::Failed),
+        ("inherits", JobState::Passed),
     ]);
     let run_dir = project.run_dir();
     let length = std::fs::read_to_string(run_dir.join("shared/whole/token-length"))
@@ -225,7 +227,9 @@ fn a_commit_run_reads_secret_files_from_the_work_tree() {
     );
 
     finished.assert_code(0);
-    project.run_json().assert_states(&[("check", "passed")]);
+    project
+        .run_json()
+        .assert_states(&[("check", JobState::Passed)]);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Shared storage: the `.env` hand-off between jobs and the variables every job sees.
 
-use crate::common::{Project, git};
+use crate::common::{JobState, Project, git};
 
 #[test]
 fn env_file_in_shared_storage_becomes_the_environment_of_its_job() {
@@ -84,7 +84,7 @@ services:
 
     finished.assert_code(1);
     let run = project.run_json();
-    run.assert_states(&[("a", "passed"), ("c", "failed")]);
+    run.assert_states(&[("a", JobState::Passed), ("c", JobState::Failed)]);
     run.assert_reason_contains("c", &[".env", "line 2", "this is not an assignment"]);
     assert!(
         !project.path().join("c-ran").exists(),

@@ -1,6 +1,6 @@
 //! Signals: Grep, Exists and Port, their timeouts, and the jobs gated on them.
 
-use crate::common::{Project, free_port, python3_available};
+use crate::common::{JobState, Project, free_port, python3_available};
 use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ services:
         finished.elapsed
     );
     let run = project.run_json();
-    run.assert_states(&[("server", "failed"), ("client", "skipped")]);
+    run.assert_states(&[("server", JobState::Failed), ("client", JobState::Skipped)]);
     run.assert_reason_contains("server", &["ready", "timed out"]);
     run.assert_reason_contains("client", &["server.ready"]);
     assert!(!project.path().join("client-ran").exists());
@@ -53,7 +53,7 @@ services:
 
     finished.assert_code(1);
     let run = project.run_json();
-    run.assert_states(&[("server", "failed"), ("client", "skipped")]);
+    run.assert_states(&[("server", JobState::Failed), ("client", JobState::Skipped)]);
     run.assert_reason_contains("server", &["ready"]);
 }
 
@@ -76,18 +76,15 @@ services:
 
     finished.assert_code(0);
     let run = project.run_json();
-    run.assert_states(&[("server", "passed"), ("client", "passed")]);
-    let fired = run.job("server")["signals"][0]["fired_after_seconds"]
-        .as_f64()
-        .expect("up fired");
+    run.assert_states(&[("server", JobState::Passed), ("client", JobState::Passed)]);
+    let fired = run.job("server").signal_fired_after(0);
     assert!(
         fired >= 0.15,
         "`up` fired at {fired}s, before the line was printed"
     );
     // The client started once the line was seen, not after the server's exit.
-    let client_start = run.seconds("client", "started_after_seconds");
-    let server_end =
-        run.seconds("server", "started_after_seconds") + run.seconds("server", "duration_seconds");
+    let client_start = run.job("client").started_after();
+    let server_end = run.job("server").started_after() + run.job("server").duration();
     assert!(
         client_start < server_end,
         "client started at {client_start}s, server ended at {server_end}s"
@@ -113,18 +110,16 @@ services:
 
     finished.assert_code(0);
     let run = project.run_json();
-    run.assert_states(&[("a", "passed"), ("b", "passed")]);
+    run.assert_states(&[("a", JobState::Passed), ("b", JobState::Passed)]);
     assert!(project.log("b").contains("saw the flag"));
-    let fired = run.job("a")["signals"][0]["fired_after_seconds"]
-        .as_f64()
-        .expect("flagged fired");
+    let fired = run.job("a").signal_fired_after(0);
     assert!(
         fired >= 0.4,
         "`flagged` fired at {fired}s, before the file was created"
     );
-    let b_start = run.seconds("b", "started_after_seconds");
+    let b_start = run.job("b").started_after();
     assert!(
-        b_start >= run.seconds("a", "started_after_seconds") + 0.4,
+        b_start >= run.job("a").started_after() + 0.4,
         "b started at {b_start}s"
     );
 }
@@ -150,7 +145,7 @@ services:
     finished.assert_code(0);
     project
         .run_json()
-        .assert_states(&[("a", "passed"), ("b", "passed")]);
+        .assert_states(&[("a", JobState::Passed), ("b", JobState::Passed)]);
 }
 
 #[test]
@@ -178,9 +173,9 @@ services:
 
     finished.assert_code(0);
     let run = project.run_json();
-    run.assert_states(&[("server", "passed"), ("client", "passed")]);
+    run.assert_states(&[("server", JobState::Passed), ("client", JobState::Passed)]);
     assert!(
-        run.job("server")["exit_code"].is_null(),
+        run.job("server").exit_code.is_none(),
         "the server exited on its own"
     );
     let address = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
@@ -241,7 +236,7 @@ services:
     finished.assert_code(0);
     project
         .run_json()
-        .assert_states(&[("server", "passed"), ("client", "passed")]);
+        .assert_states(&[("server", JobState::Passed), ("client", JobState::Passed)]);
     let client = project.log("client");
     assert!(client.contains("accepted 1"), "client log:\n{client}");
 }
@@ -276,7 +271,7 @@ services:
     finished.assert_code(0);
     project
         .run_json()
-        .assert_states(&[("server", "passed"), ("client", "passed")]);
+        .assert_states(&[("server", JobState::Passed), ("client", JobState::Passed)]);
     let client = project.log("client");
     assert!(client.contains("accepted 1"), "client log:\n{client}");
 }
@@ -304,7 +299,7 @@ services:
 
     finished.assert_code(1);
     let run = project.run_json();
-    run.assert_states(&[("server", "failed"), ("client", "skipped")]);
+    run.assert_states(&[("server", JobState::Failed), ("client", JobState::Skipped)]);
     run.assert_reason_contains("server", &["listening", "timed out"]);
     assert!(!project.path().join("client-ran").exists());
     drop(listener);

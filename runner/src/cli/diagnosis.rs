@@ -105,3 +105,6 @@ fn log_tail(path: &Path, count: usize) -> Vec<String> {
         .map(|l| l.to_string())
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,9 @@
 
 mod error;
 mod junit;
+mod junit_log;
 mod masked_record;
+mod merged_junit_file;
 mod run_json;
 mod run_record;
 

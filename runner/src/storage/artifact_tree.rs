@@ -23,7 +23,8 @@ use super::artifact_selection::SKIPPED_NAMES;
 use super::artifacts::{
     canonical_root, check_symlink_target, open_regular_file, stored_symlink_target, walk_selection,
 };
-use super::extract::{ExtractLimits, ensure_directory, remove_non_directory};
+use super::destination_paths::{ensure_directory, remove_non_directory};
+use super::extract::ExtractLimits;
 
 /// What [`stage`] put into the staged tree.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -5,6 +5,7 @@ mod artifact_selection;
 mod artifact_tree;
 mod artifacts;
 mod atomic;
+mod destination_paths;
 mod env_file;
 mod extract;
 mod run_folder;

@@ -3,7 +3,7 @@
 //! The product talks to the engine's API; the tests look from outside, as a user would.
 
 use super::project::Project;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -108,57 +108,106 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// Containers (running or not) and networks carrying a label.
+/// Containers (running or not), networks and volumes carrying a label.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct DockerObjects {
     /// Container names.
     pub containers: Vec<String>,
     /// Network names.
     pub networks: Vec<String>,
+    /// Volume names.
+    pub volumes: Vec<String>,
 }
 
 impl DockerObjects {
     pub fn is_empty(&self) -> bool {
-        self.containers.is_empty() && self.networks.is_empty()
+        self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty()
     }
 
-    /// Removes them all, quietly: for leftovers of a test that failed.
-    fn remove(&self) {
+    /// Removes them all, quietly: for leftovers of a test that failed. Containers first,
+    /// since a network or volume in use cannot go.
+    pub(super) fn remove(&self) {
         for container in &self.containers {
             let _ = docker_output(&["rm", "--force", "--volumes", container]);
         }
         for network in &self.networks {
             let _ = docker_output(&["network", "rm", network]);
         }
+        for volume in &self.volumes {
+            let _ = docker_output(&["volume", "rm", "--force", volume]);
+        }
     }
 }
 
-/// What carries `label` (`key=value`, or `key` for any value).
-pub fn docker_objects_with_label(label: &str) -> DockerObjects {
+/// The `docker` arguments listing each kind of object carrying `label`, one name a line.
+fn listings(label: &str) -> [Vec<String>; 3] {
     let filter = format!("label={label}");
-    let names = |text: String| -> Vec<String> {
-        let mut names: Vec<String> = text.lines().map(str::to_string).collect();
-        names.sort();
-        names
+    let list = |kind: &[&str], format: &str| -> Vec<String> {
+        let mut args: Vec<String> = kind.iter().map(|word| word.to_string()).collect();
+        args.extend([
+            "--filter".into(),
+            filter.clone(),
+            "--format".into(),
+            format.into(),
+        ]);
+        args
     };
+    [
+        list(&["ps", "--all"], "{{.Names}}"),
+        list(&["network", "ls"], "{{.Name}}"),
+        list(&["volume", "ls"], "{{.Name}}"),
+    ]
+}
+
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = text.lines().map(str::to_string).collect();
+    names.sort();
+    names
+}
+
+/// What carries `label` (`key=value`, or `key` for any value); fails the test if docker does.
+pub fn docker_objects_with_label(label: &str) -> DockerObjects {
+    let [containers, networks, volumes] = listings(label).map(|args| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        sorted_lines(&docker(&args))
+    });
     DockerObjects {
-        containers: names(docker(&[
-            "ps",
-            "--all",
-            "--filter",
-            &filter,
-            "--format",
-            "{{.Names}}",
-        ])),
-        networks: names(docker(&[
-            "network",
-            "ls",
-            "--filter",
-            &filter,
-            "--format",
-            "{{.Name}}",
-        ])),
+        containers,
+        networks,
+        volumes,
     }
+}
+
+/// As [`docker_objects_with_label`], but what docker cannot list counts as nothing: for
+/// a drop, which must not panic during a panic.
+pub(super) fn labelled_objects_quietly(label: &str) -> DockerObjects {
+    let [containers, networks, volumes] = listings(label).map(|args| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        docker_output(&args)
+            .ok()
+            .filter(|output| output.status.success())
+            .map(|output| sorted_lines(&String::from_utf8_lossy(&output.stdout)))
+            .unwrap_or_default()
+    });
+    DockerObjects {
+        containers,
+        networks,
+        volumes,
+    }
+}
+
+/// The label pipekit-ci puts on every object of a run of `file`: its absolute path, as
+/// pipekit-ci resolves it (the temp dir may sit behind a symlink, as on macOS).
+pub(super) fn pipeline_file_label(file: &Path) -> String {
+    let dir = file.parent().expect("a pipeline file is in a folder");
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let name = file.file_name().expect("a pipeline file has a name");
+    format!("pipekit.pipeline-file={}", dir.join(name).display())
+}
+
+/// Removes an image the test built, quietly.
+pub(super) fn remove_image_quietly(image: &str) {
+    let _ = docker_output(&["rmi", "--force", image]);
 }
 
 /// What the run `run_id` created and has not removed.
@@ -180,69 +229,24 @@ pub fn container_labels(container: &str) -> serde_json::Value {
         .unwrap_or_else(|error| panic!("labels of {container} are not JSON: {error}\n{text}"))
 }
 
-/// Removes, when dropped, what runs of a project's pipeline left in the engine and the
-/// images named to it, so that a test that fails halfway leaves nothing running for the
-/// next. The checks themselves happen before, in the test.
+/// Removes, when dropped, what runs of a project's pipeline left in the engine, so that a
+/// test that fails halfway leaves nothing running for the next. The checks themselves
+/// happen before, in the test; [`super::ContainerTest`] sweeps and checks both.
 pub struct LeftoverSweeper {
-    pipeline_file: PathBuf,
-    images: Vec<String>,
+    label: String,
 }
 
 impl LeftoverSweeper {
     /// For the runs of `pipekit.yml` in `project`.
     pub fn for_project(project: &Project) -> Self {
-        Self::for_pipeline_file(&project.path().join("pipekit.yml"))
-    }
-
-    /// For the runs of `file`, labelled with its absolute path as pipekit-ci resolves it.
-    pub fn for_pipeline_file(file: &Path) -> Self {
-        let dir = file.parent().expect("a pipeline file is in a folder");
-        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        let name = file.file_name().expect("a pipeline file has a name");
         Self {
-            pipeline_file: dir.join(name),
-            images: Vec::new(),
+            label: pipeline_file_label(&project.path().join("pipekit.yml")),
         }
-    }
-
-    /// Also removes `image` (a tag the test builds).
-    pub fn and_image(mut self, image: &str) -> Self {
-        self.images.push(image.to_string());
-        self
     }
 }
 
 impl Drop for LeftoverSweeper {
     fn drop(&mut self) {
-        let filter = format!(
-            "label=pipekit.pipeline-file={}",
-            self.pipeline_file.display()
-        );
-        let list = |args: &[&str]| -> Vec<String> {
-            docker_output(args)
-                .map(|output| {
-                    String::from_utf8_lossy(&output.stdout)
-                        .lines()
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        // Not `docker_objects_with_label`: a drop during a panic must not panic again.
-        DockerObjects {
-            containers: list(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"]),
-            networks: list(&[
-                "network",
-                "ls",
-                "--filter",
-                &filter,
-                "--format",
-                "{{.Name}}",
-            ]),
-        }
-        .remove();
-        for image in &self.images {
-            let _ = docker_output(&["rmi", "--force", image]);
-        }
+        labelled_objects_quietly(&self.label).remove();
     }
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
 mod binary;
+mod container_test;
 mod docker;
 mod git;
 mod git_sandbox;
@@ -9,6 +10,7 @@ mod project;
 mod reports;
 
 pub use binary::{binary, workspace_root};
+pub use container_test::ContainerTest;
 pub use docker::{
     LeftoverSweeper, container_labels, docker, docker_objects_of_run, engine_alone_or_skip,
     engine_or_skip, running_containers_of_run, test_image,
@@ -19,4 +21,6 @@ pub use processes::{
     eventually, free_port, kill_processes, processes_with, python3_available, unique_marker,
 };
 pub use project::{Project, Started, run_binary, run_id_of};
-pub use reports::{RunJson, find_test_case, locations_in, parse_junit, pipeline_suite};
+pub use reports::{
+    JobState, RunJson, RunStatus, find_test_case, locations_in, parse_junit, pipeline_suite,
+};

@@ -165,28 +165,20 @@ impl Project {
             assert!(shared.is_dir(), "{} is missing", shared.display());
         }
         let run = self.run_json();
-        let names: Vec<&str> = run
-            .jobs()
-            .iter()
-            .map(|job| job["name"].as_str().unwrap_or(""))
-            .collect();
+        let names: Vec<&str> = run.jobs.iter().map(|job| job.name.as_str()).collect();
         assert_eq!(names, jobs, "jobs in run.json");
         let run_id = run_dir
             .file_name()
             .and_then(|name| name.to_str())
             .unwrap_or_default();
-        assert_eq!(
-            run.value()["run_id"],
-            run_id,
-            "run.json's run_id is the folder name"
-        );
-        for job in run.jobs() {
-            let name = job["name"].as_str().unwrap_or_default();
-            if !job["started_after_seconds"].is_null() {
-                let log = run_dir.join("logs").join(format!("{name}.log"));
+        assert_eq!(run.run_id, run_id, "run.json's run_id is the folder name");
+        for job in &run.jobs {
+            if job.started_after_seconds.is_some() {
+                let log = run_dir.join("logs").join(format!("{}.log", job.name));
                 assert!(
                     log.is_file(),
-                    "job `{name}` started but {} is missing",
+                    "job `{}` started but {} is missing",
+                    job.name,
                     log.display()
                 );
             }
