@@ -7,7 +7,7 @@ use super::error::CliError;
 use super::load::{Loaded, load_text};
 use super::pipeline_run::{Invocation, Subject, run_pipeline};
 use super::push::{PushEvent, skipped};
-use super::run_places::{environment, run_base_of};
+use super::run_places::{environment, git_dir_set, run_base_of};
 use crate::git::{Checkouts, CommitInfo, GitError, Revision, SourceRepo};
 use crate::run::Workspaces;
 use git2::Oid;
@@ -41,7 +41,7 @@ pub(super) async fn run_checkouts(
             .unwrap_or_else(|| cwd.clone()),
         None => cwd.clone(),
     };
-    let repo = SourceRepo::open(&start).map_err(environment)?;
+    let repo = SourceRepo::open(&start, git_dir_set()).map_err(environment)?;
     let (commit, tree, shown) = resolve(&repo, revision, push)?;
     let files = pipeline_files(args, &repo, tree, push.is_some(), &cwd)?;
     if files.is_empty() {
@@ -147,7 +147,8 @@ async fn export(
             stop.store(true, Ordering::Relaxed);
         })
     };
-    let exported = tokio::task::block_in_place(|| Checkouts::export(repo, tree, &stop));
+    let exported =
+        tokio::task::block_in_place(|| Checkouts::export(repo, tree, &std::env::temp_dir(), &stop));
     stopper.abort();
     exported
 }

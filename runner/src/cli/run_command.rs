@@ -10,7 +10,7 @@ use super::load::load;
 use super::log_limit_option::{LOG_LIMIT_VARIABLE, LogLimit, resolve_log_limit};
 use super::pipeline_run::{Invocation, Subject, run_pipeline};
 use super::push::{PushEvent, push_event, skipped};
-use super::run_places::{environment, pipeline_file_label, run_base_of};
+use super::run_places::{environment, git_dir_set, pipeline_file_label, run_base_of};
 use super::workspace::source_tree;
 use crate::executor::HostSupervisor;
 use crate::git::{Revision, SourceRepo};
@@ -95,7 +95,7 @@ async fn run_working_tree(
 ) -> Result<u8, CliError> {
     let loaded = load(&args.file.file)?;
     let workspace = source_tree(&loaded.dir);
-    let repo = SourceRepo::open(&loaded.dir).ok();
+    let repo = SourceRepo::open(&loaded.dir, git_dir_set()).ok();
     let commit = repo.as_ref().and_then(SourceRepo::head);
     if let Some(push) = push {
         let changed = match (&repo, &push.before, &commit) {

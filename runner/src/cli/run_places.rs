@@ -45,3 +45,8 @@ pub(super) fn report_dead_runs(recovered: &[DeadRun]) {
 pub(super) fn environment(error: GitError) -> CliError {
     CliError::Environment(error.to_string())
 }
+
+/// Whether git's own environment names the repository (`GIT_DIR`, as hooks get it).
+pub(super) fn git_dir_set() -> bool {
+    std::env::var_os("GIT_DIR").is_some()
+}

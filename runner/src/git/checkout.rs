@@ -24,17 +24,23 @@ pub struct Checkouts {
 }
 
 impl Checkouts {
-    /// Exports `tree` into a new temporary folder. Once `stop` is set the export ends with
-    /// [`GitError::Stopped`], and the folder is removed with what was written into it.
-    pub fn export(repo: &SourceRepo, tree: Oid, stop: &AtomicBool) -> Result<Checkouts, GitError> {
+    /// Exports `tree` into a new temporary folder under `temp_root`. Once `stop` is set the
+    /// export ends with [`GitError::Stopped`], and the folder is removed with what was
+    /// written into it.
+    pub fn export(
+        repo: &SourceRepo,
+        tree: Oid,
+        temp_root: &Path,
+        stop: &AtomicBool,
+    ) -> Result<Checkouts, GitError> {
         let failed = |what: &str, error: io::Error| GitError::Checkout {
             what: what.to_string(),
-            path: std::env::temp_dir(),
+            path: temp_root.to_path_buf(),
             reason: error.to_string(),
         };
         let root = tempfile::Builder::new()
             .prefix("pipekit-checkouts-")
-            .tempdir()
+            .tempdir_in(temp_root)
             .map_err(|e| failed("a temporary folder", e))?;
         let path = root.path().to_path_buf();
         let export = path.join("export");
@@ -101,4 +107,45 @@ fn link_tree(from: &Path, to: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository with one commit of `count` files; its tree.
+    fn repository(dir: &Path, count: usize) -> (SourceRepo, Oid) {
+        let repo = git2::Repository::init(dir).expect("init");
+        let mut builder = repo.treebuilder(None).expect("tree");
+        for index in 0..count {
+            let blob = repo.blob(format!("{index}\n").as_bytes()).expect("blob");
+            builder
+                .insert(format!("f{index}"), blob, 0o100644)
+                .expect("insert");
+        }
+        let tree = builder.write().expect("write");
+        (SourceRepo::open(dir, false).expect("open"), tree)
+    }
+
+    #[test]
+    fn a_stopped_export_leaves_nothing_behind() {
+        let (source, temp) = (
+            tempfile::tempdir().expect("tmp"),
+            tempfile::tempdir().expect("tmp"),
+        );
+        let (repo, tree) = repository(source.path(), 20);
+        let stopped = Checkouts::export(&repo, tree, temp.path(), &AtomicBool::new(true));
+        assert!(
+            matches!(stopped, Err(GitError::Stopped)),
+            "{:?}",
+            stopped.err()
+        );
+        let left: Vec<_> = std::fs::read_dir(temp.path()).expect("read").collect();
+        assert!(left.is_empty(), "the stopped export left {left:?}");
+
+        let exported =
+            Checkouts::export(&repo, tree, temp.path(), &AtomicBool::new(false)).expect("export");
+        assert_eq!(exported.files, 20);
+        assert!(exported.root().starts_with(temp.path()));
+    }
 }

@@ -24,10 +24,10 @@ pub struct SourceRepo {
 }
 
 impl SourceRepo {
-    /// The repository git's own environment names (`GIT_DIR`, as hooks get it), else the
-    /// one holding `start`.
-    pub fn open(start: &Path) -> Result<SourceRepo, GitError> {
-        let opened = if std::env::var_os("GIT_DIR").is_some() {
+    /// The repository git's own environment names (`GIT_DIR`, as hooks get it) when the
+    /// caller says it is set (`git_env`), else the one holding `start`.
+    pub fn open(start: &Path, git_env: bool) -> Result<SourceRepo, GitError> {
+        let opened = if git_env {
             Repository::open_from_env()
         } else {
             Repository::discover(start)
