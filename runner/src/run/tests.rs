@@ -72,6 +72,7 @@ async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
             log_limit: None,
         },
         secrets: Default::default(),
+        artifacts: Arc::new(crate::storage::FolderStore(folder.clone())),
         host_env: std::env::vars_os()
             .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
             .collect(),

@@ -2,7 +2,7 @@
 //! holds the artifacts of the jobs it depends on.
 
 use crate::git::Checkouts;
-use crate::storage::{ExtractLimits, RunFolder, link_staged, unpack};
+use crate::storage::{ArtifactError, ArtifactStore, ExtractLimits, link_staged};
 use pipekit_schema::{Job, Pipeline};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ impl Workspaces {
         &self,
         pipeline: &Pipeline,
         job: &Job,
-        folder: &RunFolder,
+        store: &dyn ArtifactStore,
     ) -> Result<Vec<String>, String> {
         let Workspaces::PerJob { checkouts, set } = self else {
             return Ok(Vec::new());
@@ -67,13 +67,16 @@ impl Workspaces {
             } else {
                 // Not staged (its job could not stage them): the archive, if any, checked
                 // entry by entry like any archive.
-                let archive = folder.artifact_path(from);
-                if !archive.is_file() {
-                    continue;
+                match store.unpack(from, &tree, &ExtractLimits::default()) {
+                    Ok(unpacked) => unpacked.files,
+                    // It left none (it failed, or its patterns matched nothing).
+                    Err(ArtifactError::ReadArchive { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        continue;
+                    }
+                    Err(error) => return Err(refused(error)),
                 }
-                unpack(&archive, &tree, &ExtractLimits::default())
-                    .map_err(refused)?
-                    .files
             };
             said.push(format!(
                 "linked {files} artifact file{} of `{from}`",

@@ -8,7 +8,7 @@ use crate::recovery::release;
 use crate::report::{RunRecord, write_junit, write_run_json};
 use crate::run::{ProblemKind, Reporter, RunContext, RunOptions, execute};
 use crate::secrets::Masker;
-use crate::storage::{REPORT_RESERVE_BYTES, RunFolder, SpaceReserve};
+use crate::storage::{FolderStore, REPORT_RESERVE_BYTES, RunFolder, SpaceReserve};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -58,6 +58,7 @@ impl PreparedRun {
                 log_limit: request.options.log_limit,
             },
             secrets: secrets.clone(),
+            artifacts: Arc::new(FolderStore(folder.clone())),
             host_env: request.host_env.clone(),
         };
         let interrupted = execute(context, &mut reporters, request.cancel.into_messages()).await;

@@ -1,7 +1,7 @@
 //! Packing a job's artifacts into `artifacts/<job>.tar.zst`.
 
 use std::fs::{File, FileType, Metadata};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
@@ -36,18 +36,35 @@ pub fn pack(
         path: archive.to_owned(),
         source,
     };
-    let canonical_root = canonical_root(source_tree)?;
     if let Some(parent) = archive
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
     {
         std::fs::create_dir_all(parent).map_err(write_error)?;
     }
-    let mut encoder = zstd::stream::write::Encoder::new(
-        temporary_sibling(archive).map_err(write_error)?,
-        COMPRESSION_LEVEL,
-    )
-    .map_err(write_error)?;
+    let file = temporary_sibling(archive).map_err(write_error)?;
+    let (mut summary, file) = pack_into(source_tree, patterns, file, archive)?;
+    summary.compressed_bytes = file.as_file().metadata().map_err(write_error)?.len();
+    persist(file, archive).map_err(write_error)?;
+    Ok(summary)
+}
+
+/// [`pack`] into any sink (an [`ArtifactStore`](super::ArtifactStore)'s upload); `archive`
+/// names it in errors. Returns the sink once the archive is complete in it; the summary's
+/// `compressed_bytes` is the sink's to tell.
+pub fn pack_into<W: Write>(
+    source_tree: &Path,
+    patterns: &[String],
+    sink: W,
+    archive: &Path,
+) -> Result<(PackSummary, W), ArtifactError> {
+    let write_error = |source| ArtifactError::WriteArchive {
+        path: archive.to_owned(),
+        source,
+    };
+    let canonical_root = canonical_root(source_tree)?;
+    let mut encoder =
+        zstd::stream::write::Encoder::new(sink, COMPRESSION_LEVEL).map_err(write_error)?;
     encoder.multithread(worker_count()).map_err(write_error)?;
     let mut builder = tar::Builder::new(encoder);
     let mut summary = PackSummary::default();
@@ -94,10 +111,8 @@ pub fn pack(
     })?;
 
     let encoder = builder.into_inner().map_err(write_error)?;
-    let file = encoder.finish().map_err(write_error)?;
-    summary.compressed_bytes = file.as_file().metadata().map_err(write_error)?.len();
-    persist(file, archive).map_err(write_error)?;
-    Ok(summary)
+    let sink = encoder.finish().map_err(write_error)?;
+    Ok((summary, sink))
 }
 
 /// One path the patterns select.

@@ -55,11 +55,25 @@ pub fn unpack(
     destination: &Path,
     limits: &ExtractLimits,
 ) -> Result<UnpackSummary, ArtifactError> {
+    let file = File::open(archive).map_err(|source| ArtifactError::ReadArchive {
+        path: archive.to_owned(),
+        source,
+    })?;
+    unpack_from(file, archive, destination, limits)
+}
+
+/// [`unpack`] from a stream (an [`ArtifactStore`](super::ArtifactStore)'s); `archive`
+/// names it in errors.
+pub fn unpack_from(
+    file: impl Read,
+    archive: &Path,
+    destination: &Path,
+    limits: &ExtractLimits,
+) -> Result<UnpackSummary, ArtifactError> {
     let read_error = |source| ArtifactError::ReadArchive {
         path: archive.to_owned(),
         source,
     };
-    let file = File::open(archive).map_err(read_error)?;
     let decoder = zstd::stream::read::Decoder::new(file).map_err(read_error)?;
     // Headers lie and skipped entries are still decompressed, so the stream itself is capped too.
     let stream_limit = limits

@@ -2,6 +2,7 @@
 
 mod artifact_error;
 mod artifact_selection;
+mod artifact_store;
 mod artifact_tree;
 mod artifacts;
 mod atomic;
@@ -12,10 +13,11 @@ mod run_folder;
 mod space_reserve;
 
 pub use artifact_error::ArtifactError;
+pub use artifact_store::{ArtifactStore, FolderStore};
 pub use artifact_tree::{StageSummary, link_staged, stage};
-pub use artifacts::{PackSummary, pack};
+pub use artifacts::{PackSummary, pack, pack_into};
 pub use atomic::write_atomically;
 pub use env_file::{EnvFileError, parse_env, read_env_file};
-pub use extract::{ExtractLimits, UnpackSummary, unpack};
+pub use extract::{ExtractLimits, UnpackSummary, unpack, unpack_from};
 pub use run_folder::{OWNER_FILE, RunFolder, SPACE_RESERVE_FILE, StorageError, rfc3339};
 pub use space_reserve::{REPORT_RESERVE_BYTES, SpaceReserve};

@@ -37,7 +37,7 @@ impl Driver<'_> {
             (
                 job.artifacts.clone(),
                 self.context.workspaces.of(&job.name),
-                folder.artifact_path(&job.name),
+                job.name.clone(),
                 self.context.workspaces.staged_artifacts(&job.name),
             )
         });
@@ -50,6 +50,7 @@ impl Driver<'_> {
         });
         let releasable = control.clone();
         let pack_folder = self.context.folder.clone();
+        let store = self.context.artifacts.clone();
         let exit_task = tokio::spawn(async move {
             let result = spawned.exit.await;
             // Whatever holds the pipes now (a daemonised grandchild) gets a moment, not forever.
@@ -70,7 +71,8 @@ impl Driver<'_> {
                 },
                 Some((patterns, tree, archive, None)) => AfterExit {
                     artifacts: Some(
-                        pack_artifacts(patterns, tree, archive, pack_folder.clone()).await,
+                        pack_artifacts(patterns, tree, archive, store.clone(), pack_folder.clone())
+                            .await,
                     ),
                     packing: false,
                 },
@@ -111,7 +113,8 @@ impl Driver<'_> {
                 .await;
             if let Some((patterns, staged, archive)) = packing_later {
                 tokio::spawn(async move {
-                    let result = pack_artifacts(patterns, staged, archive, pack_folder).await;
+                    let result =
+                        pack_artifacts(patterns, staged, archive, store, pack_folder).await;
                     let _ = sender.send(Message::Packed { job: id, result }).await;
                 });
             }
@@ -222,13 +225,15 @@ impl Driver<'_> {
     }
 }
 
+/// Packs `job`'s artifacts from `tree` into the run's store.
 async fn pack_artifacts(
     patterns: Vec<String>,
     tree: PathBuf,
-    archive: PathBuf,
+    job: String,
+    store: Arc<dyn ArtifactStore>,
     folder: Arc<RunFolder>,
 ) -> Result<PackSummary, String> {
-    let packed = tokio::task::spawn_blocking(move || pack(&tree, &patterns, &archive)).await;
+    let packed = tokio::task::spawn_blocking(move || store.put(&job, &tree, &patterns)).await;
     match packed {
         Ok(Ok(summary)) => Ok(summary),
         Ok(Err(error)) => {

@@ -14,7 +14,7 @@ use crate::executor::{
 use crate::scheduler::{CancelReason, Decision, Dispatcher, FailReason, JobExit, SchedulerEvent};
 use crate::secrets::{RunSecrets, SecretFile};
 use crate::signals::{GrepMatcher, watch_exists, watch_health, watch_port};
-use crate::storage::{ExtractLimits, PackSummary, RunFolder, pack, stage};
+use crate::storage::{ArtifactStore, ExtractLimits, PackSummary, RunFolder, stage};
 use pipekit_schema::{Awaited, JobId, Pipeline, SignalId, SignalKind, Stream};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -64,6 +64,8 @@ pub struct RunContext {
     pub options: RunOptions,
     /// The values jobs get, and the masking of all of them in everything written.
     pub secrets: Arc<RunSecrets>,
+    /// Where the jobs' archives go and come from.
+    pub artifacts: Arc<dyn ArtifactStore>,
     /// The host environment jobs inherit (the caller's, never read here).
     pub host_env: BTreeMap<String, String>,
 }
@@ -387,12 +389,14 @@ impl<'r> Driver<'r> {
                     let executor = self.context.executors.at(placement);
                     let sender = self.sender.clone();
                     let workspaces = self.context.workspaces.clone();
-                    let (pipeline, folder) =
-                        (self.context.pipeline.clone(), self.context.folder.clone());
+                    let (pipeline, store) = (
+                        self.context.pipeline.clone(),
+                        self.context.artifacts.clone(),
+                    );
                     let task = tokio::spawn(async move {
                         let progress = launch.progress.clone();
                         let prepared = tokio::task::spawn_blocking(move || {
-                            workspaces.prepare(&pipeline, pipeline.job(id), &folder)
+                            workspaces.prepare(&pipeline, pipeline.job(id), store.as_ref())
                         })
                         .await
                         .unwrap_or_else(|error| Err(error.to_string()));
