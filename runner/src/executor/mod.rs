@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,6 +135,32 @@ pub trait Executor: Send + Sync {
     /// Called once when the run is over, whatever way it ended: removes everything the run
     /// created that is not meant to outlive it.
     async fn shutdown(&self) {}
+
+    /// Resolves once `path`, on the run's shared storage, exists (`Exists` signals). Host
+    /// processes and containers write the same host folder, so the default watches it
+    /// here; an executor whose jobs write elsewhere watches there.
+    async fn watch_shared_file(&self, path: PathBuf) {
+        crate::signals::watch_exists(path).await
+    }
+
+    /// Packs a finished job's artifacts (what `patterns` select in `tree`) into `store`.
+    /// Blocking. The default reads the tree here, where host and container jobs leave it.
+    fn pack_artifacts(
+        &self,
+        store: &dyn crate::storage::ArtifactStore,
+        job: &str,
+        tree: &Path,
+        patterns: &[String],
+    ) -> Result<crate::storage::PackSummary, crate::storage::ArtifactError> {
+        store.put(job, tree, patterns)
+    }
+
+    /// The JUnit files a finished job left: what `patterns` match in its `tree` and in the
+    /// staged copy of its artifacts. Blocking. The default reads this machine's files,
+    /// where host and container jobs leave them.
+    fn junit_files(&self, tree: &Path, staged: Option<&Path>, patterns: &[String]) -> Vec<PathBuf> {
+        crate::run::find_job_junit_files(tree, staged, patterns)
+    }
 }
 
 /// Why an executor could not do what was asked.

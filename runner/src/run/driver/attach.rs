@@ -2,8 +2,19 @@
 //! what happens to its artifacts once it exits.
 
 use super::*;
+use crate::executor::Executor;
 
 impl Driver<'_> {
+    /// The executor that runs `id`; the host's for a job the run has no executor for
+    /// (it never started, so only its files are looked at).
+    fn executor_of(&self, id: JobId) -> Arc<dyn Executor> {
+        let executors = &self.context.executors;
+        executors
+            .at(self.context.plan.placement(id))
+            .or_else(|| executors.at(Placement::Host))
+            .unwrap_or_else(|| Arc::new(crate::executor::LocalExecutor::default()))
+    }
+
     /// Wires up a job the executor started: log file, output pumps, exit task, watchers and
     /// timers.
     pub(super) fn attach(&mut self, id: JobId, spawned: SpawnedJob) {
@@ -51,6 +62,7 @@ impl Driver<'_> {
         let releasable = control.clone();
         let pack_folder = self.context.folder.clone();
         let store = self.context.artifacts.clone();
+        let executor = self.executor_of(id);
         let exit_task = tokio::spawn(async move {
             let result = spawned.exit.await;
             // Whatever holds the pipes now (a daemonised grandchild) gets a moment, not forever.
@@ -71,8 +83,14 @@ impl Driver<'_> {
                 },
                 Some((patterns, tree, archive, None)) => AfterExit {
                     artifacts: Some(
-                        pack_artifacts(patterns, tree, archive, store.clone(), pack_folder.clone())
-                            .await,
+                        pack_artifacts(
+                            patterns,
+                            tree,
+                            archive,
+                            (store.clone(), executor.clone()),
+                            pack_folder.clone(),
+                        )
+                        .await,
                     ),
                     packing: false,
                 },
@@ -96,11 +114,14 @@ impl Driver<'_> {
             };
             // Found as the job ends, in the run, so no report rescans job folders afterwards.
             let junit_files = match junit {
-                Some((patterns, tree, staged)) => tokio::task::spawn_blocking(move || {
-                    find_job_junit_files(&tree, staged.as_deref(), &patterns)
-                })
-                .await
-                .ok(),
+                Some((patterns, tree, staged)) => {
+                    let executor = executor.clone();
+                    tokio::task::spawn_blocking(move || {
+                        executor.junit_files(&tree, staged.as_deref(), &patterns)
+                    })
+                    .await
+                    .ok()
+                }
                 None => None,
             };
             let _ = sender
@@ -114,7 +135,8 @@ impl Driver<'_> {
             if let Some((patterns, staged, archive)) = packing_later {
                 tokio::spawn(async move {
                     let result =
-                        pack_artifacts(patterns, staged, archive, store, pack_folder).await;
+                        pack_artifacts(patterns, staged, archive, (store, executor), pack_folder)
+                            .await;
                     let _ = sender.send(Message::Packed { job: id, result }).await;
                 });
             }
@@ -148,8 +170,9 @@ impl Driver<'_> {
                 SignalKind::Grep { .. } => {}
                 SignalKind::Exists { path } => {
                     let path = self.context.folder.shared_root().join(path);
+                    let executor = self.executor_of(id);
                     let task = tokio::spawn(async move {
-                        watch_exists(path).await;
+                        executor.watch_shared_file(path).await;
                         fired.await;
                     });
                     watchers.push(task.abort_handle());
@@ -225,15 +248,18 @@ impl Driver<'_> {
     }
 }
 
-/// Packs `job`'s artifacts from `tree` into the run's store.
+/// Packs `job`'s artifacts from `tree` into the run's store, as its executor does it.
 async fn pack_artifacts(
     patterns: Vec<String>,
     tree: PathBuf,
     job: String,
-    store: Arc<dyn ArtifactStore>,
+    (store, executor): (Arc<dyn ArtifactStore>, Arc<dyn Executor>),
     folder: Arc<RunFolder>,
 ) -> Result<PackSummary, String> {
-    let packed = tokio::task::spawn_blocking(move || store.put(&job, &tree, &patterns)).await;
+    let packed = tokio::task::spawn_blocking(move || {
+        executor.pack_artifacts(store.as_ref(), &job, &tree, &patterns)
+    })
+    .await;
     match packed {
         Ok(Ok(summary)) => Ok(summary),
         Ok(Err(error)) => {

@@ -2,7 +2,6 @@
 
 use super::environment::{JobPlaces, argv_of, job_environment};
 use super::event::{Reporter, RunEvent};
-use super::junit_files::find_job_junit_files;
 use super::log_writer::LogWriter;
 use super::output_pump::OutputPump;
 use super::plan::RunPlan;
@@ -13,7 +12,7 @@ use crate::executor::{
 };
 use crate::scheduler::{CancelReason, Decision, Dispatcher, FailReason, JobExit, SchedulerEvent};
 use crate::secrets::{RunSecrets, SecretFile};
-use crate::signals::{GrepMatcher, watch_exists, watch_health, watch_port};
+use crate::signals::{GrepMatcher, watch_health, watch_port};
 use crate::storage::{ArtifactStore, ExtractLimits, PackSummary, RunFolder, stage};
 use pipekit_schema::{Awaited, JobId, Pipeline, SignalId, SignalKind, Stream};
 use std::collections::{BTreeMap, VecDeque};
