@@ -32,4 +32,8 @@ pub use timestamp::Timestamp;
 pub use workspaces::Workspaces;
 
 #[cfg(test)]
+mod decision_tests;
+#[cfg(test)]
+mod fake_executor;
+#[cfg(test)]
 mod tests;
