@@ -197,3 +197,13 @@ async fn a_missing_secret_is_an_error_before_any_folder() {
     assert_eq!(error.exit_code(), ENVIRONMENT, "{error}");
     assert!(!dir.path().join(".pipekit/runs").exists());
 }
+
+/// A service spawns runs on its runtime: the run must be a `Send` future.
+#[test]
+fn a_run_is_a_send_future() {
+    fn spawnable<F: std::future::Future + Send>(_: &F) {}
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = pipeline("services:\n  one:\n    command: 'true'\n");
+    let future = run(request(&p, dir.path(), &Collector::default()));
+    spawnable(&future);
+}
