@@ -75,7 +75,7 @@ pub(super) async fn run_pipeline(
         ExecutorChoice::Auto => plan.needs_engine(),
         ExecutorChoice::Local => false,
     };
-    let request = RunRequest {
+    let mut request = RunRequest {
         pipeline: pipeline.clone(),
         pipeline_file: path.display().to_string(),
         source: RunSource {
@@ -106,7 +106,6 @@ pub(super) async fn run_pipeline(
     };
     // Secrets first, then the engine: a missing secret or an engine that is not there stops
     // the run before its folder is made.
-    let mut request = request;
     if needs_engine {
         crate::secrets::RunSecrets::resolve(
             &pipeline,

@@ -40,6 +40,11 @@ impl Executors {
         }
     }
 
+    /// The host's executor, which every run has.
+    pub fn host(&self) -> Arc<dyn Executor> {
+        self.host.clone()
+    }
+
     /// Ends every executor's side of the run, each once.
     pub async fn shutdown(&self) {
         self.host.shutdown().await;

@@ -2,11 +2,11 @@
 //! kill on a second interrupt — against the fake executor, on tokio's paused clock.
 
 use super::fake_executor::{Call, FakeExecutor, Script};
+use super::test_run::{TestRun, test_run};
 use super::*;
 use crate::executor::Executors;
 use crate::report::{JobState, RunRecord};
-use crate::storage::{FolderStore, RunFolder};
-use pipekit_schema::{Source, parse};
+use crate::storage::FolderStore;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -21,29 +21,12 @@ struct Ran {
 
 /// Runs `yaml` with every job on `fake` (as containers), interrupted at each of `interrupts`.
 async fn run_fake(yaml: &str, fake: &FakeExecutor, keep_running: bool, interrupts: &[u64]) -> Ran {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let source = Source {
-        name: "pipekit.yml".into(),
-        text: yaml.into(),
-    };
-    let pipeline = Arc::new(parse(&source).expect("valid pipeline").pipeline);
-    let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
-    let folder = Arc::new(RunFolder::create(dir.path(), &names).expect("run folder"));
-    let recorder = Recorder::default();
-    let header = RunHeader {
-        pipeline_file: "pipekit.yml".into(),
-        commit: None,
-    };
-    let masker = Arc::new(crate::secrets::Masker::default());
-    let events = EventLog::create(
-        folder.clone(),
-        &pipeline,
-        |_| true,
-        header,
-        masker,
-        recorder,
-    )
-    .expect("events.jsonl");
+    let TestRun {
+        dir,
+        pipeline,
+        folder,
+        events,
+    } = test_run(yaml);
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(events.clone())];
     let context = RunContext {
         pipeline: pipeline.clone(),

@@ -36,4 +36,6 @@ mod decision_tests;
 #[cfg(test)]
 mod fake_executor;
 #[cfg(test)]
+mod test_run;
+#[cfg(test)]
 mod tests;

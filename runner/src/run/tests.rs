@@ -1,11 +1,10 @@
 //! The driver with real host processes. Timer cases run on tokio's paused clock: while the
 //! runtime waits on a process, time jumps to the next timer, so timeouts are deterministic.
 
+use super::test_run::{TestRun, test_run};
 use super::*;
 use crate::executor::LocalExecutor;
 use crate::report::{JobState, RunRecord};
-use crate::storage::RunFolder;
-use pipekit_schema::{Source, parse};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -30,29 +29,12 @@ struct Outcome {
 }
 
 async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let source = Source {
-        name: "pipekit.yml".into(),
-        text: yaml.into(),
-    };
-    let pipeline = Arc::new(parse(&source).expect("valid pipeline").pipeline);
-    let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
-    let folder = Arc::new(RunFolder::create(dir.path(), &names).expect("run folder"));
-    let recorder = Recorder::default();
-    let header = RunHeader {
-        pipeline_file: "pipekit.yml".into(),
-        commit: None,
-    };
-    let masker = Arc::new(crate::secrets::Masker::default());
-    let events = EventLog::create(
-        folder.clone(),
-        &pipeline,
-        |_| true,
-        header,
-        masker,
-        recorder.clone(),
-    )
-    .expect("events.jsonl");
+    let TestRun {
+        dir,
+        pipeline,
+        folder,
+        events,
+    } = test_run(yaml);
     let collector = Collector::default();
     let mut reporters: Vec<Box<dyn Reporter>> =
         vec![Box::new(events.clone()), Box::new(collector.clone())];

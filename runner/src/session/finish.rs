@@ -76,19 +76,16 @@ impl PreparedRun {
         // The reserved blocks are what the reports are written into when the logs filled
         // the disk.
         drop(reserve);
+        // The record is the fold of the events as `events.jsonl` has them: masked already.
         let (end, reports) = events.finish_with_reports(|record| {
-            let record = record.masked(&masker).map_err(with_cause)?;
             write_reports(
-                &record,
+                record,
                 &folder,
                 request.options.extra_junit.as_deref(),
                 &masker,
             )
         });
-        let record = end
-            .record
-            .masked(&masker)
-            .unwrap_or_else(|_| end.record.clone());
+        let record = end.record;
         if let Err(why) = reports {
             // run.json must not say `passed` for a run that ends with exit 3.
             let _ = write_run_json(&record, &folder.run_json_path());

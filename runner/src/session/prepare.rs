@@ -5,7 +5,7 @@ use super::error::{SessionError, with_cause};
 use super::request::RunRequest;
 use crate::executor::{DockerExecutor, LocalExecutor, Owner, RunIdentity};
 use crate::recovery::{DeadRun, claim, recover_dead_runs, release};
-use crate::report::{RunRecord, write_run_json};
+use crate::report::write_run_json;
 use crate::run::{EventLog, ProblemKind, Recorder, RunHeader, RunPlan};
 use crate::scheduler::may_overlap;
 use crate::secrets::{Masker, RunSecrets};
@@ -73,10 +73,9 @@ impl PreparedRun {
             release(&folder);
             environment(with_cause(error))
         })?;
-        // Written now, so even a run killed outright leaves a record behind (masked: the
-        // commit message may hold a secret, and recovery rewrites this file as it finds it).
-        let record = masked_record(&recorder, &masker).map_err(&environment)?;
-        write_run_json(&record, &folder.run_json_path()).map_err(|error| {
+        // Written now, so even a run killed outright leaves a record behind. The recorder
+        // follows the masked events, so the commit message's secrets are masked already.
+        write_run_json(&recorder.snapshot(), &folder.run_json_path()).map_err(|error| {
             events.problem(ProblemKind::Reports, &with_cause(&error));
             events.finish();
             release(&folder);
@@ -102,8 +101,7 @@ impl PreparedRun {
                     Err(error) => {
                         events.problem(ProblemKind::EngineUnavailable, &error.to_string());
                         let _ = events.finish_with_reports(|record| {
-                            let record = record.masked(&masker).map_err(with_cause)?;
-                            write_run_json(&record, &folder.run_json_path()).map_err(with_cause)
+                            write_run_json(record, &folder.run_json_path()).map_err(with_cause)
                         });
                         release(&folder);
                         return Err(environment(error.to_string()));
@@ -152,11 +150,4 @@ pub fn runs_dir(storage_root: &Path) -> PathBuf {
 
 pub(super) fn mask(masker: &Masker, text: &str) -> String {
     masker.mask(text).into_owned()
-}
-
-pub(super) fn masked_record(recorder: &Recorder, masker: &Masker) -> Result<RunRecord, String> {
-    recorder
-        .snapshot()
-        .masked(masker)
-        .map_err(|error| error.to_string())
 }

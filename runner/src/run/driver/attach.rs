@@ -11,8 +11,7 @@ impl Driver<'_> {
         let executors = &self.context.executors;
         executors
             .at(self.context.plan.placement(id))
-            .or_else(|| executors.at(Placement::Host))
-            .unwrap_or_else(|| Arc::new(crate::executor::LocalExecutor::default()))
+            .unwrap_or_else(|| executors.host())
     }
 
     /// Wires up a job the executor started: log file, output pumps, exit task, watchers and
