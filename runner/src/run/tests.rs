@@ -281,7 +281,7 @@ async fn run_json_is_the_fold_of_events_jsonl_read_back() {
     let yaml = r#"
 services:
   server:
-    command: sh -c 'echo listening; mkdir -p out; echo "<testsuites/>" > out/server.xml; sleep 600'
+    command: sh -c 'mkdir -p out; echo "<testsuites/>" > out/server.xml; echo listening; sleep 600'
     detach: true
     junit: [out/*.xml]
     signals:
