@@ -93,15 +93,7 @@ impl JobTag {
     /// delivery, and programs (pipekit-ci itself among them) read a second one as "now".
     fn signal_outside(&self, signal: Signal, signalled: Option<i32>) -> usize {
         let found = self.find();
-        for pid in &found {
-            let pid = Pid::from_raw(*pid);
-            let in_signalled_group = signalled.is_some_and(|group| {
-                nix::unistd::getpgid(Some(pid)).is_ok_and(|pgid| pgid.as_raw() == group)
-            });
-            if !in_signalled_group {
-                let _ = kill(pid, signal);
-            }
-        }
+        signal_pids(&found, signal, signalled);
         found.len()
     }
 
@@ -120,12 +112,24 @@ impl JobTag {
         if !also_alive() && !supervisor.orphans_possible() {
             return;
         }
-        if self.signal_outside(Signal::SIGTERM, signalled) > 0 || also_alive() {
+        let mut told: Vec<i32> = self.find();
+        signal_pids(&told, Signal::SIGTERM, signalled);
+        if !told.is_empty() || also_alive() {
             let started = tokio::time::Instant::now();
             // Reaped as they go: a zombie orphan would still count as alive in its group.
-            while started.elapsed() < grace && (also_alive() || !self.find().is_empty()) {
+            while started.elapsed() < grace && (also_alive() || !told.is_empty()) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 supervisor.reap_orphans();
+                // A process caught mid-`exec` shows no environment to the first scan: each
+                // one found later is told too, rather than waiting out the grace.
+                let found = self.find();
+                let new: Vec<i32> = found
+                    .iter()
+                    .copied()
+                    .filter(|pid| !told.contains(pid))
+                    .collect();
+                signal_pids(&new, Signal::SIGTERM, signalled);
+                told = found;
             }
         }
         self.kill_now(supervisor).await;
@@ -142,6 +146,21 @@ impl JobTag {
             }
         }
         supervisor.reap_orphans();
+    }
+}
+
+/// Sends `signal` to each of `pids` but those of process group `signalled`, which the
+/// caller already sent it to: a second SIGTERM is a separate delivery, and programs
+/// (pipekit-ci itself among them) read a second one as "now".
+fn signal_pids(pids: &[i32], signal: Signal, signalled: Option<i32>) {
+    for pid in pids {
+        let pid = Pid::from_raw(*pid);
+        let in_signalled_group = signalled.is_some_and(|group| {
+            nix::unistd::getpgid(Some(pid)).is_ok_and(|pgid| pgid.as_raw() == group)
+        });
+        if !in_signalled_group {
+            let _ = kill(pid, signal);
+        }
     }
 }
 
