@@ -107,6 +107,11 @@ impl Console {
 }
 
 impl Reporter for Console {
+    // Progress bars show the live count; a log says it once (see `JobWaiting` below).
+    fn wants_every_wait(&self) -> bool {
+        self.bars.is_some()
+    }
+
     fn on_event(&mut self, at: Duration, event: &RunEvent) {
         match event {
             RunEvent::RunStarted { run_dir, .. } => {

@@ -111,6 +111,13 @@ pub trait Reporter: Send {
     /// Called when the driver has caught up with every event: the moment to write out what
     /// was buffered, so a flood of lines costs one write per batch, not one per line.
     fn flush(&mut self) {}
+
+    /// Whether this reporter shows every change of what a waiting job waits on. The driver
+    /// otherwise reports a wait only when it begins and once what is left can be named in
+    /// full: a job after a fan-in of 1,000 would cost 1,000 events nobody reads.
+    fn wants_every_wait(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]

@@ -39,6 +39,9 @@ struct LogState {
     broken: bool,
     /// A failure to tell the console about with the next line.
     pending_note: Option<String>,
+    /// The log exists as a link to the empty log: the other pump's end and the drop have
+    /// nothing left to do (each retry was a failing `link` and a `stat` per job).
+    linked: bool,
     folder: Arc<RunFolder>,
 }
 
@@ -82,10 +85,15 @@ impl LogState {
             self.attempt(|file| file.flush());
             return;
         }
+        if self.linked {
+            return;
+        }
         let linked = std::fs::hard_link(self.folder.empty_log_path(), &self.path);
-        // The path may already exist (the other pump linked it); else, no empty log to link
-        // to (or too many links to it): a file of its own, as before.
-        if linked.is_err() && !self.path.exists() {
+        // The path may already exist (a log of an earlier attempt); else, no empty log to
+        // link to (or too many links to it): a file of its own, as before.
+        if linked.is_ok() || self.path.exists() {
+            self.linked = true;
+        } else {
             self.attempt(|file| file.flush());
         }
     }
@@ -121,6 +129,7 @@ impl LogWriter {
             dropped: 0,
             broken: false,
             pending_note: None,
+            linked: false,
             folder,
         };
         Self {

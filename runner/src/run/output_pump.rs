@@ -29,17 +29,20 @@ pub struct OutputPump {
 impl OutputPump {
     /// Runs until the stream ends (the job and everything holding its pipe exited).
     pub async fn run(mut self, mut reader: impl AsyncRead + Unpin) {
-        let mut chunk = vec![0u8; MAX_LINE_BYTES];
+        // Not zeroed: `read_buf` fills spare capacity, and most jobs print a few lines, so
+        // zeroing 64 KiB per stream was the larger part of a short job's output cost.
+        let mut chunk: Vec<u8> = Vec::with_capacity(MAX_LINE_BYTES);
         let mut partial: Vec<u8> = Vec::with_capacity(1024);
         // A long line is cut only once the bytes after the cut show whether a secret
         // crosses it (0 without secrets: cut at once, as always).
         let lookahead = self.masker.lookahead();
         loop {
-            let read = match reader.read(&mut chunk).await {
+            chunk.clear();
+            match reader.read_buf(&mut chunk).await {
                 Ok(0) | Err(_) => break,
-                Ok(read) => read,
-            };
-            let mut rest = &chunk[..read];
+                Ok(_) => {}
+            }
+            let mut rest = &chunk[..];
             while let Some(newline) = rest.iter().position(|byte| *byte == b'\n') {
                 partial.extend_from_slice(&rest[..newline]);
                 self.emit(&partial).await;

@@ -204,8 +204,8 @@ impl Dispatcher {
     }
 
     /// The conditions of a waiting job that do not hold yet, in file order.
-    pub fn waiting_on(&self, id: JobId) -> Vec<Condition> {
-        self.conditions.pending(&self.pipeline, id).collect()
+    pub fn waiting_on(&self, id: JobId) -> impl Iterator<Item = Condition> + '_ {
+        self.conditions.pending(&self.pipeline, id)
     }
 
     /// How many conditions of a waiting job do not hold yet (the length of

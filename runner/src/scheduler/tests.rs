@@ -514,7 +514,7 @@ fn waiting_on_lists_conditions_that_do_not_hold_yet() {
     dispatcher.begin();
     dispatcher.handle(started(0));
     dispatcher.handle(exited(0, 0));
-    let waiting = dispatcher.waiting_on(j(2));
+    let waiting: Vec<Condition> = dispatcher.waiting_on(j(2)).collect();
     assert_eq!(
         waiting,
         vec![Condition {

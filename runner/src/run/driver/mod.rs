@@ -244,19 +244,27 @@ impl<'r> Driver<'r> {
         if !self.dispatcher.is_waiting(id) {
             return;
         }
-        // Counted first: building the list costs every condition of a fan-in.
-        if self.reported_waiting[id.0] == Some(self.dispatcher.waiting_count(id)) {
+        // Counted first: naming what is pending walks every condition of a fan-in.
+        let count = self.dispatcher.waiting_count(id);
+        let reported = self.reported_waiting[id.0];
+        if reported == Some(count) {
             return;
         }
-        let pending = self.dispatcher.waiting_on(id);
-        self.reported_waiting[id.0] = Some(pending.len());
+        let wanted = reported.is_none()
+            || count <= WAITING_SHOWN
+            || self.reporters.iter().any(|r| r.wants_every_wait());
+        if !wanted {
+            return;
+        }
+        self.reported_waiting[id.0] = Some(count);
         let pipeline = self.context.pipeline.clone();
-        let shown = pending.len().min(WAITING_SHOWN);
-        let on = pending[..shown]
-            .iter()
-            .map(|c| pipeline.describe(*c))
+        let on: Vec<String> = self
+            .dispatcher
+            .waiting_on(id)
+            .take(WAITING_SHOWN)
+            .map(|c| pipeline.describe(c))
             .collect();
-        let more = pending.len() - shown;
+        let more = count - on.len();
         self.emit(RunEvent::JobWaiting { job: id, on, more });
     }
 
