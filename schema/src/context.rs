@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use serde_saphyr::Spanned;
+use crate::raw::Spanned;
 
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::line_index::LineIndex;

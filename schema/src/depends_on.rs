@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use serde_saphyr::Spanned;
+use crate::raw::Spanned;
 
 use crate::context::Context;
 use crate::cursor::{Cursor, ExpressionError};

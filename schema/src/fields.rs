@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_saphyr::Spanned;
+use crate::raw::Spanned;
 
 use crate::context::Context;
 use crate::duration;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use serde_saphyr::Spanned;
+use crate::raw::Spanned;
 
 use crate::context::Context;
 use crate::fields;

@@ -1,6 +1,6 @@
 //! One entry of `services:`: a job's fields, read into a [`Job`] plus what is left to resolve.
 
-use serde_saphyr::Spanned;
+use crate::raw::Spanned;
 
 use crate::context::Context;
 use crate::depends_on::{self, Dependency};

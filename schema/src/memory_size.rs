@@ -3,7 +3,7 @@
 use crate::context::Context;
 use crate::pipeline::MemoryLimit;
 use crate::raw::Node;
-use serde_saphyr::Spanned;
+use crate::raw::Spanned;
 
 /// Docker's units are binary: `1k` is 1024 bytes, as in `docker run --memory`.
 const UNITS: [(&str, u64); 9] = [

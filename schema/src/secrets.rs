@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_saphyr::Spanned;
+use crate::raw::Spanned;
 
 use crate::context::Context;
 use crate::diagnostic::Location;

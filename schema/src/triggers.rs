@@ -3,7 +3,7 @@
 //! GitHub's forms are all accepted: `on: push`, `on: [push]`, `on: {push: }` and
 //! `on: {push: {branches: [...], paths-ignore: [...]}}`.
 
-use serde_saphyr::Spanned;
+use crate::raw::Spanned;
 
 use crate::context::Context;
 use crate::diagnostic::Location;

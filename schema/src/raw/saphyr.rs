@@ -1,44 +1,16 @@
-//! The YAML text as a generic tree in which every value knows where it came from.
-//!
-//! serde-saphyr does the YAML work (anchors, merge keys, duplicate keys, budgets);
-//! this module only keeps spans and turns its errors into [`Diagnostic`]s.
+//! The tree read by serde-saphyr, which does all of YAML (anchors, merge keys, duplicate
+//! keys, budgets) and says why a text is not valid YAML; this module keeps the spans and
+//! turns its errors into [`Diagnostic`]s.
 
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
 use serde_saphyr::budget::BudgetBreach;
-use serde_saphyr::options::AliasLimits;
+use serde_saphyr::options::{AliasLimits, Options};
 
+use super::{Node, Place, Spanned, location_of};
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::line_index::LineIndex;
-
-/// One YAML value.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Node {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Spanned<Node>>),
-    Map(Vec<(Spanned<String>, Spanned<Node>)>),
-}
-
-impl Node {
-    /// How the value is called in "expected a string, found a list" messages.
-    pub(crate) fn kind(&self) -> &'static str {
-        match self {
-            Node::Null => "nothing",
-            Node::Bool(_) => "a boolean",
-            Node::Int(_) => "an integer",
-            Node::Float(_) => "a number",
-            Node::Str(_) => "a string",
-            Node::Seq(_) => "a list",
-            Node::Map(_) => "a mapping",
-        }
-    }
-}
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -106,15 +78,15 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = access.next_element::<Spanned<Node>>()? {
-            items.push(item);
+        while let Some(item) = access.next_element::<serde_saphyr::Spanned<Node>>()? {
+            items.push(spanned(item));
         }
         Ok(Node::Seq(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Node, A::Error> {
         let mut entries = Vec::new();
-        while let Some(key) = access.next_key::<Spanned<Node>>()? {
+        while let Some(key) = access.next_key::<serde_saphyr::Spanned<Node>>()? {
             let text = match key.value {
                 Node::Str(text) => text,
                 Node::Int(number) => number.to_string(),
@@ -127,24 +99,42 @@ impl<'de> Visitor<'de> for NodeVisitor {
             };
             let key = Spanned {
                 value: text,
-                referenced: key.referenced,
-                defined: key.defined,
+                referenced: place(&key.referenced),
+                defined: place(&key.defined),
             };
-            let value = access.next_value::<Spanned<Node>>()?;
-            entries.push((key, value));
+            let value = access.next_value::<serde_saphyr::Spanned<Node>>()?;
+            entries.push((key, spanned(value)));
         }
         Ok(Node::Map(entries))
     }
 }
 
 /// Parses YAML text into a spanned tree, or one diagnostic saying why it is not valid YAML.
-pub(crate) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> {
+pub(super) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> {
+    serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Node>>(index.text(), options())
+        .map(spanned)
+        .map_err(|error| yaml_error(index, &error))
+}
+
+/// A plain scalar as serde-saphyr types it (`8080` an integer, `.5` a number), read on its
+/// own; `None` if the text is not one scalar. The event reader asks this for every plain
+/// scalar that may be a number, so that both readers type the same text the same way.
+pub(super) fn plain_scalar(text: &str) -> Option<Node> {
+    match serde_saphyr::from_str_with_options::<Node>(text, options()) {
+        Ok(node @ (Node::Null | Node::Bool(_) | Node::Int(_) | Node::Float(_) | Node::Str(_))) => {
+            Some(node)
+        }
+        Ok(Node::Seq(_) | Node::Map(_)) | Err(_) => None,
+    }
+}
+
+fn options() -> Options {
     let mut alias_limits = AliasLimits::default();
     // A pipeline reuses an anchor a few dozen times at most; these bounds stop a
     // "billion laughs" file within milliseconds instead of after a million replayed events.
     alias_limits.max_total_replayed_events = 10_000;
     alias_limits.max_alias_expansions_per_anchor = 1_000;
-    let options = serde_saphyr::options! {
+    serde_saphyr::options! {
         with_snippet: false,
         // YAML 1.2, as Compose reads it: a job named `n`, `yes` or `on` keeps its name
         // (YAML 1.1 would make it a boolean); `boolean` fields still take `yes`/`no`.
@@ -153,28 +143,36 @@ pub(crate) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> 
         // Parsing recurses per nesting level (tens of KiB of stack each in debug builds);
         // pipelines nest about six levels deep, and 24 stays safe on a 2 MiB thread stack.
         budget: serde_saphyr::budget! {
-            max_depth: 24,
-            flow_nesting_limit: 24,
+            max_depth: super::MAX_DEPTH,
+            flow_nesting_limit: super::MAX_DEPTH,
             max_aliases: 10_000,
             max_anchors: 10_000,
-            max_nodes: 200_000,
+            max_nodes: super::MAX_NODES,
             max_events: 1_000_000,
             max_documents: 1,
         },
-    };
-    serde_saphyr::from_str_with_options::<Spanned<Node>>(index.text(), options)
-        .map_err(|error| yaml_error(index, &error))
+    }
 }
 
-/// Where a spanned value was used (for merged and aliased values: the `<<` or `*alias` site).
-pub(crate) fn location_of(index: &LineIndex<'_>, location: &serde_saphyr::Location) -> Location {
+fn spanned<T>(from: serde_saphyr::Spanned<T>) -> Spanned<T> {
+    Spanned {
+        value: from.value,
+        referenced: place(&from.referenced),
+        defined: place(&from.defined),
+    }
+}
+
+fn place(location: &serde_saphyr::Location) -> Place {
     let span = location.span();
     match (span.byte_offset(), span.byte_len()) {
-        (Some(offset), Some(len)) => index.locate(to_usize(offset), to_usize(len)),
-        _ => {
-            let offset = index.offset_of(to_usize(location.line()), to_usize(location.column()));
-            index.locate(offset, 0)
-        }
+        (Some(offset), Some(len)) => Place::Bytes {
+            offset: to_usize(offset),
+            len: to_usize(len),
+        },
+        _ => Place::LineColumn {
+            line: to_usize(location.line()),
+            column: to_usize(location.column()),
+        },
     }
 }
 
@@ -188,7 +186,7 @@ fn yaml_error(index: &LineIndex<'_>, error: &serde_saphyr::Error) -> Diagnostic 
         .filter(|location| location.line() > 0)
         .map_or_else(
             || index.locate(0, 0),
-            |location| location_of(index, &location),
+            |location| location_of(index, &place(&location)),
         );
     if let serde_saphyr::Error::DuplicateMappingKey { key, .. } = error.without_snippet() {
         return duplicate_key(index, key.as_deref(), location);
