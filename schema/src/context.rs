@@ -2,11 +2,9 @@
 
 use std::ops::Range;
 
-use crate::raw::Spanned;
-
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::line_index::LineIndex;
-use crate::raw::{self, Node};
+use crate::raw::{self, Node, Place, Spanned};
 
 /// Collects diagnostics while the tree is walked, so that every problem is reported at once.
 pub(crate) struct Context<'a> {
@@ -47,28 +45,50 @@ impl<'a> Context<'a> {
         value: &str,
         ranges: [Range<usize>; N],
     ) -> [Location; N] {
-        let whole = self.at(spanned);
+        // The bytes of the value, without locating them: only the parts are located.
+        let (offset, len) = match spanned.referenced {
+            Place::Bytes { offset, len } => (offset, len),
+            Place::LineColumn { .. } => {
+                let whole = self.at(spanned);
+                (whole.offset, whole.len)
+            }
+        };
         let source = self
             .index
             .text()
-            .get(whole.offset..whole.offset + whole.len)
+            .get(offset..offset.saturating_add(len))
             .unwrap_or_default();
         let start = if source == value {
-            Some(whole.offset)
+            Some(offset)
         } else if source.len() == value.len() + 2
             && (source.starts_with('"') || source.starts_with('\''))
             && source.get(1..source.len() - 1) == Some(value)
         {
-            Some(whole.offset + 1)
+            Some(offset + 1)
         } else {
             None
         };
-        ranges.map(|range| match start {
-            Some(start) if range.start <= value.len() => self.index.locate(
+        let Some(start) = start else {
+            let whole = self.at(spanned);
+            return ranges.map(|_| whole);
+        };
+        let part = |range: &Range<usize>| {
+            (
                 start + range.start,
                 range.len().min(value.len() - range.start),
-            ),
-            _ => whole,
+            )
+        };
+        if ranges.iter().all(|range| range.start <= value.len()) {
+            return self.index.locate_each(ranges.each_ref().map(part));
+        }
+        let whole = self.at(spanned);
+        ranges.map(|range| {
+            if range.start <= value.len() {
+                let (offset, len) = part(&range);
+                self.index.locate(offset, len)
+            } else {
+                whole
+            }
         })
     }
 

@@ -19,17 +19,24 @@ enum Mark {
 
 /// Every cycle closed by a back edge of a depth-first walk, each reported once.
 pub(crate) fn find_cycles(edges: &[Vec<Edge>]) -> Vec<Cycle> {
-    // One edge per pair of jobs: `b.Started` and `b.ready` close the same cycle.
+    // One edge per pair of jobs: `b.Started` and `b.ready` close the same cycle. Per
+    // target, the last job that listed it: repeats are found without a scan.
+    let mut listed_by = vec![usize::MAX; edges.len()];
     let targets: Vec<Vec<(usize, Location)>> = edges
         .iter()
-        .map(|job_edges| {
-            let mut seen: Vec<(usize, Location)> = Vec::new();
+        .enumerate()
+        .map(|(job, job_edges)| {
+            let mut seen: Vec<(usize, Location)> = Vec::with_capacity(job_edges.len());
             for edge in job_edges {
-                if !seen
-                    .iter()
-                    .any(|(target, _)| *target == edge.condition.job.0)
-                {
-                    seen.push((edge.condition.job.0, edge.location));
+                let target = edge.condition.job.0;
+                match listed_by.get_mut(target) {
+                    Some(listed) if *listed == job => {}
+                    Some(listed) => {
+                        *listed = job;
+                        seen.push((target, edge.location));
+                    }
+                    // Not a job of this graph: kept, as before, for the walk to ignore.
+                    None => seen.push((target, edge.location)),
                 }
             }
             seen

@@ -40,32 +40,51 @@ impl<'a> LineIndex<'a> {
 
     /// A location for `len` bytes at `offset`, clamped to the text and to character boundaries.
     pub(crate) fn locate(&self, offset: usize, len: usize) -> Location {
-        let offset = self.floor_boundary(offset.min(self.text.len()));
-        let end = self.ceil_boundary(offset.saturating_add(len).min(self.text.len()));
-        let line = self.line_starts.partition_point(|start| *start <= offset);
-        let line_start = self
-            .line_starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(0);
-        let ascii = self
-            .ascii_lines
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(false);
-        let column = if ascii {
-            offset.saturating_sub(line_start)
-        } else {
-            self.text
-                .get(line_start..offset)
-                .map_or(0, |before| before.chars().count())
-        } + 1;
-        Location {
-            line: line.max(1),
-            column,
-            offset,
-            len: end - offset,
-        }
+        let [location] = self.locate_each([(offset, len)]);
+        location
+    }
+
+    /// [`LineIndex::locate`] for several `(offset, len)` spans, in order, finding a line
+    /// once for all spans on it (the parts of a reference share one).
+    pub(crate) fn locate_each<const N: usize>(&self, spans: [(usize, usize); N]) -> [Location; N] {
+        // The 1-based line of the previous span, and the offsets where it starts and ends.
+        let mut line: Option<(usize, usize, usize)> = None;
+        spans.map(|(offset, len)| {
+            let offset = self.floor_boundary(offset.min(self.text.len()));
+            let end = self.ceil_boundary(offset.saturating_add(len).min(self.text.len()));
+            let (number, start) = match line {
+                Some((number, start, next)) if (start..next).contains(&offset) => (number, start),
+                _ => {
+                    let number = self.line_starts.partition_point(|start| *start <= offset);
+                    let start = self
+                        .line_starts
+                        .get(number.saturating_sub(1))
+                        .copied()
+                        .unwrap_or(0);
+                    let next = self.line_starts.get(number).copied().unwrap_or(usize::MAX);
+                    line = Some((number, start, next));
+                    (number, start)
+                }
+            };
+            let ascii = self
+                .ascii_lines
+                .get(number.saturating_sub(1))
+                .copied()
+                .unwrap_or(false);
+            let column = if ascii {
+                offset.saturating_sub(start)
+            } else {
+                self.text
+                    .get(start..offset)
+                    .map_or(0, |before| before.chars().count())
+            } + 1;
+            Location {
+                line: number.max(1),
+                column,
+                offset,
+                len: end - offset,
+            }
+        })
     }
 
     /// The byte offset of a 1-based line and character column (clamped to the text).

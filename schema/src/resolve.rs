@@ -24,17 +24,23 @@ pub(crate) fn resolve(cx: &mut Context<'_>, drafts: &[JobDraft]) -> Vec<Vec<Edge
         .rev()
         .map(|(position, draft)| (draft.job.name.as_str(), position))
         .collect();
+    // Per job: the last dependent that named it, so that a fan-in of n entries is checked
+    // for repeats in n steps rather than n² / 2.
+    let mut named_by = vec![usize::MAX; drafts.len()];
     drafts
         .iter()
         .enumerate()
         .map(|(index, draft)| {
-            let mut edges: Vec<Edge> = Vec::new();
+            let mut edges: Vec<Edge> = Vec::with_capacity(draft.dependencies.len());
             for dependency in &draft.dependencies {
                 let Some(condition) = resolve_one(cx, drafts, &positions, JobId(index), dependency)
                 else {
                     continue;
                 };
-                if edges.iter().any(|edge| edge.condition == condition) {
+                let named_before = named_by
+                    .get_mut(condition.job.0)
+                    .is_some_and(|named| std::mem::replace(named, index) == index);
+                if named_before && edges.iter().any(|edge| edge.condition == condition) {
                     let location = dependency.job_location;
                     cx.warning(
                         location,

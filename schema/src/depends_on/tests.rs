@@ -110,3 +110,47 @@ fn suggests_exit_code_for_its_misspellings() {
         Some("did you mean `db.ExitCode(0)`?")
     );
 }
+
+#[test]
+fn plain_references_read_as_the_cursor_reads_them() {
+    let texts = [
+        "db",
+        "db.ready",
+        "db.Started",
+        "db.Exited",
+        "db.Healthy",
+        "l0-j10.ExitCode(0)",
+        "b.ExitCode(007)",
+        "b.ExitCode(255)",
+        "b.ExitCode(256)",
+        "b.ExitCode(-1)",
+        "b.ExitCode(1000)",
+        "b.ExitCode()",
+        "b.ExitCode",
+        "b.ExitCode(0",
+        "b.Exitcode(0)",
+        "b.ready_2-x",
+        "b.2ready",
+        "b.",
+        ".ready",
+        "a.b.c",
+        "a..b",
+        "",
+        "db.ready)",
+        "b.ExitCode(1)x",
+    ];
+    for text in texts {
+        let spelled = parse_spelled(text);
+        match parse_plain(text) {
+            Some(plain) => assert_eq!(Ok(plain), spelled, "{text:?}"),
+            None => assert!(
+                spelled.is_err(),
+                "{text:?} is valid but left to the cursor: {spelled:?}"
+            ),
+        }
+    }
+    // What the quick path takes, it takes whole: the common forms never reach the cursor.
+    for text in ["db", "db.ready", "l0-j10.ExitCode(0)", "db.Healthy"] {
+        assert!(parse_plain(text).is_some(), "{text:?}");
+    }
+}
