@@ -1,5 +1,6 @@
 //! `pipekit-ci validate`'s path: text -> parsed and validated pipeline -> rendered notes or
-//! diagnostics. Must never panic, and a refusal always carries at least one error.
+//! diagnostics. Must never panic, a refusal always carries at least one error, and both YAML
+//! readers build the same tree.
 //! Shared by `fuzz/fuzz_targets/pipeline.rs` and the schema's `fuzz_corpus` test.
 
 use pipekit_schema::{MAX_PIPELINE_BYTES, Severity, Source};
@@ -12,6 +13,10 @@ pub fn check(bytes: &[u8]) {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return;
     };
+    // Where the fast YAML reader takes a file, it reads it as serde-saphyr does.
+    if let Err(difference) = pipekit_schema::fuzzing::yaml_readers_agree(text) {
+        panic!("the YAML readers disagree on {text:?}: {difference}");
+    }
     let source = Source {
         name: "pipekit.yml".to_owned(),
         text: text.to_owned(),

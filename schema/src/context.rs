@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::line_index::LineIndex;
-use crate::raw::{self, Node, Place, Spanned};
+use crate::raw::{self, Node, Spanned};
 
 /// Collects diagnostics while the tree is walked, so that every problem is reported at once.
 pub(crate) struct Context<'a> {
@@ -46,13 +46,10 @@ impl<'a> Context<'a> {
         ranges: [Range<usize>; N],
     ) -> [Location; N] {
         // The bytes of the value, without locating them: only the parts are located.
-        let (offset, len) = match spanned.referenced {
-            Place::Bytes { offset, len } => (offset, len),
-            Place::LineColumn { .. } => {
-                let whole = self.at(spanned);
-                (whole.offset, whole.len)
-            }
-        };
+        let (offset, len) = spanned.referenced.byte_range().unwrap_or_else(|| {
+            let whole = self.at(spanned);
+            (whole.offset, whole.len)
+        });
         let source = self
             .index
             .text()

@@ -18,3 +18,9 @@ pub fn depends_on_reference(text: &str) -> Result<[Range<usize>; 2], Range<usize
         .map(|reference| [reference.job_range, reference.wanted_range])
         .map_err(|error| error.range)
 }
+
+/// Whether the two YAML readers agree on `text`: where the event reader builds a tree,
+/// serde-saphyr must build the same one (spans included). `Err` describes the difference.
+pub fn yaml_readers_agree(text: &str) -> Result<(), String> {
+    crate::raw::readers_agree(text)
+}

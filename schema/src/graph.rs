@@ -20,23 +20,24 @@ enum Mark {
 /// Every cycle closed by a back edge of a depth-first walk, each reported once.
 pub(crate) fn find_cycles(edges: &[Vec<Edge>]) -> Vec<Cycle> {
     // One edge per pair of jobs: `b.Started` and `b.ready` close the same cycle. Per
-    // target, the last job that listed it: repeats are found without a scan.
+    // target, the last job that listed it: repeats are found without a scan. Each edge is
+    // kept as (target, its index in the job's edges), its location looked up on a cycle.
     let mut listed_by = vec![usize::MAX; edges.len()];
-    let targets: Vec<Vec<(usize, Location)>> = edges
+    let targets: Vec<Vec<(usize, usize)>> = edges
         .iter()
         .enumerate()
         .map(|(job, job_edges)| {
-            let mut seen: Vec<(usize, Location)> = Vec::with_capacity(job_edges.len());
-            for edge in job_edges {
+            let mut seen = Vec::with_capacity(job_edges.len());
+            for (index, edge) in job_edges.iter().enumerate() {
                 let target = edge.condition.job.0;
                 match listed_by.get_mut(target) {
                     Some(listed) if *listed == job => {}
                     Some(listed) => {
                         *listed = job;
-                        seen.push((target, edge.location));
+                        seen.push((target, index));
                     }
                     // Not a job of this graph: kept, as before, for the walk to ignore.
-                    None => seen.push((target, edge.location)),
+                    None => seen.push((target, index)),
                 }
             }
             seen
@@ -53,8 +54,7 @@ pub(crate) fn find_cycles(edges: &[Vec<Edge>]) -> Vec<Cycle> {
         set(&mut marks, start, Mark::OnPath);
         while let Some((node, next)) = stack.last_mut() {
             let node = *node;
-            let Some(&(target, location)) = targets.get(node).and_then(|list| list.get(*next))
-            else {
+            let Some(&(target, edge)) = targets.get(node).and_then(|list| list.get(*next)) else {
                 set(&mut marks, node, Mark::Done);
                 stack.pop();
                 continue;
@@ -73,9 +73,12 @@ pub(crate) fn find_cycles(edges: &[Vec<Edge>]) -> Vec<Cycle> {
                     let mut path: Vec<usize> =
                         stack.iter().skip(from).map(|(job, _)| *job).collect();
                     path.push(target);
+                    let Some(closing) = edges.get(node).and_then(|list| list.get(edge)) else {
+                        continue;
+                    };
                     cycles.push(Cycle {
                         path,
-                        closing: location,
+                        closing: closing.location,
                     });
                 }
                 _ => {}

@@ -35,6 +35,8 @@ pub(super) fn parse(text: &str) -> Option<Spanned<Node>> {
     let mut reader = Reader {
         parser: Parser::new_from_str_with_options(text, options),
         nodes: 0,
+        items: Vec::new(),
+        entries: Vec::new(),
     };
     reader.document()
 }
@@ -42,6 +44,11 @@ pub(super) fn parse(text: &str) -> Option<Spanned<Node>> {
 struct Reader<'a> {
     parser: Parser<'a, StrInput<'a>>,
     nodes: usize,
+    /// The items and entries of the lists and mappings being read, innermost last: each is
+    /// moved into a vector of its exact size once complete (grown by doubling, a fan-in
+    /// of 50 kept room for 64, and the tree is most of `validate`'s memory).
+    items: Vec<Spanned<Node>>,
+    entries: Vec<(Spanned<String>, Spanned<Node>)>,
 }
 
 impl<'a> Reader<'a> {
@@ -77,14 +84,17 @@ impl<'a> Reader<'a> {
         let value = match event {
             Event::Scalar(text, style, 0, None) => scalar(text, style)?,
             Event::SequenceStart(_, 0, None) => {
-                let mut items = Vec::new();
+                let base = self.items.len();
                 loop {
                     match self.next()? {
                         (Event::SequenceEnd, _) => break,
-                        (event, span) => items.push(self.node(event, span, depth + 1)?),
+                        (event, span) => {
+                            let item = self.node(event, span, depth + 1)?;
+                            self.items.push(item);
+                        }
                     }
                 }
-                Node::Seq(items)
+                Node::Seq(self.items.drain(base..).collect())
             }
             Event::MappingStart(_, 0, None) => self.mapping(depth)?,
             _ => return None,
@@ -97,7 +107,7 @@ impl<'a> Reader<'a> {
     }
 
     fn mapping(&mut self, depth: usize) -> Option<Node> {
-        let mut entries = Vec::new();
+        let base = self.entries.len();
         loop {
             let (event, span) = self.next()?;
             let key = match event {
@@ -117,12 +127,12 @@ impl<'a> Reader<'a> {
             };
             let (event, span) = self.next()?;
             let value = self.node(event, span, depth + 1)?;
-            entries.push((key, value));
+            self.entries.push((key, value));
         }
-        if has_duplicate_keys(&entries) {
+        if has_duplicate_keys(&self.entries[base..]) {
             return None;
         }
-        Some(Node::Map(entries))
+        Some(Node::Map(self.entries.drain(base..).collect()))
     }
 }
 
@@ -191,8 +201,5 @@ fn may_be_number(text: &str) -> bool {
 fn place(span: &Span) -> Option<Place> {
     let offset = span.start.byte_offset()?;
     let end = span.end.byte_offset()?;
-    Some(Place::Bytes {
-        offset,
-        len: end.saturating_sub(offset),
-    })
+    Some(Place::bytes(offset, end.saturating_sub(offset)))
 }

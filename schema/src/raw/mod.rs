@@ -60,17 +60,50 @@ pub(crate) struct Spanned<T> {
 }
 
 /// A place in the text: a byte range, or only a position when the reader knew no bytes.
+/// In `u32`s (a pipeline file is far below 4 GiB): every node holds two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Place {
     Bytes {
-        offset: usize,
-        len: usize,
+        offset: u32,
+        len: u32,
     },
     /// 1-based line and column.
     LineColumn {
-        line: usize,
-        column: usize,
+        line: u32,
+        column: u32,
     },
+}
+
+impl Place {
+    pub(crate) fn bytes(offset: usize, len: usize) -> Self {
+        Place::Bytes {
+            offset: narrow(offset),
+            len: narrow(len),
+        }
+    }
+
+    pub(crate) fn line_column(line: usize, column: usize) -> Self {
+        Place::LineColumn {
+            line: narrow(line),
+            column: narrow(column),
+        }
+    }
+
+    /// The byte range, when it is known.
+    pub(crate) fn byte_range(&self) -> Option<(usize, usize)> {
+        match *self {
+            Place::Bytes { offset, len } => Some((widen(offset), widen(len))),
+            Place::LineColumn { .. } => None,
+        }
+    }
+}
+
+fn narrow(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+fn widen(value: u32) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
 }
 
 /// Parses YAML text into a spanned tree, or one diagnostic saying why it is not valid YAML.
@@ -84,8 +117,24 @@ pub(crate) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> 
 /// Where a spanned value was used (for merged and aliased values: the `<<` or `*alias` site).
 pub(crate) fn location_of(index: &LineIndex<'_>, place: &Place) -> Location {
     match *place {
-        Place::Bytes { offset, len } => index.locate(offset, len),
-        Place::LineColumn { line, column } => index.locate(index.offset_of(line, column), 0),
+        Place::Bytes { offset, len } => index.locate(widen(offset), widen(len)),
+        Place::LineColumn { line, column } => {
+            index.locate(index.offset_of(widen(line), widen(column)), 0)
+        }
+    }
+}
+
+/// Whether both readers give the same tree where the event reader gives one (for the
+/// fuzzers and the corpus test). Floats are compared by their printed form, so that
+/// `.nan` equals itself.
+pub(crate) fn readers_agree(text: &str) -> Result<(), String> {
+    let Some(fast) = events::parse(text) else {
+        return Ok(());
+    };
+    match saphyr::parse(&LineIndex::new(text)) {
+        Ok(slow) if format!("{fast:?}") == format!("{slow:?}") => Ok(()),
+        Ok(slow) => Err(format!("event reader {fast:?}\nserde-saphyr {slow:?}")),
+        Err(error) => Err(format!("only serde-saphyr refuses it: {}", error.message)),
     }
 }
 

@@ -165,14 +165,8 @@ fn spanned<T>(from: serde_saphyr::Spanned<T>) -> Spanned<T> {
 fn place(location: &serde_saphyr::Location) -> Place {
     let span = location.span();
     match (span.byte_offset(), span.byte_len()) {
-        (Some(offset), Some(len)) => Place::Bytes {
-            offset: to_usize(offset),
-            len: to_usize(len),
-        },
-        _ => Place::LineColumn {
-            line: to_usize(location.line()),
-            column: to_usize(location.column()),
-        },
+        (Some(offset), Some(len)) => Place::bytes(to_usize(offset), to_usize(len)),
+        _ => Place::line_column(to_usize(location.line()), to_usize(location.column())),
     }
 }
 

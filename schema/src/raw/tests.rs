@@ -202,16 +202,11 @@ fn both_readers_build_the_same_tree_for_every_corpus_file() {
             continue;
         };
         texts += 1;
-        let (fast, slow) = both(&text);
-        if let Some(fast) = fast {
+        if events::parse(&text).is_some() {
             taken += 1;
-            match slow {
-                Ok(slow) => assert_same(&fast, &slow, &path.display().to_string()),
-                Err(error) => panic!(
-                    "{}: only serde-saphyr refuses it: {error:?}",
-                    path.display()
-                ),
-            }
+        }
+        if let Err(difference) = readers_agree(&text) {
+            panic!("the readers disagree on {}: {difference}", path.display());
         }
     }
     eprintln!("event reader took {taken} of {texts} files");
