@@ -9,13 +9,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Keeps every event, to assert on their order.
+/// Keeps every event, to assert on their order; asks for every change of a wait when
+/// `every_wait` is set (as the console with progress bars does).
 #[derive(Clone, Default)]
-struct Collector(Arc<Mutex<Vec<RunEvent>>>);
+struct Collector(Arc<Mutex<Vec<RunEvent>>>, bool);
 
 impl Reporter for Collector {
     fn on_event(&mut self, _at: Duration, event: &RunEvent) {
         self.0.lock().expect("collector").push(event.clone());
+    }
+
+    fn wants_every_wait(&self) -> bool {
+        self.1
     }
 }
 
@@ -29,13 +34,20 @@ struct Outcome {
 }
 
 async fn run_yaml(yaml: &str, interrupt_after: Option<Duration>) -> Outcome {
+    run_collected(yaml, interrupt_after, Collector::default()).await
+}
+
+async fn run_collected(
+    yaml: &str,
+    interrupt_after: Option<Duration>,
+    collector: Collector,
+) -> Outcome {
     let TestRun {
         dir,
         pipeline,
         folder,
         events,
     } = test_run(yaml);
-    let collector = Collector::default();
     let mut reporters: Vec<Box<dyn Reporter>> =
         vec![Box::new(events.clone()), Box::new(collector.clone())];
     let context = RunContext {
@@ -303,4 +315,39 @@ services:
     assert!(server.junit_files[0].ends_with("out/server.xml"));
     assert!(server.signals[0].fired_after_seconds.is_some());
     assert_eq!(replayed.status, crate::report::RunStatus::Failed);
+}
+
+/// (conditions named, conditions not named) of each wait reported for `job`.
+fn waits(events: &[RunEvent], pipeline_job: usize) -> Vec<(usize, usize)> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            RunEvent::JobWaiting { job, on, more } if job.0 == pipeline_job => {
+                Some((on.len(), *more))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+const FAN_IN: &str = "services:\n  a0: {command: \"true\"}\n  a1: {command: \"true\"}\n  \
+a2: {command: \"true\"}\n  a3: {command: \"true\"}\n  a4: {command: \"true\"}\n  \
+a5: {command: \"true\"}\n  last:\n    command: \"true\"\n    depends_on: [a0.ExitCode(0), \
+a1.ExitCode(0), a2.ExitCode(0), a3.ExitCode(0), a4.ExitCode(0), a5.ExitCode(0)]\n";
+
+#[tokio::test]
+async fn a_wait_is_reported_when_it_begins_and_once_it_can_be_named_in_full() {
+    let outcome = run_yaml(FAN_IN, None).await;
+    assert_eq!(job(&outcome.record, "last").state, JobState::Passed);
+    // Six pending: three named and three more; then only from three left on.
+    assert_eq!(waits(&outcome.events, 6), [(3, 3), (3, 0), (2, 0), (1, 0)]);
+}
+
+#[tokio::test]
+async fn a_reporter_that_shows_every_wait_gets_every_change() {
+    let outcome = run_collected(FAN_IN, None, Collector(Default::default(), true)).await;
+    assert_eq!(
+        waits(&outcome.events, 6),
+        [(3, 3), (3, 2), (3, 1), (3, 0), (2, 0), (1, 0)]
+    );
 }

@@ -37,6 +37,12 @@ impl Workspaces {
         }
     }
 
+    /// Whether [`Workspaces::prepare`] has anything to do: only checkouts are prepared, and
+    /// the driver skips the blocking pool's round trip (two thread wake-ups per job) without.
+    pub fn need_preparing(&self) -> bool {
+        matches!(self, Workspaces::PerJob { .. })
+    }
+
     /// Makes `job`'s tree ready before it starts: its own checkout, and the artifacts of
     /// each job it depends on unpacked into it (spec 3). Returns what was unpacked, for the
     /// job's progress line. Blocking: run it off the driver's task.

@@ -402,11 +402,15 @@ impl<'r> Driver<'r> {
                     );
                     let task = tokio::spawn(async move {
                         let progress = launch.progress.clone();
-                        let prepared = tokio::task::spawn_blocking(move || {
-                            workspaces.prepare(&pipeline, pipeline.job(id), store.as_ref())
-                        })
-                        .await
-                        .unwrap_or_else(|error| Err(error.to_string()));
+                        let prepared = if workspaces.need_preparing() {
+                            tokio::task::spawn_blocking(move || {
+                                workspaces.prepare(&pipeline, pipeline.job(id), store.as_ref())
+                            })
+                            .await
+                            .unwrap_or_else(|error| Err(error.to_string()))
+                        } else {
+                            Ok(Vec::new())
+                        };
                         let result = match prepared {
                             Ok(said) => {
                                 if let Some(progress) = progress {
