@@ -65,28 +65,15 @@ impl<'a> Context<'a> {
         } else {
             None
         };
-        let Some(start) = start else {
-            let whole = self.at(spanned);
-            return ranges.map(|_| whole);
-        };
-        let part = |range: &Range<usize>| {
-            (
+        // A part past the value's end, or a value not spelled verbatim, is shown as the
+        // whole value.
+        self.index.locate_each(ranges.map(|range| match start {
+            Some(start) if range.start <= value.len() => (
                 start + range.start,
                 range.len().min(value.len() - range.start),
-            )
-        };
-        if ranges.iter().all(|range| range.start <= value.len()) {
-            return self.index.locate_each(ranges.each_ref().map(part));
-        }
-        let whole = self.at(spanned);
-        ranges.map(|range| {
-            if range.start <= value.len() {
-                let (offset, len) = part(&range);
-                self.index.locate(offset, len)
-            } else {
-                whole
-            }
-        })
+            ),
+            _ => (offset, len),
+        }))
     }
 
     /// The source spelling of a scalar (`1.50`, `yes`), falling back to its parsed value.

@@ -208,8 +208,8 @@ impl Dispatcher {
         self.conditions.pending(&self.pipeline, id)
     }
 
-    /// How many conditions of a waiting job do not hold yet (the length of
-    /// [`Dispatcher::waiting_on`], without building it).
+    /// How many conditions of a waiting job do not hold yet (what
+    /// [`Dispatcher::waiting_on`] would yield, without walking them).
     pub fn waiting_count(&self, id: JobId) -> usize {
         self.conditions.unmet(id)
     }

@@ -181,6 +181,8 @@ struct Driver<'r> {
     health_awaited: Vec<bool>,
     /// Per job: how many conditions were last reported as not holding.
     reported_waiting: Vec<Option<usize>>,
+    /// Some reporter shows every change of a wait ([`Reporter::wants_every_wait`]).
+    every_wait: bool,
     sender: mpsc::Sender<Message>,
     receiver: mpsc::Receiver<Message>,
     started_at: Instant,
@@ -214,6 +216,7 @@ impl<'r> Driver<'r> {
         // filling memory.
         let (sender, receiver) = mpsc::channel(1024);
         let host_env = host_environment(&context.workspaces, &context.host_env);
+        let every_wait = reporters.iter().any(|reporter| reporter.wants_every_wait());
         Self {
             running: (0..pipeline.jobs.len()).map(|_| None).collect(),
             starting: vec![None; pipeline.jobs.len()],
@@ -222,6 +225,7 @@ impl<'r> Driver<'r> {
             dispatcher,
             health_awaited,
             reported_waiting: vec![None; pipeline.jobs.len()],
+            every_wait,
             sender,
             receiver,
             started_at: Instant::now(),
@@ -250,10 +254,7 @@ impl<'r> Driver<'r> {
         if reported == Some(count) {
             return;
         }
-        let wanted = reported.is_none()
-            || count <= WAITING_SHOWN
-            || self.reporters.iter().any(|r| r.wants_every_wait());
-        if !wanted {
+        if !(reported.is_none() || count <= WAITING_SHOWN || self.every_wait) {
             return;
         }
         self.reported_waiting[id.0] = Some(count);
