@@ -7,7 +7,7 @@
 
 use crate::executor::{HostSupervisor, JobTag, Owner};
 use crate::report::{JobState, RunRecord, RunStatus, write_run_json};
-use crate::storage::{OWNER_FILE, RunFolder, write_atomically};
+use crate::storage::{OWNER_FILE, RunFolder, write_atomically_unsynced};
 use std::path::{Path, PathBuf};
 
 /// Why the owner record could not be written.
@@ -36,7 +36,7 @@ pub fn claim(folder: &RunFolder) -> Result<(), OwnerRecordError> {
     let record = serde_json::to_vec(&Owner::current())
         .map_err(|error| std::io::Error::other(error.to_string()));
     record
-        .and_then(|json| write_atomically(&path, &json))
+        .and_then(|json| write_atomically_unsynced(&path, &json))
         .map_err(|source| OwnerRecordError { path, source })
 }
 

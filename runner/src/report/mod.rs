@@ -10,5 +10,5 @@ mod run_record;
 
 pub use error::ReportError;
 pub use junit::junit_report;
-pub use run_json::{write_junit, write_run_json};
+pub use run_json::{write_first_run_json, write_junit, write_run_json};
 pub use run_record::{JobRecord, JobState, RunRecord, RunStatus, SignalRecord};

@@ -6,16 +6,33 @@ use super::ReportError;
 use super::junit::junit_report;
 use super::run_record::RunRecord;
 use crate::secrets::Masker;
-use crate::storage::write_atomically;
+use crate::storage::{write_atomically, write_atomically_unsynced};
 
 /// Writes `record` as pretty JSON to `path`, atomically, so a reader never sees half a record.
+/// Synced: once it returns, the record survives a power cut.
 pub fn write_run_json(record: &RunRecord, path: &Path) -> Result<(), ReportError> {
-    let mut json = serde_json::to_vec_pretty(record)?;
-    json.push(b'\n');
+    let json = run_json_bytes(record)?;
     write_atomically(path, &json).map_err(|source| ReportError::Write {
         path: path.to_owned(),
         source,
     })
+}
+
+/// The record a run starts with, so that even a run killed outright leaves one. Not
+/// synced (see [`write_atomically_unsynced`]): a killed process loses nothing by that, and
+/// the run's end replaces it with a synced one.
+pub fn write_first_run_json(record: &RunRecord, path: &Path) -> Result<(), ReportError> {
+    let json = run_json_bytes(record)?;
+    write_atomically_unsynced(path, &json).map_err(|source| ReportError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn run_json_bytes(record: &RunRecord) -> Result<Vec<u8>, ReportError> {
+    let mut json = serde_json::to_vec_pretty(record)?;
+    json.push(b'\n');
+    Ok(json)
 }
 
 /// Writes the JUnit report to `path`, atomically, creating its folder (for `--junit PATH`).
@@ -88,6 +105,9 @@ mod tests {
         assert!(text.contains("\n  \"run_id\": \"20261122-001500-123-abcd\""));
         assert!(text.contains("\"state\": \"passed\""));
         assert_eq!(serde_json::from_str::<RunRecord>(&text)?, record());
+        // The first record, unsynced, is the same file the synced one replaces.
+        write_first_run_json(&record(), &path)?;
+        assert_eq!(std::fs::read_to_string(&path)?, text);
         Ok(())
     }
 
@@ -109,11 +129,11 @@ mod tests {
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join("file"), "")?;
         let path = dir.path().join("file/run.json");
+        let expected = Err(format!("failed to write `{}`", path.display()));
         let message = write_run_json(&record(), &path).map_err(|error| error.to_string());
-        assert_eq!(
-            message,
-            Err(format!("failed to write `{}`", path.display()))
-        );
+        assert_eq!(message, expected);
+        let message = write_first_run_json(&record(), &path).map_err(|error| error.to_string());
+        assert_eq!(message, expected);
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use super::error::{SessionError, with_cause};
 use super::request::RunRequest;
 use crate::executor::{DockerExecutor, LocalExecutor, Owner, RunIdentity};
 use crate::recovery::{DeadRun, claim, recover_dead_runs, release};
-use crate::report::write_run_json;
+use crate::report::{write_first_run_json, write_run_json};
 use crate::run::{EventLog, ProblemKind, Recorder, RunHeader, RunPlan};
 use crate::scheduler::may_overlap;
 use crate::secrets::{Masker, RunSecrets};
@@ -75,7 +75,7 @@ impl PreparedRun {
         })?;
         // Written now, so even a run killed outright leaves a record behind. The recorder
         // follows the masked events, so the commit message's secrets are masked already.
-        write_run_json(&recorder.snapshot(), &folder.run_json_path()).map_err(|error| {
+        write_first_run_json(&recorder.snapshot(), &folder.run_json_path()).map_err(|error| {
             events.problem(ProblemKind::Reports, &with_cause(&error));
             events.finish();
             release(&folder);

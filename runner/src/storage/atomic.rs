@@ -14,6 +14,18 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     persist(file, path)
 }
 
+/// Writes `bytes` to `path` through a temporary file renamed over it, without syncing.
+/// Readers, and a process killed at any moment, still see the old content or the new; a
+/// power cut before the kernel writes the file back may leave neither. For records that
+/// mean nothing after a reboot (the owner of a run) or that a synced write replaces at the
+/// end of the run (the first `run.json`): two syncs each are a millisecond or more before
+/// the first job may start.
+pub fn write_atomically_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = temporary_sibling(path)?;
+    file.write_all(bytes)?;
+    file.persist(path).map(drop).map_err(|error| error.error)
+}
+
 /// A temporary file in `path`'s directory: a rename only stays atomic within one file system.
 pub(crate) fn temporary_sibling(path: &Path) -> io::Result<NamedTempFile> {
     let file = NamedTempFile::new_in(parent_dir(path))?;
@@ -65,10 +77,29 @@ mod tests {
     }
 
     #[test]
+    fn unsynced_replaces_existing_content_and_leaves_no_temporary_file() -> io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("owner.json");
+        std::fs::write(&path, "old")?;
+
+        write_atomically_unsynced(&path, b"new")?;
+
+        assert_eq!(std::fs::read_to_string(&path)?, "new");
+        let names: Vec<_> = std::fs::read_dir(dir.path())?
+            .map(|entry| entry.map(|entry| entry.file_name()))
+            .collect::<io::Result<_>>()?;
+        assert_eq!(names, ["owner.json"]);
+        let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        Ok(())
+    }
+
+    #[test]
     fn fails_when_the_directory_is_missing() -> io::Result<()> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("missing/run.json");
         assert!(write_atomically(&path, b"{}").is_err());
+        assert!(write_atomically_unsynced(&path, b"{}").is_err());
         Ok(())
     }
 }

@@ -16,7 +16,7 @@ pub use artifact_error::ArtifactError;
 pub use artifact_store::{ArtifactStore, FolderStore};
 pub use artifact_tree::{StageSummary, link_staged, stage};
 pub use artifacts::{PackSummary, pack, pack_into};
-pub use atomic::write_atomically;
+pub use atomic::{write_atomically, write_atomically_unsynced};
 pub use env_file::{EnvFileError, parse_env, read_env_file};
 pub use extract::{ExtractLimits, UnpackSummary, unpack, unpack_from};
 pub use run_folder::{OWNER_FILE, RunFolder, SPACE_RESERVE_FILE, StorageError, rfc3339};
