@@ -64,7 +64,12 @@ export GITLAB_CI_LOCAL
 
 # --- Docker and the binary ------------------------------------------------------------------
 bash "$REPO_ROOT/scripts/docker-up.sh" >&2
-if [ -z "${PIPEKIT_CI:-}" ]; then
+checkout=$(cd "$REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')
+# The table names what was measured: the checkout's build, or the binary given.
+measured="pipekit-ci $checkout"
+if [ -n "${PIPEKIT_CI:-}" ]; then
+    measured="pipekit-ci binary $PIPEKIT_CI (checkout $checkout)"
+else
     say "cargo build --release -p pipekit-runner"
     (cd "$REPO_ROOT" && cargo build --release -p pipekit-runner) >&2
     PIPEKIT_CI=${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/pipekit-ci
@@ -131,7 +136,7 @@ set +e
 echo "# pipekit-ci and its peers, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "\`bench/peers.sh${quick:+ --quick}\`; $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r);"
-echo "pipekit-ci $(cd "$REPO_ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'); load before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg); $(( $(date +%s) - started )) s."
+echo "$measured; load before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg); $(( $(date +%s) - started )) s."
 echo
 echo '| workload | pipekit-ci | peers | ratio | target | verdict |'
 echo '|---|---|---|---|---|---|'
