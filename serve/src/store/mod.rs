@@ -1,0 +1,16 @@
+//! The service's memory: repositories, and every run with its place in the queue, in one
+//! SQLite database under the data folder (spec 8). The queue is the runs that are
+//! `queued`, oldest first; a restart finds it as it was.
+
+mod migrations;
+mod run_row;
+mod run_store;
+mod store_error;
+
+pub use migrations::SCHEMA_VERSION;
+pub use run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
+pub use run_store::RunStore;
+pub use store_error::StoreError;
+
+#[cfg(test)]
+mod tests;
