@@ -6,6 +6,7 @@
 //! the reporters (progress, `run.json`, JUnit).
 
 pub mod cli;
+pub mod commit_test;
 pub mod executor;
 pub mod git;
 pub mod hooks;

@@ -24,6 +24,7 @@ mod resolve;
 mod secrets;
 mod signal_expression;
 mod snippet;
+mod source_text;
 mod suggest;
 mod triggers;
 
@@ -34,6 +35,7 @@ pub use pipeline::{
     PushTrigger, SecretSource, Signal, SignalId, SignalKind, Stream, Triggers,
 };
 pub use port::{PortMapping, parse_port};
+pub use source_text::SourceTextError;
 
 /// Larger pipeline files are refused before parsing (GitLab caps `.gitlab-ci.yml` likewise).
 pub const MAX_PIPELINE_BYTES: usize = 2 * 1024 * 1024;

@@ -4,16 +4,16 @@
 
 use super::args::RunArgs;
 use super::error::CliError;
-use super::load::{Loaded, load_text};
+use super::load::{Loaded, use_color};
 use super::pipeline_run::{Invocation, Subject, run_pipeline};
-use super::push::{PushEvent, skipped};
 use super::run_places::{environment, git_dir_set, run_base_of};
-use crate::git::{Checkouts, CommitInfo, GitError, Revision, SourceRepo};
+use crate::commit_test::{
+    CommitPlan, CommitPlanError, FileOutcome, PipelineChoice, PlannedFile, PushEvent, export,
+};
+use crate::git::{Checkouts, CommitInfo, Revision, SourceRepo};
 use crate::run::Workspaces;
-use git2::Oid;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Runs every pipeline of the commit that applies, one after the other; the worst exit
@@ -42,49 +42,50 @@ pub(super) async fn run_checkouts(
         None => cwd.clone(),
     };
     let repo = SourceRepo::open(&start, git_dir_set()).map_err(environment)?;
-    let (commit, tree, shown) = resolve(&repo, revision, push)?;
-    let files = pipeline_files(args, &repo, tree, push.is_some(), &cwd)?;
+    let choice = match (&args.file.file, push.is_some()) {
+        (Some(file), _) => PipelineChoice::File(in_repository(&repo, file, &cwd)?),
+        (None, true) => PipelineChoice::All,
+        (None, false) => PipelineChoice::DefaultIn(in_repository(&repo, Path::new("."), &cwd)?),
+    };
+    let plan = CommitPlan::read(&repo, revision, push, &choice).map_err(planning)?;
+    let CommitPlan {
+        commit,
+        tree,
+        shown,
+        files,
+    } = plan;
     if files.is_empty() {
         err_println!("{shown}: no pipekit.yml, pipekit.yaml or .pipekit/*.yml; nothing to run");
         return Ok(0);
     }
-    let changed = match (push.and_then(|p| p.before.as_ref()), revision) {
-        (Some(before), _) => Some(repo.changed_paths(before, tree).map_err(environment)?),
-        (None, Revision::Staged) if !commit.sha.is_empty() => {
-            Some(repo.changed_paths("HEAD", tree).map_err(environment)?)
-        }
-        (None, _) => None,
-    };
-    // Every file is read and validated, and every trigger decided, before anything runs
-    // or is checked out: invalid input runs nothing, and a push that concerns no pipeline
-    // costs no checkout.
+    // Every file was read and validated, and every trigger decided, before anything runs
+    // or is checked out: invalid input runs nothing.
     let mut chosen: Vec<(PathBuf, Loaded)> = Vec::new();
-    for file in files {
-        let bytes = repo
-            .read_file(tree, &file)
-            .map_err(environment)?
-            .ok_or_else(|| {
-                CliError::InvalidInput(format!(
-                    "`{}` is not a file in {shown} (the pipeline is read from the commit, not \
-                     the working tree)",
-                    file.display()
-                ))
-            })?;
-        let loaded = load_text(bytes, file.display().to_string(), PathBuf::new())?;
-        if let Some(push) = push
-            && let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref())
-        {
-            err_println!("{}: not run: {why}", file.display());
-            continue;
+    for PlannedFile { path, outcome } in files {
+        match outcome {
+            FileOutcome::Run(parsed) => {
+                let loaded = Loaded {
+                    parsed,
+                    path: path.clone(),
+                    dir: PathBuf::new(),
+                };
+                chosen.push((path, loaded));
+            }
+            FileOutcome::NotTriggered(why) => err_println!("{}: not run: {why}", path.display()),
+            FileOutcome::Unreadable(error) => {
+                return Err(CliError::InvalidInput(error.to_string()));
+            }
+            FileOutcome::Invalid { problems, .. } => {
+                return Err(CliError::InvalidInput(problems.render(use_color())));
+            }
         }
-        chosen.push((file, loaded));
     }
     if chosen.is_empty() {
         return Ok(0);
     }
 
     let began = std::time::Instant::now();
-    let exported = export(&repo, tree, invocation).await;
+    let exported = export(&repo, tree, &std::env::temp_dir(), &invocation.cancel).await;
     if invocation.cancel.is_cancelled() {
         // Dropping the export removes it: nothing of an interrupted start is left in /tmp.
         drop(exported);
@@ -130,54 +131,6 @@ pub(super) async fn run_checkouts(
     Ok(worst)
 }
 
-/// Exports the commit's tree, stopping (and removing what was written) on a cancel. On
-/// this thread: the repository cannot move to another one, and the runtime's other
-/// threads keep listening for the cancel meanwhile.
-async fn export(
-    repo: &SourceRepo,
-    tree: Oid,
-    invocation: &Invocation,
-) -> Result<Checkouts, GitError> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut cancel = invocation.cancel.clone();
-    let stopper = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            cancel.cancelled().await;
-            stop.store(true, Ordering::Relaxed);
-        })
-    };
-    let exported =
-        tokio::task::block_in_place(|| Checkouts::export(repo, tree, &std::env::temp_dir(), &stop));
-    stopper.abort();
-    exported
-}
-
-/// The commit to test, its tree, and how to name it in messages.
-fn resolve(
-    repo: &SourceRepo,
-    revision: &Revision,
-    push: Option<&PushEvent>,
-) -> Result<(CommitInfo, Oid, String), CliError> {
-    let pushed = push.map(|push| push.reference.as_str());
-    let (mut commit, tree, shown) = match revision {
-        Revision::Commit(rev) => {
-            let hint = pushed.and_then(|r| r.strip_prefix("refs/heads/"));
-            let (commit, tree) = repo.resolve(rev, hint).map_err(environment)?;
-            (commit, tree, rev.clone())
-        }
-        _ => {
-            let (commit, tree) = repo.staged().map_err(environment)?;
-            (commit, tree, "the index".to_string())
-        }
-    };
-    // A tag push is on no branch, whatever HEAD is on.
-    if pushed.is_some_and(|r| r.starts_with("refs/tags/")) {
-        commit.branch = None;
-    }
-    Ok((commit, tree, shown))
-}
-
 fn announce(commit: &CommitInfo, shown: &str, checkouts: &Checkouts, took: Duration) {
     let mut about: Vec<String> = Vec::new();
     if !commit.sha.starts_with(shown) {
@@ -199,39 +152,14 @@ fn announce(commit: &CommitInfo, shown: &str, checkouts: &Checkouts, took: Durat
     );
 }
 
-/// Which pipeline files of the commit to run, relative to the repository's root.
-fn pipeline_files(
-    args: &RunArgs,
-    repo: &SourceRepo,
-    tree: Oid,
-    for_event: bool,
-    cwd: &Path,
-) -> Result<Vec<PathBuf>, CliError> {
-    match &args.file.file {
-        Some(file) => Ok(vec![in_repository(repo, file, cwd)?]),
-        None if for_event => repo.pipeline_files(tree).map_err(environment),
-        None => {
-            let here = in_repository(repo, Path::new("."), cwd)?;
-            let present = repo.pipeline_files(tree).map_err(environment)?;
-            let found = ["pipekit.yml", "pipekit.yaml"]
-                .iter()
-                .map(|name| here.join(name))
-                .find(|candidate| {
-                    present.contains(candidate)
-                        || repo.read_file(tree, candidate).ok().flatten().is_some()
-                });
-            found.map(|file| vec![file]).ok_or_else(|| {
-                CliError::InvalidInput(format!(
-                    "no pipekit.yml or pipekit.yaml in `{}` of that commit; name one with -f FILE",
-                    if here.as_os_str().is_empty() {
-                        Path::new(".")
-                    } else {
-                        &here
-                    }
-                    .display()
-                ))
-            })
+/// A commit that could not be planned, as the command line says it.
+fn planning(error: CommitPlanError) -> CliError {
+    match error {
+        CommitPlanError::Git(error) => environment(error),
+        error @ CommitPlanError::NoDefaultFile { .. } => {
+            CliError::InvalidInput(format!("{error}; name one with -f FILE"))
         }
+        error @ CommitPlanError::NotAFile { .. } => CliError::InvalidInput(error.to_string()),
     }
 }
 

@@ -21,26 +21,10 @@ pub fn load(file: &Option<PathBuf>) -> Result<Loaded, CliError> {
     load_as(path, name)
 }
 
-/// Validates a pipeline file read from a commit: `name` is its path in the repository,
-/// `dir` the folder its relative paths (`env_file`, `build`) resolve against.
-pub fn load_text(bytes: Vec<u8>, name: String, dir: PathBuf) -> Result<Loaded, CliError> {
-    let text = checked_text(bytes, &name)?;
-    let source = Source {
-        name: name.clone(),
-        text,
-    };
-    let parsed = pipekit_schema::parse(&source)
-        .map_err(|diagnostics| CliError::InvalidInput(diagnostics.render(use_color())))?;
-    Ok(Loaded {
-        parsed,
-        path: PathBuf::from(name),
-        dir,
-    })
-}
-
 fn load_as(path: PathBuf, name: String) -> Result<Loaded, CliError> {
-    let text = read_capped(&path)?;
-    let source = Source { name, text };
+    let bytes = read_capped(&path)?;
+    let source = Source::from_bytes(name, bytes)
+        .map_err(|error| CliError::InvalidInput(error.to_string()))?;
     let parsed = pipekit_schema::parse(&source)
         .map_err(|diagnostics| CliError::InvalidInput(diagnostics.render(use_color())))?;
     let dir = std::path::absolute(&path)
@@ -89,7 +73,7 @@ pub fn locate(file: &Option<PathBuf>) -> Result<PathBuf, CliError> {
 }
 
 /// Reads at most one byte over the cap, so a huge file is refused without being loaded.
-fn read_capped(path: &Path) -> Result<String, CliError> {
+fn read_capped(path: &Path) -> Result<Vec<u8>, CliError> {
     let shown = path.display();
     let file = std::fs::File::open(path)
         .map_err(|error| CliError::InvalidInput(format!("cannot read `{shown}`: {error}")))?;
@@ -97,23 +81,7 @@ fn read_capped(path: &Path) -> Result<String, CliError> {
     file.take(MAX_PIPELINE_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| CliError::InvalidInput(format!("cannot read `{shown}`: {error}")))?;
-    checked_text(bytes, &shown.to_string())
-}
-
-/// The file's text, if it is within the size cap and UTF-8.
-fn checked_text(bytes: Vec<u8>, shown: &str) -> Result<String, CliError> {
-    if bytes.len() > MAX_PIPELINE_BYTES {
-        return Err(CliError::InvalidInput(format!(
-            "{shown}:1:1: the pipeline file is larger than {} MiB; split it or trim it",
-            MAX_PIPELINE_BYTES / (1024 * 1024)
-        )));
-    }
-    String::from_utf8(bytes).map_err(|error| {
-        let offset = error.utf8_error().valid_up_to();
-        CliError::InvalidInput(format!(
-            "{shown}: not UTF-8 text (invalid byte at offset {offset})"
-        ))
-    })
+    Ok(bytes)
 }
 
 /// Colors only for a person at a terminal who did not opt out.

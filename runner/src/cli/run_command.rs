@@ -9,9 +9,10 @@ use super::interrupts::listen_for_interrupts;
 use super::load::load;
 use super::log_limit_option::{LOG_LIMIT_VARIABLE, LogLimit, resolve_log_limit};
 use super::pipeline_run::{Invocation, Subject, run_pipeline};
-use super::push::{PushEvent, push_event, skipped};
+use super::push::push_event;
 use super::run_places::{environment, git_dir_set, pipeline_file_label, run_base_of};
 use super::workspace::source_tree;
+use crate::commit_test::PushEvent;
 use crate::executor::HostSupervisor;
 use crate::git::{Revision, SourceRepo};
 use crate::run::Workspaces;
@@ -105,7 +106,7 @@ async fn run_working_tree(
             ),
             _ => None,
         };
-        if let Some(why) = skipped(&loaded.parsed.pipeline, push, changed.as_deref()) {
+        if let Some(why) = push.skip_reason(&loaded.parsed.pipeline, changed.as_deref()) {
             err_println!("{}: not run: {why}", loaded.path.display());
             return Ok(0);
         }

@@ -36,9 +36,12 @@ impl CancelSignal {
         *self.0.borrow() > 0
     }
 
-    /// Resolves once a cancel was made (at once if one already was).
+    /// Resolves once a cancel was made (at once if one already was); never, once every
+    /// handle is gone without one (as for [`CancelSignal::never`]).
     pub async fn cancelled(&mut self) {
-        let _ = self.0.wait_for(|count| *count > 0).await;
+        if self.0.wait_for(|count| *count > 0).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 
     /// The cancels as one message each, for the driver: those already made come first.
@@ -62,5 +65,30 @@ impl CancelSignal {
             }
         });
         receiver
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Regression: with every handle gone, `cancelled()` used to resolve at once, so an
+    /// export under `CancelSignal::never()` stopped itself.
+    #[tokio::test(start_paused = true)]
+    async fn a_signal_without_handles_is_never_cancelled() {
+        let mut never = CancelSignal::never();
+        let waited = tokio::time::timeout(Duration::from_secs(3600), never.cancelled()).await;
+        assert!(waited.is_err(), "resolved without a cancel");
+        assert!(!never.is_cancelled());
+
+        let (handle, mut signal) = cancel_channel();
+        handle.cancel();
+        drop(handle);
+        let waited = tokio::time::timeout(Duration::from_secs(1), signal.cancelled()).await;
+        assert!(
+            waited.is_ok(),
+            "a cancel made before the handle went is seen"
+        );
     }
 }
