@@ -14,6 +14,7 @@ use crate::session::{
     CancelSignal, HostEnv, PreparedRun, RunPlan, RunRequest, RunSource, SessionError,
     SessionOptions,
 };
+use crate::storage::RunsDir;
 use pipekit_schema::{JobId, Pipeline};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -85,7 +86,7 @@ pub(super) async fn run_pipeline(
             commit,
             label,
         },
-        storage_root: run_base,
+        runs: RunsDir::Beside(run_base),
         options: SessionOptions {
             fail_fast: args.fail_fast,
             only,

@@ -9,7 +9,7 @@ use crate::report::{write_first_run_json, write_run_json};
 use crate::run::{EventLog, ProblemKind, Recorder, RunHeader, RunPlan};
 use crate::scheduler::may_overlap;
 use crate::secrets::{Masker, RunSecrets};
-use crate::storage::RunFolder;
+use crate::storage::{RunFolder, RunsDir};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -46,8 +46,8 @@ impl PreparedRun {
         let environment = |text: String| SessionError::Environment(mask(&masker, &text));
 
         let names: Vec<&str> = pipeline.jobs.iter().map(|job| job.name.as_str()).collect();
-        let recovered = recover_dead_runs(&runs_dir(&request.storage_root)).await;
-        let folder = RunFolder::create(&request.storage_root, &names).map_err(|error| {
+        let recovered = recover_dead_runs(&request.runs.path()).await;
+        let folder = RunFolder::create_in(&request.runs, &names).map_err(|error| {
             environment(format!(
                 "{}; is the directory of the pipeline file writable, with space left?",
                 with_cause(error)
@@ -145,7 +145,7 @@ impl PreparedRun {
 
 /// `<storage root>/.pipekit/runs/`, where the runs of a pipeline file go.
 pub fn runs_dir(storage_root: &Path) -> PathBuf {
-    storage_root.join(".pipekit").join("runs")
+    RunsDir::Beside(storage_root.to_owned()).path()
 }
 
 pub(super) fn mask(masker: &Masker, text: &str) -> String {

@@ -4,6 +4,7 @@ use super::cancel::CancelSignal;
 use crate::executor::{Engine, HostSupervisor};
 use crate::git::CommitInfo;
 use crate::run::{Reporter, Workspaces};
+use crate::storage::RunsDir;
 use pipekit_schema::{JobId, Pipeline};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,8 +23,8 @@ pub struct RunRequest {
     /// The pipeline file as `run.json` names it.
     pub pipeline_file: String,
     pub source: RunSource,
-    /// Where the run folder goes: `<storage_root>/.pipekit/runs/<run id>/`.
-    pub storage_root: PathBuf,
+    /// Where the run folder goes: `<runs>/<run id>/`.
+    pub runs: RunsDir,
     pub options: SessionOptions,
     pub host_env: HostEnv,
     pub cancel: CancelSignal,

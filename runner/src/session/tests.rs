@@ -44,7 +44,7 @@ fn request(pipeline: &Arc<Pipeline>, dir: &std::path::Path, collector: &Collecto
             commit: None,
             label: dir.join("pipekit.yml"),
         },
-        storage_root: dir.to_path_buf(),
+        runs: crate::storage::RunsDir::Beside(dir.to_path_buf()),
         options: SessionOptions {
             fail_fast: false,
             only: Vec::new(),

@@ -10,6 +10,7 @@ mod destination_paths;
 mod env_file;
 mod extract;
 mod run_folder;
+mod runs_dir;
 mod space_reserve;
 
 pub use artifact_error::ArtifactError;
@@ -20,4 +21,5 @@ pub use atomic::{write_atomically, write_atomically_unsynced};
 pub use env_file::{EnvFileError, parse_env, read_env_file};
 pub use extract::{ExtractLimits, UnpackSummary, unpack, unpack_from};
 pub use run_folder::{OWNER_FILE, RunFolder, SPACE_RESERVE_FILE, StorageError, rfc3339};
+pub use runs_dir::RunsDir;
 pub use space_reserve::{REPORT_RESERVE_BYTES, SpaceReserve};

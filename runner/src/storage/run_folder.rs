@@ -1,5 +1,6 @@
 //! The run folder: `.pipekit/runs/<run-id>/` and the paths inside it.
 
+use super::runs_dir::RunsDir;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -64,16 +65,22 @@ pub struct RunFolder {
 impl RunFolder {
     /// Creates `base_dir/.pipekit/runs/<run-id>/` with `shared/<job>/`, `logs/` and `artifacts/`.
     pub fn create(base_dir: &Path, job_names: &[&str]) -> Result<RunFolder, StorageError> {
+        RunFolder::create_in(&RunsDir::Beside(base_dir.to_owned()), job_names)
+    }
+
+    /// Creates `<runs>/<run-id>/` with `shared/<job>/`, `logs/` and `artifacts/`.
+    pub fn create_in(runs: &RunsDir, job_names: &[&str]) -> Result<RunFolder, StorageError> {
         // Checked before anything touches the disk, so a bad name leaves no half-made folder.
         if let Some(name) = job_names.iter().find(|name| !is_folder_name(name)) {
             return Err(StorageError::InvalidJobName {
                 name: (*name).to_owned(),
             });
         }
-        let pipekit_dir = base_dir.join(".pipekit");
-        let runs_dir = pipekit_dir.join("runs");
+        let runs_dir = runs.path();
         create_dir_all(&runs_dir)?;
-        ignore_in_git(&pipekit_dir)?;
+        if let RunsDir::Beside(dir) = runs {
+            ignore_in_git(&dir.join(".pipekit"))?;
+        }
 
         let started_at = SystemTime::now();
         let (id, root) = reserve_run_dir(&runs_dir, started_at)?;
@@ -337,6 +344,24 @@ mod tests {
             let time = UNIX_EPOCH + Duration::from_secs(seconds) + Duration::from_millis(millis);
             assert_eq!(rfc3339(time), expected, "{seconds}s");
         }
+    }
+
+    #[test]
+    fn a_runs_folder_given_as_it_is_holds_the_run_folders_itself()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let data = tempfile::tempdir()?;
+        let runs = data.path().join("runs/app");
+        let folder = RunFolder::create_in(&RunsDir::At(runs.clone()), &["build"])?;
+        assert_eq!(folder.root().parent(), Some(runs.as_path()));
+        assert!(folder.job_shared_dir("build").is_dir());
+        // No `.pipekit/` and no `.gitignore`: the data folder is nobody's work tree.
+        assert!(!data.path().join(".pipekit").exists());
+        assert!(!data.path().join("runs/.gitignore").exists());
+        assert_eq!(
+            RunsDir::Beside("/p".into()).path(),
+            Path::new("/p/.pipekit/runs")
+        );
+        Ok(())
     }
 
     #[test]
