@@ -1,6 +1,11 @@
 //! pipekit-serve: the self-hosted service behind `pipekit-ci serve` (spec section 8).
 //!
 //! [`store`] is its memory: the queue and the history of runs in one SQLite database, the
-//! only state besides the run folders, so that a restart loses nothing.
+//! only state besides the run folders, so that a restart loses nothing. [`queue_runner`]
+//! works the queue: at most `max_runs` at once, each run tested as `run --commit` tests a
+//! commit ([`queued_run`]), through the runner's session.
 
+pub mod queue_runner;
+pub mod queued_run;
+pub mod service;
 pub mod store;

@@ -85,7 +85,7 @@ pub(super) async fn run_checkouts(
     }
 
     let began = std::time::Instant::now();
-    let exported = export(&repo, tree, &std::env::temp_dir(), &invocation.cancel).await;
+    let exported = export(&repo, tree, &std::env::temp_dir(), &invocation.cancel);
     if invocation.cancel.is_cancelled() {
         // Dropping the export removes it: nothing of an interrupted start is left in /tmp.
         drop(exported);

@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Exports `tree` under `into`, stopping on a cancel (what was written is removed). On the
-/// caller's thread, since the repository cannot move to another one; on the
-/// multi-threaded runtime its other threads keep listening for the cancel meanwhile (on a
-/// current-thread runtime a cancel is only seen once the export is done).
-pub async fn export(
+/// Exports `tree` under `into`, stopping on a cancel (what was written is removed). Call it
+/// within the runtime. On the caller's thread, since the repository cannot move to another
+/// one; on the multi-threaded runtime its other threads keep listening for the cancel
+/// meanwhile (on a current-thread runtime a cancel is only seen once the export is done).
+/// Not async, so that no future holds the repository, which is not `Sync`.
+pub fn export(
     repo: &SourceRepo,
     tree: Oid,
     into: &Path,

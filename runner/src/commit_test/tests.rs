@@ -217,14 +217,13 @@ async fn an_export_cancelled_before_it_starts_leaves_nothing() -> TestResult {
         tree,
         into.path(),
         &crate::session::CancelSignal::never(),
-    )
-    .await?;
+    )?;
     assert_eq!(exported.files, 2);
     drop(exported);
 
     let (handle, signal) = crate::session::cancel_channel();
     handle.cancel();
-    let stopped = export(&source, tree, into.path(), &signal).await;
+    let stopped = export(&source, tree, into.path(), &signal);
     assert!(stopped.is_err(), "a cancelled export stops");
     assert_eq!(
         std::fs::read_dir(into.path())?.count(),

@@ -8,7 +8,10 @@ use std::path::Path;
 
 /// In order: the schema version after migration `n` is `n + 1`. Never edit one that has
 /// shipped; add the next.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_history.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_history.sql"),
+    include_str!("migrations/0002_run_problem.sql"),
+];
 
 /// The schema version this pipekit-ci writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();

@@ -174,6 +174,8 @@ pub struct RunRow {
     pub queued_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// Why it ended errored or invalid, when no report of its own says it.
+    pub problem: Option<String>,
 }
 
 /// Which runs a listing shows, newest first.

@@ -15,7 +15,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Every column of a run, its repository by name, in the order [`run_row`] reads them.
 const RUN_COLUMNS: &str = "SELECT r.id, r.number, p.name, r.pipeline, r.branch, r.git_ref, \
     r.commit_sha, r.message, r.author, r.trigger, r.state, r.run_folder, r.attempt_of, \
-    r.cancel_requested, r.queued_at, r.started_at, r.finished_at \
+    r.cancel_requested, r.queued_at, r.started_at, r.finished_at, r.problem \
     FROM runs r JOIN repositories p ON p.id = r.repository_id";
 
 /// The service's database. Every change is one transaction, taken for writing before it
@@ -149,11 +149,13 @@ impl RunStore {
     }
 
     /// Ends a running run as `state`, or as `cancelled` when it was asked to stop and
-    /// ended `interrupted` (its jobs were stopped as on Ctrl-C). The state recorded.
+    /// ended `interrupted` (its jobs were stopped as on Ctrl-C). `problem`: why it ended
+    /// errored or invalid, when no report says it. The state recorded.
     pub fn finish(
         &mut self,
         id: i64,
         state: RunState,
+        problem: Option<&str>,
         at: SystemTime,
     ) -> Result<RunState, StoreError> {
         let transaction = self.write()?;
@@ -163,8 +165,8 @@ impl RunStore {
             state => state,
         };
         transaction.execute(
-            "UPDATE runs SET state = ?2, finished_at = ?3 WHERE id = ?1",
-            params![id, recorded.as_str(), rfc3339(at)],
+            "UPDATE runs SET state = ?2, finished_at = ?3, problem = ?4 WHERE id = ?1",
+            params![id, recorded.as_str(), rfc3339(at), problem],
         )?;
         transaction.commit()?;
         Ok(recorded)
@@ -223,25 +225,21 @@ impl RunStore {
             }
             recovered.interrupted.push(run.id);
             if requeue {
-                let again = NewRun {
-                    repository: run.repository.clone(),
-                    pipeline: run.pipeline,
-                    branch: run.branch,
-                    git_ref: run.git_ref,
-                    commit: run.commit,
-                    message: run.message,
-                    author: run.author,
-                    trigger: Trigger::Requeue,
-                    attempt_of: Some(run.id),
-                };
-                let repository = repository_id(&transaction, &run.repository)?;
-                recovered
-                    .requeued
-                    .push(insert_queued(&transaction, repository, &again, at)?);
+                recovered.requeued.push(queue_again(&transaction, run, at)?);
             }
         }
         transaction.commit()?;
         Ok(recovered)
+    }
+
+    /// Queues an interrupted run again, as a new run pointing back at it (the server
+    /// stopped under it). Its id.
+    pub fn requeue(&mut self, id: i64, at: SystemTime) -> Result<i64, StoreError> {
+        let transaction = self.write()?;
+        let run = expect_state(&transaction, id, RunState::Interrupted, "interrupted")?;
+        let again = queue_again(&transaction, run, at)?;
+        transaction.commit()?;
+        Ok(again)
     }
 
     /// One run.
@@ -336,6 +334,23 @@ fn insert_queued(
     Ok(conn.last_insert_rowid())
 }
 
+/// A queued copy of `run`, triggered by the requeue.
+fn queue_again(conn: &Connection, run: RunRow, at: SystemTime) -> Result<i64, StoreError> {
+    let repository = repository_id(conn, &run.repository)?;
+    let again = NewRun {
+        repository: run.repository,
+        pipeline: run.pipeline,
+        branch: run.branch,
+        git_ref: run.git_ref,
+        commit: run.commit,
+        message: run.message,
+        author: run.author,
+        trigger: Trigger::Requeue,
+        attempt_of: Some(run.id),
+    };
+    insert_queued(conn, repository, &again, at)
+}
+
 fn find_run(conn: &Connection, id: i64) -> Result<Option<RunRow>, StoreError> {
     let mut runs = select_runs(conn, &format!("{RUN_COLUMNS} WHERE r.id = ?1"), params![id])?;
     Ok(runs.pop())
@@ -399,5 +414,6 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Result<RunRow, StoreError>> {
         queued_at: row.get(14)?,
         started_at: row.get(15)?,
         finished_at: row.get(16)?,
+        problem: row.get(17)?,
     }))
 }

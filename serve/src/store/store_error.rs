@@ -28,6 +28,11 @@ pub enum StoreError {
     },
     #[error("no repository `{0}`")]
     UnknownRepository(String),
+    #[error(
+        "`{0}` is not a repository name: letters, digits, `-`, `_` and `.`, not starting \
+         with a dot"
+    )]
+    RepositoryName(String),
     #[error("no run {0}")]
     UnknownRun(i64),
     #[error("run {id} is {state}, not {expected}")]

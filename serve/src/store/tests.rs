@@ -211,7 +211,7 @@ fn runs_start_oldest_first_and_no_more_than_the_slots_at_once() -> TestResult {
     assert_eq!(store.start_next(2, at(12))?, None, "both slots are taken");
     assert_eq!(store.queue()?.len(), 1);
 
-    store.finish(first.id, RunState::Passed, at(20))?;
+    store.finish(first.id, RunState::Passed, None, at(20))?;
     let third = store.start_next(2, at(21))?.ok_or("nothing started")?;
     assert_eq!(third.id, ids[2]);
     assert_eq!(store.start_next(5, at(22))?, None, "nothing waits");
@@ -226,20 +226,23 @@ fn only_a_running_run_can_finish_or_get_its_folder() -> TestResult {
         .enqueue(&push("app", "a1", Trigger::Manual), at(1))?
         .ok_or("not queued")?;
     let early = store
-        .finish(id, RunState::Passed, at(2))
+        .finish(id, RunState::Passed, None, at(2))
         .map_err(|e| e.to_string());
     assert_eq!(early, Err(format!("run {id} is queued, not running")));
 
     store.start_next(1, at(3))?;
     store.set_run_folder(id, "20261204-000003-000-abcd")?;
-    assert_eq!(store.finish(id, RunState::Failed, at(4))?, RunState::Failed);
+    assert_eq!(
+        store.finish(id, RunState::Failed, None, at(4))?,
+        RunState::Failed
+    );
     let run = store.run(id)?.ok_or("no run")?;
     assert_eq!(run.state, RunState::Failed);
     assert_eq!(run.run_folder.as_deref(), Some("20261204-000003-000-abcd"));
     assert_eq!(run.finished_at.as_deref(), Some("2026-12-04T00:00:04.000Z"));
 
     let again = store
-        .finish(id, RunState::Passed, at(5))
+        .finish(id, RunState::Passed, None, at(5))
         .map_err(|e| e.to_string());
     assert_eq!(again, Err(format!("run {id} is failed, not running")));
     let missing = store.set_run_folder(999, "x").map_err(|e| e.to_string());
@@ -269,7 +272,7 @@ fn cancelling_dequeues_a_waiting_run_and_marks_a_running_one() -> TestResult {
     );
     // Its jobs stopped as on Ctrl-C, the run ends interrupted: recorded as cancelled.
     assert_eq!(
-        store.finish(running, RunState::Interrupted, at(5))?,
+        store.finish(running, RunState::Interrupted, None, at(5))?,
         RunState::Cancelled
     );
     assert_eq!(
@@ -306,7 +309,7 @@ fn a_restart_interrupts_what_was_running_and_queues_it_again() -> TestResult {
     store.start_next(3, at(2))?;
     store.start_next(3, at(2))?;
     store.cancel(queued[1], at(3))?;
-    store.finish(queued[2], RunState::Passed, at(4))?;
+    store.finish(queued[2], RunState::Passed, None, at(4))?;
     // The server dies here: a1 running, a2 being cancelled, a3 passed, a4 waiting.
     drop(store);
 
@@ -334,6 +337,26 @@ fn a_restart_interrupts_what_was_running_and_queues_it_again() -> TestResult {
     assert_eq!(waiting, [queued[3], recovered.requeued[0]]);
     // Recovering twice changes nothing more.
     assert_eq!(store.recover(true, at(101))?, Recovered::default());
+    Ok(())
+}
+
+#[test]
+fn an_interrupted_run_is_queued_again_on_request_and_nothing_else_is() -> TestResult {
+    let scratch = Scratch::new()?;
+    let mut store = scratch.store()?;
+    let id = store
+        .enqueue(&push("app", "a1", Trigger::Hook), at(1))?
+        .ok_or("not queued")?;
+    let wrong = store.requeue(id, at(2)).map_err(|e| e.to_string());
+    assert_eq!(wrong, Err(format!("run {id} is queued, not interrupted")));
+    store.start_next(1, at(2))?;
+    store.finish(id, RunState::Interrupted, None, at(3))?;
+    let again = store.requeue(id, at(4))?;
+    let run = store.run(again)?.ok_or("no run")?;
+    assert_eq!(
+        (run.state, run.trigger, run.attempt_of),
+        (RunState::Queued, Trigger::Requeue, Some(id))
+    );
     Ok(())
 }
 
@@ -366,7 +389,7 @@ fn listings_filter_by_repository_branch_and_state_newest_first() -> TestResult {
     ]
     .map(Option::unwrap_or_default);
     store.start_next(1, at(5))?;
-    store.finish(ids[0], RunState::Failed, at(6))?;
+    store.finish(ids[0], RunState::Failed, None, at(6))?;
 
     let listed = |filter: RunFilter| -> Result<Vec<i64>, StoreError> {
         Ok(store.runs(&filter)?.into_iter().map(|run| run.id).collect())
@@ -418,6 +441,46 @@ fn a_word_no_state_has_is_reported_not_a_panic() -> TestResult {
         error,
         Err("the database holds `paused` where a run state belongs".to_owned())
     );
+    Ok(())
+}
+
+#[test]
+fn a_database_of_the_first_schema_is_brought_up_to_date_with_its_runs() -> TestResult {
+    let scratch = Scratch::new()?;
+    let conn = rusqlite::Connection::open(&scratch.path)?;
+    conn.execute_batch(include_str!("migrations/0001_history.sql"))?;
+    conn.execute_batch(
+        "PRAGMA user_version = 1;
+         INSERT INTO repositories (name, url) VALUES ('app', '/srv/git/app.git');
+         INSERT INTO runs (repository_id, number, pipeline, commit_sha, message, author,
+                           trigger, state, queued_at)
+         VALUES (1, 1, 'pipekit.yml', 'a1', 'Old', 'Ada', 'poll', 'queued',
+                 '2026-12-01T00:00:00.000Z');",
+    )?;
+    drop(conn);
+
+    let mut store = RunStore::open(&scratch.path)?;
+    let old = store.queue()?;
+    assert_eq!(old.len(), 1);
+    assert_eq!(
+        (old[0].message.as_str(), old[0].problem.as_deref()),
+        ("Old", None)
+    );
+    store.start_next(1, at(1))?;
+    store.finish(
+        old[0].id,
+        RunState::Invalid,
+        Some("pipekit.yml:3:5: unknown field"),
+        at(2),
+    )?;
+    let run = store.run(old[0].id)?.ok_or("no run")?;
+    assert_eq!(
+        run.problem.as_deref(),
+        Some("pipekit.yml:3:5: unknown field")
+    );
+    let conn = rusqlite::Connection::open(&scratch.path)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    assert_eq!(version, SCHEMA_VERSION as i64);
     Ok(())
 }
 

@@ -1,0 +1,72 @@
+//! What every run of the service shares, decided once as it starts.
+
+use pipekit_runner::executor::{Engine, HostSupervisor};
+use pipekit_runner::session::HostEnv;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The service's settings and the process-wide parts its runs share.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// Where the database, the run folders and the checkouts go.
+    pub data_dir: PathBuf,
+    /// Each served repository by name: a work tree or a bare repository on this machine.
+    /// Names are folder names (see [`is_repository_name`]).
+    pub repositories: BTreeMap<String, PathBuf>,
+    /// Runs at once; the others wait in the queue.
+    pub max_runs: usize,
+    /// What jobs inherit, read by the caller (the library never reads the process's).
+    pub host_env: HostEnv,
+    pub supervisor: Arc<HostSupervisor>,
+    /// The container engine, when there is one: jobs with `image` run in it.
+    pub engine: Option<Engine>,
+    /// Between SIGTERM and SIGKILL when a job is stopped.
+    pub stop_grace: Duration,
+    /// Bytes of output each job's log keeps (`None`: all).
+    pub log_limit: Option<u64>,
+}
+
+impl Service {
+    /// `pipekit.db` in the data folder.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("pipekit.db")
+    }
+
+    /// `runs/<repository>/`: the repository's run folders, laid out as spec 3 says.
+    pub fn runs_dir(&self, repository: &str) -> PathBuf {
+        self.data_dir.join("runs").join(repository)
+    }
+
+    /// `secrets/<repository>/`: where `secrets: {file: …}` paths start (secret files are
+    /// not committed, so they cannot come from the commit).
+    pub fn secrets_dir(&self, repository: &str) -> PathBuf {
+        self.data_dir.join("secrets").join(repository)
+    }
+}
+
+/// Whether `name` may name a repository: it becomes a folder under `runs/` and part of
+/// URLs, so letters, digits, `-`, `_` and `.`, not starting with a dot.
+pub fn is_repository_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_repository_name;
+
+    #[test]
+    fn repository_names_are_plain_folder_names() {
+        for good in ["app", "my-app_2", "app.git"] {
+            assert!(is_repository_name(good), "{good}");
+        }
+        for bad in ["", ".", "..", ".hidden", "a/b", "a b", "../x", "é"] {
+            assert!(!is_repository_name(bad), "{bad}");
+        }
+    }
+}
