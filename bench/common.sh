@@ -7,7 +7,7 @@ PIPEKIT_CI=${PIPEKIT_CI:-${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/pipekit-
 case $PIPEKIT_CI in /*) ;; *) PIPEKIT_CI=$PWD/$PIPEKIT_CI ;; esac
 if [ ! -x "$PIPEKIT_CI" ]; then
     echo "building $PIPEKIT_CI" >&2
-    (cd "$REPO_ROOT" && cargo build --release -p pipekit-runner) >&2
+    (cd "$REPO_ROOT" && cargo build --release -p pipekit-ci) >&2
 fi
 export PIPEKIT_CI
 

@@ -70,8 +70,8 @@ measured="pipekit-ci $checkout"
 if [ -n "${PIPEKIT_CI:-}" ]; then
     measured="pipekit-ci binary $PIPEKIT_CI (checkout $checkout)"
 else
-    say "cargo build --release -p pipekit-runner"
-    (cd "$REPO_ROOT" && cargo build --release -p pipekit-runner) >&2
+    say "cargo build --release -p pipekit-ci"
+    (cd "$REPO_ROOT" && cargo build --release -p pipekit-ci) >&2
     PIPEKIT_CI=${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/pipekit-ci
 fi
 export PIPEKIT_CI

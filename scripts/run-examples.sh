@@ -4,7 +4,7 @@
 # containers follows when a Docker engine answers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet -p pipekit-runner
+cargo build --release --quiet -p pipekit-ci
 pipekit=./target/release/pipekit-ci
 for pipeline in pipelines/paper-ci.yml pipelines/three-tier.yml; do
   echo "### pipekit-ci run -f $pipeline"

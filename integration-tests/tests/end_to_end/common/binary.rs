@@ -32,7 +32,7 @@ pub fn binary() -> &'static Path {
         if !path.is_file() {
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
             let status = Command::new(cargo)
-                .args(["build", "-p", "pipekit-runner", "--bin", "pipekit-ci"])
+                .args(["build", "-p", "pipekit-ci", "--bin", "pipekit-ci"])
                 .current_dir(workspace)
                 .status()
                 .expect("cannot run cargo to build pipekit-ci");
