@@ -1,6 +1,6 @@
-//! `pipekit-ci`: wires the runner's command line (and, as it grows, the service) into one
-//! binary. Everything it does is a library call.
+//! `pipekit-ci`: wires the runner's command line and the service into one binary.
+//! Everything it does is a library call.
 
 fn main() -> std::process::ExitCode {
-    pipekit_runner::cli::main()
+    pipekit_runner::cli::main(pipekit_serve::command::serve)
 }

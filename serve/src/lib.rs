@@ -5,6 +5,9 @@
 //! works the queue: at most `max_runs` at once, each run tested as `run --commit` tests a
 //! commit ([`queued_run`]), through the runner's session.
 
+pub mod api;
+pub mod command;
+mod error_chain;
 pub mod queue_runner;
 pub mod queued_run;
 pub mod service;

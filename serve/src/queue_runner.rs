@@ -54,6 +54,11 @@ impl QueueRunner {
         Ok((Arc::new(runner), recovered))
     }
 
+    /// The settings and shared parts of the service.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
     /// The store, for reading the history (never held across an await).
     pub fn store(&self) -> MutexGuard<'_, RunStore> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)

@@ -18,5 +18,6 @@ mod interrupts;
 mod paper_examples;
 mod resources;
 mod secrets;
+mod serve;
 mod shared_storage;
 mod signals;

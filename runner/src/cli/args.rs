@@ -33,6 +33,19 @@ pub enum Command {
     /// Install or remove the git hook that runs the pipelines (pre-push by default).
     #[command(subcommand)]
     Hook(HookCommand),
+    /// The self-hosted CI service: serves the git repository it is started in, with its
+    /// queue and history in DIR, over HTTP (spec section 8).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Where the database and the run folders go.
+    #[arg(long, value_name = "DIR", default_value = "pipekit-data")]
+    pub data: PathBuf,
+    /// The address to listen on (port 0: any free port, printed as it starts).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }
 
 #[derive(Debug, Args)]

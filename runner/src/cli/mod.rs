@@ -19,14 +19,19 @@ mod run_command;
 mod run_places;
 mod workspace;
 
+pub use args::ServeArgs;
 pub use error::CliError;
+
+/// `pipekit-ci serve`, which lives in a crate of its own (it needs the runner); the binary
+/// hands it in.
+pub type ServeCommand = fn(ServeArgs) -> Result<u8, CliError>;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 /// Entry point of the binary: runs the command and turns its result into the spec's
 /// exit code.
-pub fn main() -> ExitCode {
+pub fn main(serve: ServeCommand) -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -46,6 +51,7 @@ pub fn main() -> ExitCode {
         args::Command::Down(file) => containers::down(&file.file),
         args::Command::Gc(file) => containers::gc(&file.file),
         args::Command::Hook(hook) => hook_command::hook(hook),
+        args::Command::Serve(args) => serve(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,307 @@
+//! `pipekit-ci serve` as a user starts it: the built binary in a real git repository, on a
+//! loopback port, driven over HTTP by curl; stopped by SIGTERM and by `kill -9`.
+
+use crate::common::{binary, commit_all, eventually, init_and_commit, processes_with};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A server of one repository, killed when dropped if still up.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    /// Starts `pipekit-ci serve` in `repo` with its data in `data`; waits for its address.
+    fn start(repo: &Path, data: &Path) -> Server {
+        let mut child = Command::new(binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .current_dir(repo)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start pipekit-ci serve");
+        let stderr = child.stderr.take().expect("piped stderr");
+        // Killed when dropped, also if no address comes.
+        let mut server = Server {
+            child,
+            url: String::new(),
+        };
+        let mut lines = BufReader::new(stderr).lines();
+        let url = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.split_whitespace()
+                    .find(|word| word.starts_with("http://"))
+                    .map(|word| word.trim_end_matches(',').to_owned())
+            })
+            .expect("pipekit-ci serve printed no address");
+        // The rest of its stderr is drained, so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        server.url = url;
+        server
+    }
+
+    /// `curl` of `path`; the status and the JSON body.
+    fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+        let mut curl = Command::new("curl");
+        curl.args(["-s", "-X", method, "-w", "\n%{http_code}"])
+            .arg(format!("{}{path}", self.url));
+        if let Some(body) = body {
+            curl.args(["-H", "content-type: application/json", "-d", body]);
+        }
+        let output = curl.output().expect("curl runs");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        let status = status.trim().parse().unwrap_or(0);
+        (
+            status,
+            serde_json::from_str(body).unwrap_or(Value::String(body.to_owned())),
+        )
+    }
+
+    fn run(&self, id: i64) -> Value {
+        self.call("GET", &format!("/api/v1/runs/{id}"), None).1
+    }
+
+    /// The run once its status is one of `statuses`.
+    fn wait_for(&self, id: i64, statuses: &[&str]) -> Value {
+        let mut last = Value::Null;
+        let reached = eventually(Duration::from_secs(60), || {
+            last = self.run(id);
+            statuses.iter().any(|status| last["status"] == *status)
+        });
+        assert!(reached, "run {id} never got to {statuses:?}: {last}");
+        last
+    }
+
+    fn stop(mut self, signal: Signal) -> Option<i32> {
+        let pid = Pid::from_raw(self.child.id() as i32);
+        let _ = kill(pid, signal);
+        self.child.wait().ok().and_then(|status| status.code())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn repository(pipeline: &str) -> (tempfile::TempDir, tempfile::TempDir) {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::write(repo.path().join("pipekit.yml"), pipeline).expect("write the pipeline");
+    init_and_commit(repo.path(), "First");
+    (repo, data)
+}
+
+/// The repository's name as the server calls it: its folder's.
+fn name_of(repo: &Path) -> String {
+    repo.file_name()
+        .expect("a folder")
+        .to_string_lossy()
+        .replace(
+            |c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)),
+            "-",
+        )
+        .trim_start_matches('.')
+        .to_owned()
+}
+
+#[test]
+fn a_run_queued_over_http_is_tested_from_its_commit_and_listed() {
+    let (repo, data) =
+        repository("services:\n  hello:\n    command: echo hello from $PIPEKIT_BRANCH\n");
+    let server = Server::start(repo.path(), data.path());
+    let name = name_of(repo.path());
+    assert_eq!(server.call("GET", "/healthz", None).0, 200);
+
+    let body = format!(r#"{{"repository": "{name}", "ref": "main"}}"#);
+    let (status, queued) = server.call("POST", "/api/v1/runs", Some(&body));
+    assert_eq!(status, 201, "{queued}");
+    let id = queued["id"].as_i64().expect("an id");
+    let run = server.wait_for(id, &["passed", "failed", "errored", "invalid"]);
+    assert_eq!(run["status"], "passed", "{run}");
+    assert_eq!(run["branch"], "main");
+    assert_eq!(run["trigger"], "manual");
+    assert_eq!(run["number"], 1);
+    let folder = run["run_folder"].as_str().expect("a run folder");
+    let log = data
+        .path()
+        .join("runs")
+        .join(&name)
+        .join(folder)
+        .join("logs/hello.log");
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("the job's log").trim(),
+        "hello from main"
+    );
+
+    let (status, listed) = server.call("GET", &format!("/api/v1/runs?repository={name}"), None);
+    assert_eq!(status, 200);
+    assert_eq!(listed["runs"].as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(
+        server.stop(Signal::SIGTERM),
+        Some(0),
+        "a clean stop exits 0"
+    );
+}
+
+#[test]
+fn bad_requests_get_a_4xx_with_a_reason_and_the_server_goes_on() {
+    let (repo, data) = repository("services:\n  a:\n    command: \"true\"\n");
+    let server = Server::start(repo.path(), data.path());
+    let name = name_of(repo.path());
+    let cases: [(&str, String, Option<String>, u16, &str); 8] = [
+        ("GET", "/api/v1/runs/x".into(), None, 400, "is not a run id"),
+        ("GET", "/api/v1/runs/99".into(), None, 404, "no run 99"),
+        (
+            "GET",
+            "/api/v1/runs?status=paused".into(),
+            None,
+            400,
+            "no run status",
+        ),
+        (
+            "GET",
+            "/api/v1/runs?limit=0".into(),
+            None,
+            400,
+            "limit takes a number",
+        ),
+        (
+            "POST",
+            "/api/v1/runs".into(),
+            Some("{oops".into()),
+            400,
+            "JSON",
+        ),
+        (
+            "POST",
+            "/api/v1/runs".into(),
+            Some(r#"{"repository": "nope", "ref": "main"}"#.into()),
+            404,
+            "no repository `nope`",
+        ),
+        (
+            "POST",
+            "/api/v1/runs".into(),
+            Some(format!(
+                r#"{{"repository": "{name}", "ref": "no-such-branch"}}"#
+            )),
+            422,
+            "no-such-branch",
+        ),
+        ("GET", "/../../etc/passwd".into(), None, 404, "no such page"),
+    ];
+    for (method, path, body, expected, reason) in cases {
+        let (status, answer) = server.call(method, &path, body.as_deref());
+        assert_eq!(status, expected, "{method} {path}: {answer}");
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(error.contains(reason), "{method} {path}: {answer}");
+    }
+    assert_eq!(server.call("GET", "/healthz", None).0, 200, "still serving");
+}
+
+#[test]
+fn an_invalid_pipeline_gives_an_invalid_run_with_its_diagnostics() {
+    let (repo, data) = repository("services:\n  build:\n    comand: make\n");
+    let server = Server::start(repo.path(), data.path());
+    let body = format!(
+        r#"{{"repository": "{}", "ref": "main"}}"#,
+        name_of(repo.path())
+    );
+    let (_, queued) = server.call("POST", "/api/v1/runs", Some(&body));
+    let id = queued["id"].as_i64().expect("an id");
+    let run = server.wait_for(id, &["invalid", "passed", "failed", "errored"]);
+    assert_eq!(run["status"], "invalid", "{run}");
+    let problem = run["problem"].as_str().unwrap_or_default();
+    assert!(problem.contains("pipekit.yml:3:5"), "{problem}");
+}
+
+#[test]
+fn a_running_run_is_cancelled_over_http_and_its_job_stopped() {
+    let marker = format!("pipekit-serve-cancel-{}", std::process::id());
+    let (repo, data) = repository(&format!(
+        "services:\n  forever:\n    command: sleep 300; echo {marker}\n"
+    ));
+    let server = Server::start(repo.path(), data.path());
+    let body = format!(
+        r#"{{"repository": "{}", "ref": "main"}}"#,
+        name_of(repo.path())
+    );
+    let (_, queued) = server.call("POST", "/api/v1/runs", Some(&body));
+    let id = queued["id"].as_i64().expect("an id");
+    server.wait_for(id, &["running"]);
+    assert!(eventually(Duration::from_secs(10), || !processes_with(
+        &marker
+    )
+    .is_empty()));
+
+    let (status, answer) = server.call("POST", &format!("/api/v1/runs/{id}/cancel"), None);
+    assert_eq!(status, 202, "{answer}");
+    let run = server.wait_for(id, &["cancelled", "passed", "failed", "errored"]);
+    assert_eq!(run["status"], "cancelled", "{run}");
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(&marker)
+            .is_empty()),
+        "the job's process is left"
+    );
+}
+
+#[test]
+fn a_server_killed_mid_run_shows_it_interrupted_and_runs_it_again_when_back() {
+    // The first attempt sleeps for good; the repeat finds the file and passes at once.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let seen = scratch.path().join("seen");
+    let marker = format!("pipekit-serve-restart-{}", std::process::id());
+    let (repo, data) = repository(&format!(
+        "services:\n  slow:\n    command: test -e {seen} || {{ touch {seen}; sleep 300; echo {marker}; }}\n",
+        seen = seen.display()
+    ));
+    let server = Server::start(repo.path(), data.path());
+    let body = format!(
+        r#"{{"repository": "{}", "ref": "main"}}"#,
+        name_of(repo.path())
+    );
+    let (_, queued) = server.call("POST", "/api/v1/runs", Some(&body));
+    let id = queued["id"].as_i64().expect("an id");
+    server.wait_for(id, &["running"]);
+    assert!(eventually(Duration::from_secs(10), || !processes_with(
+        &marker
+    )
+    .is_empty()));
+    server.stop(Signal::SIGKILL);
+
+    // The next commit is not what the requeued run tests: it repeats the interrupted one.
+    std::fs::write(repo.path().join("README"), "later\n").expect("write");
+    commit_all(repo.path(), "Later");
+    let server = Server::start(repo.path(), data.path());
+    let interrupted = server.run(id);
+    assert_eq!(interrupted["status"], "interrupted", "{interrupted}");
+    let (_, listed) = server.call("GET", "/api/v1/runs", None);
+    let again = listed["runs"][0].clone();
+    assert_eq!(again["attempt_of"], id, "{listed}");
+    assert_eq!(again["trigger"], "requeue");
+    assert_eq!(again["commit"], interrupted["commit"]);
+    let again = server.wait_for(again["id"].as_i64().expect("an id"), &["passed", "failed"]);
+    assert_eq!(again["status"], "passed", "{again}");
+    // The dead server's job was reaped as the repeat started (as `gc` reaps it).
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(&marker)
+            .is_empty()),
+        "the killed server's job is left: {:?}",
+        processes_with(&marker)
+    );
+    assert_eq!(server.stop(Signal::SIGTERM), Some(0));
+}

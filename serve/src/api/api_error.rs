@@ -1,0 +1,46 @@
+//! What a request gets when it cannot be served: a 4xx (or 500) with `{"error": "…"}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// An API error, its reason shown to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400: the request itself is wrong.
+    BadRequest(String),
+    /// 401: the caller may not do this.
+    Unauthorized(String),
+    /// 404: what it names does not exist.
+    NotFound(String),
+    /// 422: understood, but the repository cannot give what it asks for.
+    Unprocessable(String),
+    /// 500: the server's own failure (its database, its disk).
+    Internal(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, reason) = match self {
+            ApiError::BadRequest(reason) => (StatusCode::BAD_REQUEST, reason),
+            ApiError::Unauthorized(reason) => (StatusCode::UNAUTHORIZED, reason),
+            ApiError::NotFound(reason) => (StatusCode::NOT_FOUND, reason),
+            ApiError::Unprocessable(reason) => (StatusCode::UNPROCESSABLE_ENTITY, reason),
+            ApiError::Internal(reason) => (StatusCode::INTERNAL_SERVER_ERROR, reason),
+        };
+        (status, Json(serde_json::json!({ "error": reason }))).into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match error {
+            StoreError::UnknownRun(id) => ApiError::NotFound(format!("no run {id}")),
+            StoreError::UnknownRepository(name) => {
+                ApiError::NotFound(format!("no repository `{name}`"))
+            }
+            other => ApiError::Internal(crate::error_chain::error_chain(&other)),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The HTTP API of spec 8 (`/api/v1/`), `/healthz`, and JSON errors for everything else.
+//! Handlers stay thin: parse, authorise, call the queue, answer.
+
+mod api_error;
+mod run_view;
+mod runs;
+
+pub use api_error::ApiError;
+pub use run_view::RunView;
+
+use crate::queue_runner::QueueRunner;
+use axum::Router;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+/// The service's routes over `runner`'s queue and history.
+pub fn router(runner: Arc<QueueRunner>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/runs", get(runs::list).post(runs::queue))
+        .route("/api/v1/runs/{id}", get(runs::show))
+        .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
+        .fallback(|| async { ApiError::NotFound("no such page".to_owned()) })
+        .with_state(runner)
+}

@@ -1,0 +1,164 @@
+//! `pipekit-ci serve`: the service over the git repository it is started in, until SIGINT
+//! or SIGTERM. The edge of the service: it reads the process's environment and current
+//! directory, installs the signal handlers, prints, and hands everything else in.
+
+use crate::api::router;
+use crate::queue_runner::QueueRunner;
+use crate::service::{Service, is_repository_name};
+use crate::store::StoreError;
+use pipekit_runner::cli::{CliError, ServeArgs};
+use pipekit_runner::executor::HostSupervisor;
+use pipekit_runner::git::SourceRepo;
+use pipekit_runner::session::{CancelHandle, cancel_channel};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Between SIGTERM and SIGKILL when a job is stopped.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until stopped; 0 after a clean stop.
+pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| CliError::Environment(format!("no current directory: {error}")))?;
+    let repo = SourceRepo::open(&cwd, false).map_err(|error| {
+        CliError::InvalidInput(format!(
+            "{error}; `pipekit-ci serve` serves the git repository it is started in"
+        ))
+    })?;
+    let root = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
+    drop(repo);
+    let name = repository_name(&root);
+    std::fs::create_dir_all(&args.data).map_err(|error| {
+        CliError::Environment(format!("cannot create `{}`: {error}", args.data.display()))
+    })?;
+    let data_dir = std::path::absolute(&args.data).unwrap_or(args.data.clone());
+    let max_runs = std::thread::available_parallelism().map_or(1, usize::from);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Environment(format!("cannot start the runtime: {error}")))?;
+    runtime.block_on(async {
+        let service = Service {
+            data_dir,
+            repositories: BTreeMap::from([(name.clone(), root.clone())]),
+            max_runs,
+            host_env: std::env::vars().collect(),
+            supervisor: HostSupervisor::for_process(),
+            engine: None,
+            stop_grace: STOP_GRACE,
+            log_limit: None,
+        };
+        let supervisor = service.supervisor.clone();
+        let (runner, recovered) = QueueRunner::open(service, true).map_err(store_error)?;
+        if !recovered.interrupted.is_empty() {
+            err_line(&format!(
+                "pipekit-ci serve: {} run(s) interrupted by the last stop, queued again",
+                recovered.interrupted.len()
+            ));
+        }
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|error| {
+                CliError::Environment(format!("cannot listen on {}: {error}", args.listen))
+            })?;
+        let address = listener
+            .local_addr()
+            .map_err(|error| CliError::Environment(error.to_string()))?;
+        err_line(&format!(
+            "pipekit-ci serve: {name} ({}) on http://{address}, data in {}",
+            root.display(),
+            args.data.display()
+        ));
+        let (stop, stopping) = cancel_channel();
+        let mut http_stopping = stopping.clone();
+        let queue = tokio::spawn(runner.clone().run(stopping));
+        let app = router(runner).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+            http_stopping.cancelled().await;
+        });
+        let signals = tokio::spawn(stop_on_signals(stop));
+        let served = served.await;
+        signals.abort();
+        let queued = queue
+            .await
+            .map_err(|error| CliError::Environment(error.to_string()))?;
+        // No run of this process is going on any more: what shed its tag can go too.
+        supervisor.kill_strays().await;
+        served.map_err(|error| CliError::Environment(format!("the server failed: {error}")))?;
+        queued.map_err(store_error)?;
+        err_line("pipekit-ci serve: stopped");
+        Ok(0)
+    })
+}
+
+/// The first SIGINT or SIGTERM stops the service: no new requests, the runs going on are
+/// interrupted and queued again for the next start.
+async fn stop_on_signals(stop: CancelHandle) {
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    err_line("pipekit-ci serve: stopping");
+    stop.cancel();
+}
+
+/// The repository's name in URLs and folders: its folder's, `.git` dropped, anything
+/// else than letters, digits, `-`, `_` and `.` made a `-`.
+fn repository_name(root: &Path) -> String {
+    let folder = match root.file_name() {
+        Some(name) if name == ".git" => root.parent().and_then(Path::file_name),
+        other => other,
+    };
+    let folder = folder
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let folder = folder.strip_suffix(".git").unwrap_or(&folder);
+    let name: String = folder
+        .chars()
+        .map(
+            |c| match c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                true => c,
+                false => '-',
+            },
+        )
+        .collect();
+    let name = name.trim_start_matches('.').to_owned();
+    match is_repository_name(&name) {
+        true => name,
+        false => "repository".to_owned(),
+    }
+}
+
+fn store_error(error: StoreError) -> CliError {
+    CliError::Environment(crate::error_chain::error_chain(&error))
+}
+
+/// A line on stderr; a closed stderr is no reason to stop serving.
+fn err_line(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repository_name;
+    use std::path::Path;
+
+    #[test]
+    fn a_repository_is_named_after_its_folder() {
+        assert_eq!(repository_name(Path::new("/src/app")), "app");
+        assert_eq!(repository_name(Path::new("/srv/git/app.git")), "app");
+        assert_eq!(repository_name(Path::new("/src/my app/.git")), "my-app");
+        assert_eq!(repository_name(Path::new("/src/.hidden")), "hidden");
+        assert_eq!(repository_name(Path::new("/")), "repository");
+    }
+}
