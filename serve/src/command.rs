@@ -3,6 +3,7 @@
 //! directory, installs the signal handlers, prints, and hands everything else in.
 
 use crate::api::router;
+use crate::poller::poll_every;
 use crate::queue_runner::QueueRunner;
 use crate::service::{Service, is_repository_name};
 use crate::store::StoreError;
@@ -21,6 +22,16 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves until stopped; 0 after a clean stop.
 pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
+    let poll = match Duration::try_from_secs_f64(args.poll) {
+        Ok(every) if every.is_zero() => None,
+        Ok(every) => Some(every),
+        Err(_) => {
+            return Err(CliError::InvalidInput(format!(
+                "--poll takes a number of seconds, 0 for never, not `{}`",
+                args.poll
+            )));
+        }
+    };
     let cwd = std::env::current_dir()
         .map_err(|error| CliError::Environment(format!("no current directory: {error}")))?;
     let repo = SourceRepo::open(&cwd, false).map_err(|error| {
@@ -74,7 +85,20 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         ));
         let (stop, stopping) = cancel_channel();
         let mut http_stopping = stopping.clone();
-        let queue = tokio::spawn(runner.clone().run(stopping));
+        let queue = tokio::spawn(runner.clone().run(stopping.clone()));
+        let poller = poll.map(|every| {
+            tokio::spawn(poll_every(
+                runner.clone(),
+                every,
+                stopping,
+                |name, error| {
+                    err_line(&format!(
+                        "pipekit-ci serve: cannot poll {name}: {}; trying again at the next poll",
+                        crate::error_chain::error_chain(error)
+                    ));
+                },
+            ))
+        });
         let app = router(runner).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app).with_graceful_shutdown(async move {
             http_stopping.cancelled().await;
@@ -82,6 +106,9 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         let signals = tokio::spawn(stop_on_signals(stop));
         let served = served.await;
         signals.abort();
+        if let Some(poller) = poller {
+            let _ = poller.await;
+        }
         let queued = queue
             .await
             .map_err(|error| CliError::Environment(error.to_string()))?;

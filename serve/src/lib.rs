@@ -8,6 +8,8 @@
 pub mod api;
 pub mod command;
 mod error_chain;
+mod planned_runs;
+pub mod poller;
 pub mod queue_runner;
 pub mod queued_run;
 pub mod service;

@@ -3,6 +3,7 @@
 
 use pipekit_runner::executor::HostSupervisor;
 use pipekit_runner::session::{CancelHandle, cancel_channel};
+use pipekit_serve::poller::poll_once;
 use pipekit_serve::queue_runner::QueueRunner;
 use pipekit_serve::service::Service;
 use pipekit_serve::store::{Cancelled, NewRun, RunFilter, RunRow, RunState, RunStore, Trigger};
@@ -288,6 +289,70 @@ async fn a_stopping_service_interrupts_its_runs_and_the_next_one_runs_them_again
     assert_eq!(served.finished(again.id).await?.state, RunState::Cancelled);
     let all = served.runner.store().runs(&RunFilter::default())?;
     assert_eq!(all.len(), 2);
+    served.stop().await?;
+    Ok(())
+}
+
+/// Points `branch` at `sha` (creating it).
+fn branch(dir: &Path, branch: &str, sha: &str) -> Result<(), git2::Error> {
+    let repo = git2::Repository::open(dir)?;
+    let commit = repo.find_commit(git2::Oid::from_str(sha)?)?;
+    repo.branch(branch, &commit, true)?;
+    Ok(())
+}
+
+const ON_MAIN: &str =
+    "on:\n  push:\n    branches: [main]\nservices:\n  build:\n    command: \"true\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_queue_what_moved_once_and_the_first_only_learns_the_branches() -> TestResult {
+    let served = Served::start(2)?;
+    std::fs::create_dir_all(served.repo.path().join(".pipekit"))?;
+    commit(
+        served.repo.path(),
+        &[("pipekit.yml", PASSES), (".pipekit/main-only.yml", ON_MAIN)],
+    )?;
+    let polled = |served: &Served| -> Result<Vec<i64>, pipekit_serve::poller::PollError> {
+        poll_once(&served.runner, "app")
+    };
+    let none: [i64; 0] = [];
+    assert_eq!(polled(&served)?, none, "the first poll learns the branches");
+    assert_eq!(polled(&served)?, none, "nothing moved");
+
+    let sha = commit(served.repo.path(), &[("README", "moved\n")])?;
+    let queued = polled(&served)?;
+    assert_eq!(queued.len(), 2, "both pipeline files take a push to main");
+    for id in &queued {
+        let run = served.finished(*id).await?;
+        assert_eq!(run.state, RunState::Passed, "{run:?}");
+        assert_eq!(
+            (run.trigger, run.commit.as_str()),
+            (Trigger::Poll, sha.as_str())
+        );
+        assert_eq!(run.branch.as_deref(), Some("main"));
+        assert_eq!(run.git_ref.as_deref(), Some("refs/heads/main"));
+    }
+    assert_eq!(polled(&served)?, none, "seen already");
+
+    // A new branch at a tested commit: the same commit and pipeline are not queued twice.
+    branch(served.repo.path(), "copy", &sha)?;
+    assert_eq!(polled(&served)?, none);
+    // On that branch, only the file without an `on:` block takes the push.
+    git2::Repository::open(served.repo.path())?.set_head("refs/heads/copy")?;
+    commit(served.repo.path(), &[("README", "on a branch\n")])?;
+    let queued = polled(&served)?;
+    assert_eq!(queued.len(), 1);
+    let run = served.finished(queued[0]).await?;
+    assert_eq!(
+        (run.pipeline.as_str(), run.branch.as_deref()),
+        ("pipekit.yml", Some("copy"))
+    );
+
+    // A restart does not queue again what the last server saw.
+    let (data, repo_dir) = served.stop().await?;
+    let served = Served::start_in(data, repo_dir, 2)?;
+    assert_eq!(polled(&served)?, none);
+    assert_eq!(served.runner.store().runs(&RunFilter::default())?.len(), 3);
     served.stop().await?;
     Ok(())
 }

@@ -19,9 +19,14 @@ struct Server {
 impl Server {
     /// Starts `pipekit-ci serve` in `repo` with its data in `data`; waits for its address.
     fn start(repo: &Path, data: &Path) -> Server {
+        Server::start_with(repo, data, &[])
+    }
+
+    fn start_with(repo: &Path, data: &Path, more: &[&str]) -> Server {
         let mut child = Command::new(binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
+            .args(more)
             .current_dir(repo)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -290,8 +295,12 @@ fn a_server_killed_mid_run_shows_it_interrupted_and_runs_it_again_when_back() {
     let interrupted = server.run(id);
     assert_eq!(interrupted["status"], "interrupted", "{interrupted}");
     let (_, listed) = server.call("GET", "/api/v1/runs", None);
-    let again = listed["runs"][0].clone();
-    assert_eq!(again["attempt_of"], id, "{listed}");
+    // The commit made while it was down is seen by the first poll and run too.
+    let again = listed["runs"]
+        .as_array()
+        .and_then(|runs| runs.iter().find(|run| run["attempt_of"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("not queued again: {listed}"));
     assert_eq!(again["trigger"], "requeue");
     assert_eq!(again["commit"], interrupted["commit"]);
     let again = server.wait_for(again["id"].as_i64().expect("an id"), &["passed", "failed"]);
@@ -304,4 +313,48 @@ fn a_server_killed_mid_run_shows_it_interrupted_and_runs_it_again_when_back() {
         processes_with(&marker)
     );
     assert_eq!(server.stop(Signal::SIGTERM), Some(0));
+}
+
+#[test]
+fn a_commit_on_a_branch_is_seen_by_the_poll_and_run() {
+    let (repo, data) = repository("services:\n  hello:\n    command: echo $PIPEKIT_COMMIT\n");
+    let server = Server::start_with(repo.path(), data.path(), &["--poll", "0.2"]);
+    // The first poll only learns the branches: nothing runs for what was there before.
+    std::thread::sleep(Duration::from_millis(600));
+    let (_, listed) = server.call("GET", "/api/v1/runs", None);
+    assert_eq!(listed["runs"].as_array().map(Vec::len), Some(0), "{listed}");
+
+    std::fs::write(repo.path().join("README"), "news\n").expect("write");
+    let sha = commit_all(repo.path(), "News");
+    let mut listed = Value::Null;
+    let appeared = eventually(Duration::from_secs(30), || {
+        listed = server.call("GET", "/api/v1/runs?status=passed", None).1;
+        listed["runs"]
+            .as_array()
+            .is_some_and(|runs| !runs.is_empty())
+    });
+    assert!(appeared, "no passed run for the new commit: {listed}");
+    let run = &listed["runs"][0];
+    assert_eq!(
+        (run["commit"].as_str(), run["trigger"].as_str()),
+        (Some(sha.as_str()), Some("poll"))
+    );
+    assert_eq!(run["branch"], "main");
+}
+
+#[test]
+fn a_poll_interval_that_is_no_number_of_seconds_is_invalid_input() {
+    let (repo, data) = repository("services:\n  a:\n    command: \"true\"\n");
+    let finished = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--poll=-1", "--data"])
+        .arg(data.path())
+        .current_dir(repo.path())
+        .output()
+        .expect("pipekit-ci runs");
+    assert_eq!(finished.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&finished.stderr);
+    assert!(
+        stderr.contains("--poll takes a number of seconds"),
+        "{stderr}"
+    );
 }

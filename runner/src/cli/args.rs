@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// The address to listen on (port 0: any free port, printed as it starts).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Seconds between two reads of the repository's branches (0: never; a fraction is
+    /// fine).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    pub poll: f64,
 }
 
 #[derive(Debug, Args)]

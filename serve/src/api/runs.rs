@@ -3,13 +3,14 @@
 use super::api_error::ApiError;
 use super::run_view::RunView;
 use crate::error_chain::error_chain;
+use crate::planned_runs::planned_runs;
 use crate::queue_runner::QueueRunner;
 use crate::store::{Cancelled, NewRun, RunFilter, RunState, Trigger};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
-use pipekit_runner::commit_test::{CommitPlan, FileOutcome, PipelineChoice};
+use pipekit_runner::commit_test::{CommitPlan, PipelineChoice};
 use pipekit_runner::git::{Revision, SourceRepo};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -131,7 +132,7 @@ pub(super) async fn queue(
 }
 
 /// The runs of every pipeline file of the commit `revision` names, as a person asks for
-/// them (files whose `on:` would skip a push run too; invalid ones end `invalid`).
+/// them: `on:` decides pushes only.
 fn plan_runs(
     path: &std::path::Path,
     repository: &str,
@@ -156,22 +157,7 @@ fn plan_runs(
         true => git_ref,
         false => format!("refs/heads/{git_ref}"),
     });
-    Ok(plan
-        .files
-        .into_iter()
-        .filter(|file| !matches!(file.outcome, FileOutcome::NotTriggered(_)))
-        .map(|file| NewRun {
-            repository: repository.to_owned(),
-            pipeline: file.path.display().to_string(),
-            branch: plan.commit.branch.clone(),
-            git_ref: full_ref.clone(),
-            commit: plan.commit.sha.clone(),
-            message: plan.commit.message.clone(),
-            author: plan.commit.author.clone(),
-            trigger: Trigger::Manual,
-            attempt_of: None,
-        })
-        .collect())
+    Ok(planned_runs(plan, repository, full_ref, Trigger::Manual))
 }
 
 /// `POST /api/v1/runs/{id}/cancel`: 202; a waiting run is dropped from the queue, a

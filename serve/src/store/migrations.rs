@@ -11,6 +11,7 @@ use std::path::Path;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_history.sql"),
     include_str!("migrations/0002_run_problem.sql"),
+    include_str!("migrations/0003_branch_tips.sql"),
 ];
 
 /// The schema version this pipekit-ci writes.

@@ -342,6 +342,12 @@ impl Executor for DockerExecutor {
     }
 }
 
+/// How many times, and how far apart, the engine is asked whether a container with a
+/// memory limit that exited 137 was killed for memory: at most 200 ms more for a job
+/// killed otherwise.
+const OOM_ASKS: u32 = 5;
+const OOM_ASK_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The container's exit code. bollard reports a non-zero exit as an error: that is the
 /// job's result, not a failure of the engine. A container the kernel killed for memory
 /// says so (`State.OOMKilled`), not just 137.
@@ -381,12 +387,22 @@ async fn wait_for_exit(
         None => return Err(engine_lost("it closed the connection".into())),
     };
     // 137 is 128 + SIGKILL, what an OOM kill leaves; only then is the inspect worth it.
-    if code == 137 && out_of_memory(&engine, &container).await {
-        return Err(ExecutorError::OutOfMemory {
-            job,
-            limit: memory_limit,
-            code,
-        });
+    // The engine hears of the OOM kill and of the exit separately, and under load the
+    // exit can come first (seen in CI): with a memory limit it is asked a few times.
+    if code == 137 {
+        let asks = if memory_limit.is_some() { OOM_ASKS } else { 1 };
+        for ask in 1..=asks {
+            if out_of_memory(&engine, &container).await {
+                return Err(ExecutorError::OutOfMemory {
+                    job,
+                    limit: memory_limit,
+                    code,
+                });
+            }
+            if ask < asks {
+                tokio::time::sleep(OOM_ASK_PAUSE).await;
+            }
+        }
     }
     Ok(JobExit::Code(code))
 }

@@ -1,0 +1,124 @@
+//! Polling (spec 8): each served repository's branches are read every so often, and what
+//! moved is queued as a push of it would be: every pipeline file of the new tip whose
+//! `on:` takes the push. The first poll of a repository only learns its branches.
+
+use crate::planned_runs::planned_runs;
+use crate::queue_runner::QueueRunner;
+use crate::store::{NewRun, StoreError, Trigger};
+use pipekit_runner::commit_test::{CommitPlan, CommitPlanError, PipelineChoice, PushEvent};
+use pipekit_runner::git::{GitError, Revision, SourceRepo};
+use pipekit_runner::session::CancelSignal;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Why a poll of a repository failed; the next one tries again.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    #[error("cannot read the branches of `{path}`")]
+    Branches {
+        path: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Plan(#[from] CommitPlanError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads `repository`'s branches and queues the pipelines of each one that moved or is
+/// new since the last poll. The ids queued.
+pub fn poll_once(runner: &QueueRunner, repository: &str) -> Result<Vec<i64>, PollError> {
+    let path = runner
+        .service()
+        .repositories
+        .get(repository)
+        .ok_or_else(|| StoreError::UnknownRepository(repository.to_owned()))?
+        .clone();
+    let tips = branch_tips(&path)?;
+    let known = runner.store().branch_tips(repository)?;
+    let mut queued = Vec::new();
+    if let Some(known) = known {
+        let moved = tips
+            .iter()
+            .filter(|(branch, sha)| known.get(*branch) != Some(*sha));
+        let repo = SourceRepo::open(&path, false)?;
+        for (branch, sha) in moved {
+            let push = PushEvent::new(format!("refs/heads/{branch}"), known.get(branch).cloned());
+            for run in pushed_runs(&repo, repository, sha, &push)? {
+                queued.extend(runner.enqueue(&run)?);
+            }
+        }
+    }
+    runner
+        .store()
+        .set_branch_tips(repository, &tips, SystemTime::now())?;
+    Ok(queued)
+}
+
+/// Polls every served repository now and then every `every`, until `stop`. A repository
+/// that cannot be read is told to `failed` and tried again at the next poll.
+pub async fn poll_every(
+    runner: Arc<QueueRunner>,
+    every: Duration,
+    mut stop: CancelSignal,
+    failed: impl Fn(&str, &PollError) + Send + Sync + 'static,
+) {
+    let failed = Arc::new(failed);
+    let names: Vec<String> = runner.service().repositories.keys().cloned().collect();
+    loop {
+        for name in &names {
+            let (runner, failed, name) = (runner.clone(), failed.clone(), name.clone());
+            // Off the runtime's threads: git reads block, and a repository may be large.
+            let polled = tokio::task::spawn_blocking(move || {
+                if let Err(error) = poll_once(&runner, &name) {
+                    failed(&name, &error);
+                }
+            });
+            let _ = polled.await;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Every local branch's tip commit.
+fn branch_tips(path: &Path) -> Result<BTreeMap<String, String>, PollError> {
+    let failed = |source| PollError::Branches {
+        path: path.display().to_string(),
+        source,
+    };
+    let repo = git2::Repository::open(path).map_err(failed)?;
+    let mut tips = BTreeMap::new();
+    for branch in repo
+        .branches(Some(git2::BranchType::Local))
+        .map_err(failed)?
+    {
+        let (branch, _) = branch.map_err(failed)?;
+        let (Ok(Some(name)), Ok(commit)) = (branch.name(), branch.get().peel_to_commit()) else {
+            // A branch whose name is not UTF-8 or that points at no commit is not tested.
+            continue;
+        };
+        tips.insert(name.to_owned(), commit.id().to_string());
+    }
+    Ok(tips)
+}
+
+/// The runs a push of `sha` asks for.
+fn pushed_runs(
+    repo: &SourceRepo,
+    repository: &str,
+    sha: &str,
+    push: &PushEvent,
+) -> Result<Vec<NewRun>, PollError> {
+    let revision = Revision::Commit(sha.to_owned());
+    let plan = CommitPlan::read(repo, &revision, Some(push), &PipelineChoice::All)?;
+    let git_ref = Some(push.reference.clone());
+    Ok(planned_runs(plan, repository, git_ref, Trigger::Poll))
+}
