@@ -125,8 +125,9 @@ fn name_of(repo: &Path) -> String {
 
 #[test]
 fn a_run_queued_over_http_is_tested_from_its_commit_and_listed() {
-    let (repo, data) =
-        repository("services:\n  hello:\n    command: echo hello from $PIPEKIT_BRANCH\n");
+    let (repo, data) = repository(
+        "services:\n  hello:\n    command: echo hello from $PIPEKIT_BRANCH\n    signals:\n      greeted: Grep(stdout, \"hello\")\n",
+    );
     let server = Server::start(repo.path(), data.path());
     let name = name_of(repo.path());
     assert_eq!(server.call("GET", "/healthz", None).0, 200);
@@ -150,6 +151,28 @@ fn a_run_queued_over_http_is_tested_from_its_commit_and_listed() {
     assert_eq!(
         std::fs::read_to_string(&log).expect("the job's log").trim(),
         "hello from main"
+    );
+
+    // Its jobs, from the run folder's record.
+    let job = &run["jobs"][0];
+    assert_eq!(
+        (job["name"].as_str(), job["state"].as_str()),
+        (Some("hello"), Some("passed")),
+        "{run}"
+    );
+    assert_eq!(
+        (job["exit_code"].as_i64(), job["attempts"].as_i64()),
+        (Some(0), Some(1))
+    );
+    let (started, finished) = (job["started_at"].as_str(), job["finished_at"].as_str());
+    assert!(
+        started.is_some_and(|s| s.ends_with('Z')) && finished >= started,
+        "{job}"
+    );
+    assert_eq!(job["signals"][0]["name"], "greeted");
+    assert!(
+        job["signals"][0]["after_seconds"].as_f64().is_some(),
+        "{job}"
     );
 
     let (status, listed) = server.call("GET", &format!("/api/v1/runs?repository={name}"), None);

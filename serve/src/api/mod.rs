@@ -2,10 +2,12 @@
 //! Handlers stay thin: parse, authorise, call the queue, answer.
 
 mod api_error;
+mod run_detail;
 mod run_view;
 mod runs;
 
 pub use api_error::ApiError;
+pub use run_detail::{JobView, RunDetail, SignalView};
 pub use run_view::RunView;
 
 use crate::queue_runner::QueueRunner;

@@ -65,7 +65,7 @@ impl From<RunRow> for RunView {
 
 /// Seconds since the epoch of the store's own `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC); `None` for
 /// any other text.
-fn seconds_of(time: &str) -> Option<f64> {
+pub(super) fn seconds_of(time: &str) -> Option<f64> {
     let bytes = time.as_bytes();
     if bytes.len() != 24 || bytes[23] != b'Z' {
         return None;

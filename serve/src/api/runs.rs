@@ -1,6 +1,7 @@
 //! `/api/v1/runs`: the history, one run, queueing a commit by hand, cancelling.
 
 use super::api_error::ApiError;
+use super::run_detail::RunDetail;
 use super::run_view::RunView;
 use crate::error_chain::error_chain;
 use crate::planned_runs::planned_runs;
@@ -12,6 +13,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use pipekit_runner::commit_test::{CommitPlan, PipelineChoice};
 use pipekit_runner::git::{Revision, SourceRepo};
+use pipekit_runner::report::RunRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -61,15 +63,30 @@ pub(super) async fn list(
     Ok(Json(json!({ "runs": runs })))
 }
 
-/// `GET /api/v1/runs/{id}`.
+/// `GET /api/v1/runs/{id}`: the run and its jobs, as its `run.json` has them so far.
 pub(super) async fn show(
     State(runner): Runner,
     Path(id): Path<String>,
-) -> Result<Json<RunView>, ApiError> {
+) -> Result<Json<RunDetail>, ApiError> {
     let id = run_id(&id)?;
     let row = runner.store().run(id)?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
-    Ok(Json(RunView::from(row)))
+    let record = match &row.run_folder {
+        Some(folder) => {
+            let path = runner
+                .service()
+                .runs_dir(&row.repository)
+                .join(folder)
+                .join("run.json");
+            // Missing or half-written (a run killed outright): the run without its jobs.
+            tokio::fs::read(&path)
+                .await
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<RunRecord>(&bytes).ok())
+        }
+        None => None,
+    };
+    Ok(Json(RunDetail::new(RunView::from(row), record.as_ref())))
 }
 
 /// What `POST /api/v1/runs` takes: a repository and a ref or a commit.
