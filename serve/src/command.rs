@@ -5,15 +5,14 @@
 use crate::api::router;
 use crate::poller::poll_every;
 use crate::queue_runner::QueueRunner;
-use crate::service::{Service, is_repository_name};
+use crate::service::Service;
 use crate::store::StoreError;
 use pipekit_runner::cli::{CliError, ServeArgs};
 use pipekit_runner::executor::HostSupervisor;
-use pipekit_runner::git::SourceRepo;
+use pipekit_runner::git::{SourceRepo, repository_name};
 use pipekit_runner::session::{CancelHandle, cancel_channel};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -138,33 +137,6 @@ async fn stop_on_signals(stop: CancelHandle) {
     stop.cancel();
 }
 
-/// The repository's name in URLs and folders: its folder's, `.git` dropped, anything
-/// else than letters, digits, `-`, `_` and `.` made a `-`.
-fn repository_name(root: &Path) -> String {
-    let folder = match root.file_name() {
-        Some(name) if name == ".git" => root.parent().and_then(Path::file_name),
-        other => other,
-    };
-    let folder = folder
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let folder = folder.strip_suffix(".git").unwrap_or(&folder);
-    let name: String = folder
-        .chars()
-        .map(
-            |c| match c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                true => c,
-                false => '-',
-            },
-        )
-        .collect();
-    let name = name.trim_start_matches('.').to_owned();
-    match is_repository_name(&name) {
-        true => name,
-        false => "repository".to_owned(),
-    }
-}
-
 fn store_error(error: StoreError) -> CliError {
     CliError::Environment(crate::error_chain::error_chain(&error))
 }
@@ -173,19 +145,4 @@ fn store_error(error: StoreError) -> CliError {
 fn err_line(text: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{text}");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::repository_name;
-    use std::path::Path;
-
-    #[test]
-    fn a_repository_is_named_after_its_folder() {
-        assert_eq!(repository_name(Path::new("/src/app")), "app");
-        assert_eq!(repository_name(Path::new("/srv/git/app.git")), "app");
-        assert_eq!(repository_name(Path::new("/src/my app/.git")), "my-app");
-        assert_eq!(repository_name(Path::new("/src/.hidden")), "hidden");
-        assert_eq!(repository_name(Path::new("/")), "repository");
-    }
 }

@@ -4,7 +4,7 @@
 
 use crate::planned_runs::planned_runs;
 use crate::queue_runner::QueueRunner;
-use crate::store::{NewRun, StoreError, Trigger};
+use crate::store::{StoreError, Trigger};
 use pipekit_runner::commit_test::{CommitPlan, CommitPlanError, PipelineChoice, PushEvent};
 use pipekit_runner::git::{GitError, Revision, SourceRepo};
 use pipekit_runner::session::CancelSignal;
@@ -46,12 +46,9 @@ pub fn poll_once(runner: &QueueRunner, repository: &str) -> Result<Vec<i64>, Pol
         let moved = tips
             .iter()
             .filter(|(branch, sha)| known.get(*branch) != Some(*sha));
-        let repo = SourceRepo::open(&path, false)?;
         for (branch, sha) in moved {
             let push = PushEvent::new(format!("refs/heads/{branch}"), known.get(branch).cloned());
-            for run in pushed_runs(&repo, repository, sha, &push)? {
-                queued.extend(runner.enqueue(&run)?);
-            }
+            queued.extend(queue_push(runner, repository, &push, sha, Trigger::Poll)?);
         }
     }
     runner
@@ -110,15 +107,29 @@ fn branch_tips(path: &Path) -> Result<BTreeMap<String, String>, PollError> {
     Ok(tips)
 }
 
-/// The runs a push of `sha` asks for.
-fn pushed_runs(
-    repo: &SourceRepo,
+/// Queues what a push of `sha` to `push.reference` asks for: every pipeline file of the
+/// commit whose `on:` takes the push. The ids queued (a commit and pipeline queued before
+/// are not queued again).
+pub fn queue_push(
+    runner: &QueueRunner,
     repository: &str,
-    sha: &str,
     push: &PushEvent,
-) -> Result<Vec<NewRun>, PollError> {
+    sha: &str,
+    trigger: Trigger,
+) -> Result<Vec<i64>, PollError> {
+    let path = runner
+        .service()
+        .repositories
+        .get(repository)
+        .ok_or_else(|| StoreError::UnknownRepository(repository.to_owned()))?;
+    let repo = SourceRepo::open(path, false)?;
     let revision = Revision::Commit(sha.to_owned());
-    let plan = CommitPlan::read(repo, &revision, Some(push), &PipelineChoice::All)?;
+    let plan = CommitPlan::read(&repo, &revision, Some(push), &PipelineChoice::All)?;
+    drop(repo);
     let git_ref = Some(push.reference.clone());
-    Ok(planned_runs(plan, repository, git_ref, Trigger::Poll))
+    let mut queued = Vec::new();
+    for run in planned_runs(plan, repository, git_ref, trigger) {
+        queued.extend(runner.enqueue(&run)?);
+    }
+    Ok(queued)
 }

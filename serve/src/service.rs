@@ -46,27 +46,4 @@ impl Service {
     }
 }
 
-/// Whether `name` may name a repository: it becomes a folder under `runs/` and part of
-/// URLs, so letters, digits, `-`, `_` and `.`, not starting with a dot.
-pub fn is_repository_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_repository_name;
-
-    #[test]
-    fn repository_names_are_plain_folder_names() {
-        for good in ["app", "my-app_2", "app.git"] {
-            assert!(is_repository_name(good), "{good}");
-        }
-        for bad in ["", ".", "..", ".hidden", "a/b", "a b", "../x", "é"] {
-            assert!(!is_repository_name(bad), "{bad}");
-        }
-    }
-}
+pub use pipekit_runner::git::is_repository_name;

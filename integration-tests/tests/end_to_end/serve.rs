@@ -1,7 +1,7 @@
 //! `pipekit-ci serve` as a user starts it: the built binary in a real git repository, on a
 //! loopback port, driven over HTTP by curl; stopped by SIGTERM and by `kill -9`.
 
-use crate::common::{binary, commit_all, eventually, init_and_commit, processes_with};
+use crate::common::{binary, commit_all, eventually, git, init_and_commit, processes_with};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
@@ -380,4 +380,124 @@ fn a_poll_interval_that_is_no_number_of_seconds_is_invalid_input() {
         stderr.contains("--poll takes a number of seconds"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_push_into_a_bare_repository_is_told_to_the_server_by_its_hook_and_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bare = dir.path().join("app.git");
+    std::fs::create_dir(&bare).expect("mkdir");
+    git(&bare, &["init", "-q", "--bare", "-b", "main"]);
+    let data = tempfile::tempdir().expect("tempdir");
+    // Only the hook queues here: no polling.
+    let server = Server::start_with(&bare, data.path(), &["--poll", "0"]);
+
+    let install = Command::new(binary())
+        .args([
+            "hook",
+            "install",
+            "--hook",
+            "post-receive",
+            "--server",
+            &server.url,
+        ])
+        .current_dir(&bare)
+        .output()
+        .expect("pipekit-ci runs");
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+
+    let work = dir.path().join("work");
+    git(
+        dir.path(),
+        &["clone", "-q", bare.to_str().expect("utf-8"), "work"],
+    );
+    std::fs::write(
+        work.join("pipekit.yml"),
+        "services:\n  hello:\n    command: echo pushed\n",
+    )
+    .expect("write");
+    let sha = commit_all(&work, "Pushed");
+    let pushed = Command::new("git")
+        .args(["push", "-q", "origin", "main"])
+        .current_dir(&work)
+        .output()
+        .expect("git push runs");
+    let told = String::from_utf8_lossy(&pushed.stderr);
+    assert!(pushed.status.success(), "{told}");
+    assert!(
+        told.contains("post-receive: told"),
+        "the pusher sees it: {told}"
+    );
+
+    let mut listed = Value::Null;
+    let ran = eventually(Duration::from_secs(30), || {
+        listed = server.call("GET", "/api/v1/runs?status=passed", None).1;
+        listed["runs"]
+            .as_array()
+            .is_some_and(|runs| !runs.is_empty())
+    });
+    assert!(ran, "the push was not run: {listed}");
+    let run = &listed["runs"][0];
+    assert_eq!(
+        (run["trigger"].as_str(), run["commit"].as_str()),
+        (Some("hook"), Some(sha.as_str()))
+    );
+    assert_eq!(
+        (run["repository"].as_str(), run["branch"].as_str()),
+        (Some("app"), Some("main"))
+    );
+
+    // A notice without the header, or for another repository, is refused and queues nothing.
+    let (status, _) = server.call("POST", "/hooks/app", Some(r#"{"updates": []}"#));
+    assert_eq!(status, 400);
+    let unknown = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+        .args([
+            "-H",
+            "X-Pipekit-Event: push",
+            "-H",
+            "content-type: application/json",
+        ])
+        .args(["-d", r#"{"updates": []}"#])
+        .arg(format!("{}/hooks/nope", server.url))
+        .output()
+        .expect("curl runs");
+    assert_eq!(String::from_utf8_lossy(&unknown.stdout), "404");
+}
+
+#[test]
+fn only_a_post_receive_hook_tells_a_server() {
+    let (repo, _data) = repository("services:\n  a:\n    command: \"true\"\n");
+    let installed = Command::new(binary())
+        .args([
+            "hook",
+            "install",
+            "--hook",
+            "pre-push",
+            "--server",
+            "http://127.0.0.1:1",
+        ])
+        .current_dir(repo.path())
+        .output()
+        .expect("pipekit-ci runs");
+    assert_eq!(installed.status.code(), Some(2));
+    let https = Command::new(binary())
+        .args([
+            "hook",
+            "install",
+            "--hook",
+            "post-receive",
+            "--server",
+            "https://ci",
+        ])
+        .current_dir(repo.path())
+        .output()
+        .expect("pipekit-ci runs");
+    assert_eq!(https.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&https.stderr);
+    assert!(stderr.contains("is not an http:// URL"), "{stderr}");
 }

@@ -157,10 +157,17 @@ pub struct HookArgs {
     /// Which git hook.
     #[arg(long = "hook", value_enum, default_value_t = crate::hooks::HookKind::PrePush)]
     pub hook: crate::hooks::HookKind,
+    /// With `--hook post-receive`: tell the `pipekit-ci serve` at this http:// URL about
+    /// each push instead of running the pipelines here.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct HookRunArgs {
+    /// The server the hook tells (`hook install --server`).
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
     #[arg(value_enum)]
     pub kind: crate::hooks::HookKind,
     /// The arguments git gave the hook.

@@ -3,9 +3,11 @@
 
 use super::args::{HookArgs, HookCommand, HookRunArgs};
 use super::error::CliError;
+use crate::git::repository_name;
 use crate::hooks::{
-    Change, ChildSupervisor, HookError, HookKind, HookRepository, HooksDirectory, Installation,
-    PlannedRun, RefUpdate, Uninstallation, backup_path, install, uninstall,
+    Change, ChildSupervisor, HookError, HookKind, HookRepository, HookScript, HooksDirectory,
+    Installation, PlannedRun, RefUpdate, ServerUrl, Uninstallation, backup_path, install_script,
+    tell_server, uninstall,
 };
 use std::ffi::OsString;
 use std::io::Read;
@@ -23,10 +25,24 @@ pub fn hook(command: HookCommand) -> Result<u8, CliError> {
 
 fn install_hook(args: HookArgs) -> Result<u8, CliError> {
     let kind = args.hook;
+    if let Some(server) = &args.server {
+        if kind != HookKind::PostReceive {
+            return Err(CliError::InvalidInput(format!(
+                "--server is for --hook post-receive, which tells the server of each push; \
+                 {kind} runs the pipelines here"
+            )));
+        }
+        ServerUrl::parse(server).map_err(|error| CliError::InvalidInput(error.to_string()))?;
+    }
     let repository = HookRepository::open().map_err(cli_error)?;
     let hooks = repository.hooks_directory().map_err(cli_error)?;
     let executable = current_executable()?;
-    let installation = install(&hooks.path, kind, &executable).map_err(cli_error)?;
+    let script = HookScript {
+        kind,
+        executable: &executable,
+        server: args.server.as_deref(),
+    };
+    let installation = install_script(&hooks.path, &script).map_err(cli_error)?;
     err_println!("{}", describe_installation(kind, &hooks, &installation));
     match (kind.is_server_side(), repository.is_bare()) {
         (true, false) => err_println!(
@@ -145,6 +161,9 @@ fn run_hook(args: HookRunArgs) -> Result<u8, CliError> {
             _ => false,
         };
 
+    if let Some(server) = &args.server {
+        return tell(server, &repository, input.as_deref());
+    }
     let (runs, index_file) = plan(kind, &repository, input)?;
     let executable = current_executable()?;
     let mut failed: Vec<String> = Vec::new();
@@ -189,6 +208,28 @@ fn run_hook(args: HookRunArgs) -> Result<u8, CliError> {
         ));
     }
     Ok(CliError::FAILED)
+}
+
+/// `post-receive --server`: tells the server of the push; it queues the runs. A server that
+/// cannot be told fails the hook (the push went through; git shows the pusher why).
+fn tell(server: &str, repository: &HookRepository, input: Option<&[u8]>) -> Result<u8, CliError> {
+    let url =
+        ServerUrl::parse(server).map_err(|error| CliError::InvalidInput(error.to_string()))?;
+    let text = String::from_utf8_lossy(input.unwrap_or_default());
+    let updates = RefUpdate::parse_post_receive(&text).map_err(cli_error)?;
+    let name = repository_name(repository.hook_directory());
+    match tell_server(&url, &name, &updates) {
+        Ok(answer) => {
+            say(&format!("post-receive: told {server}: {answer}"));
+            Ok(0)
+        }
+        Err(error) => {
+            say(&format!(
+                "post-receive: {error}; nothing was queued for this push"
+            ));
+            Ok(CliError::FAILED)
+        }
+    }
 }
 
 /// The runs the hook starts, and the index a `--staged` run must read when git staged

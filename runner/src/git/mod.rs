@@ -5,8 +5,10 @@ mod checkout;
 mod commit;
 mod error;
 mod repository;
+mod repository_name;
 
 pub use checkout::Checkouts;
 pub use commit::CommitInfo;
 pub use error::GitError;
 pub use repository::{Revision, SourceRepo};
+pub use repository_name::{is_repository_name, repository_name};

@@ -13,6 +13,8 @@ pub struct HookScript<'a> {
     pub kind: HookKind,
     /// Absolute path of the binary the hook runs.
     pub executable: &'a Path,
+    /// post-receive only: the `pipekit-ci serve` told of each push instead.
+    pub server: Option<&'a str>,
 }
 
 impl HookScript<'_> {
@@ -26,7 +28,19 @@ impl HookScript<'_> {
             HookKind::PreCommit => {
                 "runs the pipelines on the staged changes; a failure stops the commit"
             }
+            HookKind::PostReceive if self.server.is_some() => {
+                "tells the pipekit-ci server of each push, which runs the pipelines"
+            }
             HookKind::PostReceive => "runs the pipelines of each pushed ref, on the receiving side",
+        };
+        let server = match self.server {
+            Some(url) => {
+                let mut quoted = b"--server ".to_vec();
+                quoted.extend_from_slice(&shell_quote(url.as_bytes()));
+                quoted.push(b' ');
+                quoted
+            }
+            None => Vec::new(),
         };
         let skip = match self.kind.bypass() {
             Some(bypass) => format!(" (or skip the hook: {bypass})"),
@@ -51,10 +65,12 @@ impl HookScript<'_> {
                  pipekit-ci hook install --hook {kind}{skip}\" >&2\n\
                  \x20   exit 1\n\
                  fi\n\
-                 exec \"$pipekit\" hook run {kind} \"$@\"\n"
+                 exec \"$pipekit\" hook run "
             )
             .as_bytes(),
         );
+        script.extend_from_slice(&server);
+        script.extend_from_slice(format!("{kind} \"$@\"\n").as_bytes());
         script
     }
 
@@ -94,6 +110,7 @@ mod tests {
         let script = HookScript {
             kind: HookKind::PrePush,
             executable: &executable,
+            server: None,
         };
         std::fs::write(&hook, script.render()).expect("write");
         for path in [&executable, &hook] {
@@ -114,12 +131,38 @@ mod tests {
     }
 
     #[test]
+    fn a_post_receive_for_a_server_passes_it_the_url_quoted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let executable = dir.path().join("pipekit-ci");
+        std::fs::write(&executable, "#!/bin/sh\nprintf '%s|' \"$@\"\n").expect("write");
+        let status = Command::new("chmod").arg("755").arg(&executable).status();
+        assert!(status.is_ok_and(|status| status.success()));
+        let script = HookScript {
+            kind: HookKind::PostReceive,
+            executable: &executable,
+            server: Some("http://127.0.0.1:8080/ci'x"),
+        };
+        let output = Command::new("sh")
+            .arg("-c")
+            .arg(String::from_utf8_lossy(&script.render()).as_ref())
+            .output()
+            .expect("run sh");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            "hook|run|--server|http://127.0.0.1:8080/ci'x|post-receive|"
+        );
+        assert!(String::from_utf8_lossy(&script.render()).contains("tells the pipekit-ci server"));
+        assert!(HookScript::is_ours(&script.render()));
+    }
+
+    #[test]
     fn missing_binary_fails_with_how_to_reinstall() {
         let dir = tempfile::tempdir().expect("tempdir");
         let executable = dir.path().join("gone");
         let script = HookScript {
             kind: HookKind::PreCommit,
             executable: &executable,
+            server: None,
         };
         let output = Command::new("sh")
             .arg("-c")

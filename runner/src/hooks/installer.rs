@@ -60,13 +60,27 @@ pub fn install(
     kind: HookKind,
     executable: &Path,
 ) -> Result<Installation, HookError> {
+    let script = HookScript {
+        kind,
+        executable,
+        server: None,
+    };
+    install_script(hooks_dir, &script)
+}
+
+/// [`install`] of any hook script (a post-receive that tells a server, say).
+pub fn install_script(
+    hooks_dir: &Path,
+    script: &HookScript<'_>,
+) -> Result<Installation, HookError> {
+    let kind = script.kind;
     fs::create_dir_all(hooks_dir).map_err(|source| HookError::HooksDirectory {
         path: hooks_dir.to_path_buf(),
         source,
     })?;
     let hook = hooks_dir.join(kind.file_name());
     let backup = backup_path(&hook);
-    let script = HookScript { kind, executable }.render();
+    let script = script.render();
     let existing_backup = exists(&backup)?.then(|| backup.clone());
     let installation = |change, moved_now| Installation {
         hook: hook.clone(),

@@ -13,6 +13,7 @@ mod hook_script;
 mod installer;
 mod planned_run;
 mod ref_update;
+mod server_notice;
 
 pub use child_supervisor::ChildSupervisor;
 pub use error::HookError;
@@ -20,7 +21,9 @@ pub use hook_kind::HookKind;
 pub use hook_repository::{HookRepository, HooksDirectory};
 pub use hook_script::{HookScript, MARKER};
 pub use installer::{
-    BACKUP_SUFFIX, Change, Installation, Uninstallation, backup_path, install, uninstall,
+    BACKUP_SUFFIX, Change, Installation, Uninstallation, backup_path, install, install_script,
+    uninstall,
 };
 pub use planned_run::PlannedRun;
 pub use ref_update::RefUpdate;
+pub use server_notice::{NoticeError, ServerUrl, tell_server};

@@ -2,6 +2,7 @@
 //! Handlers stay thin: parse, authorise, call the queue, answer.
 
 mod api_error;
+mod hooks;
 mod run_detail;
 mod run_view;
 mod runs;
@@ -22,6 +23,7 @@ pub fn router(runner: Arc<QueueRunner>) -> Router {
         .route("/api/v1/runs", get(runs::list).post(runs::queue))
         .route("/api/v1/runs/{id}", get(runs::show))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
+        .route("/hooks/{repository}", post(hooks::push))
         .fallback(|| async { ApiError::NotFound("no such page".to_owned()) })
         .with_state(runner)
 }

@@ -198,7 +198,7 @@ pub(super) async fn cancel(
 
 /// With no token and no user configured (all there is so far), only this machine may
 /// change anything (spec 8).
-fn may_change(client: &SocketAddr) -> Result<(), ApiError> {
+pub(super) fn may_change(client: &SocketAddr) -> Result<(), ApiError> {
     match client.ip().is_loopback() {
         true => Ok(()),
         false => Err(ApiError::Unauthorized(
