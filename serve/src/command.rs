@@ -8,7 +8,7 @@ use crate::queue_runner::QueueRunner;
 use crate::service::Service;
 use crate::store::StoreError;
 use pipekit_runner::cli::{CliError, ServeArgs};
-use pipekit_runner::executor::HostSupervisor;
+use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::git::{SourceRepo, repository_name};
 use pipekit_runner::session::{CancelHandle, cancel_channel};
 use std::collections::BTreeMap;
@@ -51,13 +51,24 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         .build()
         .map_err(|error| CliError::Environment(format!("cannot start the runtime: {error}")))?;
     runtime.block_on(async {
+        let docker_host = std::env::var("DOCKER_HOST").ok();
+        let engine = match Engine::connect(docker_host.as_deref()).await {
+            Ok(engine) => Some(engine),
+            Err(error) => {
+                err_line(&format!(
+                    "pipekit-ci serve: no container engine ({error}); jobs with an image fail \
+                     (restart the server once one answers)"
+                ));
+                None
+            }
+        };
         let service = Service {
             data_dir,
             repositories: BTreeMap::from([(name.clone(), root.clone())]),
             max_runs,
-            host_env: std::env::vars().collect(),
+            host_env: host_environment(),
             supervisor: HostSupervisor::for_process(),
-            engine: None,
+            engine,
             stop_grace: STOP_GRACE,
             log_limit: None,
         };
@@ -139,6 +150,14 @@ async fn stop_on_signals(stop: CancelHandle) {
 
 fn store_error(error: StoreError) -> CliError {
     CliError::Environment(crate::error_chain::error_chain(&error))
+}
+
+/// The process's environment, as the runs see it; a variable that is not UTF-8 counts as
+/// unset (as for `pipekit-ci run`).
+fn host_environment() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
+        .collect()
 }
 
 /// A line on stderr; a closed stderr is no reason to stop serving.

@@ -9,7 +9,7 @@ use pipekit_runner::git::{Checkouts, CommitInfo, Revision, SourceRepo};
 use pipekit_runner::report::RunStatus;
 use pipekit_runner::run::Workspaces;
 use pipekit_runner::session::{
-    CancelSignal, PreparedRun, RunOutcome, RunRequest, RunSource, SessionOptions,
+    CancelSignal, PreparedRun, RunOutcome, RunPlan, RunRequest, RunSource, SessionOptions,
 };
 use pipekit_runner::storage::RunsDir;
 use pipekit_schema::Parsed;
@@ -60,8 +60,15 @@ pub async fn test_queued_run(
         .unwrap_or(Path::new(""))
         .to_path_buf();
     let pipeline_dir = checkouts.exported().join(&folder);
+    let pipeline = Arc::new(parsed.pipeline);
+    // As `run` does: the engine only for a run that has container jobs, so that a run of
+    // host jobs never waits for it (its network, its cleanup).
+    let engine = match RunPlan::new(&pipeline, &[], true).needs_engine() {
+        true => service.engine.clone(),
+        false => None,
+    };
     let request = RunRequest {
-        pipeline: Arc::new(parsed.pipeline),
+        pipeline,
         pipeline_file: row.pipeline.clone(),
         source: RunSource {
             workspaces: Workspaces::PerJob {
@@ -78,14 +85,16 @@ pub async fn test_queued_run(
             fail_fast: false,
             only: Vec::new(),
             stop_grace: service.stop_grace,
-            containers: service.engine.is_some(),
+            // Jobs with an image need the engine: without one they fail saying so, rather
+            // than running on the host unasked.
+            containers: true,
             keep_running: false,
             log_limit: service.log_limit,
             extra_junit: None,
         },
         host_env: service.host_env.clone(),
         cancel,
-        engine: service.engine.clone(),
+        engine,
         supervisor: service.supervisor.clone(),
         events: Vec::new(),
     };

@@ -356,3 +356,34 @@ async fn polls_queue_what_moved_once_and_the_first_only_learns_the_branches() ->
     served.stop().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_with_an_image_fails_saying_so_when_the_service_has_no_engine() -> TestResult {
+    let served = Served::start(1)?;
+    let sha = commit(
+        served.repo.path(),
+        &[(
+            "pipekit.yml",
+            "services:\n  boxed:\n    image: busybox\n    command: [\"true\"]\n",
+        )],
+    )?;
+    let id = served.queue(&sha, "pipekit.yml")?;
+    let run = served.finished(id).await?;
+    assert_ne!(
+        run.state,
+        RunState::Passed,
+        "it did not run on the host unasked"
+    );
+    let folder = run.run_folder.clone().ok_or("no run folder")?;
+    let run_json = std::fs::read_to_string(
+        served
+            .data
+            .path()
+            .join("runs/app")
+            .join(folder)
+            .join("run.json"),
+    )?;
+    assert!(run_json.contains("engine"), "the job says why: {run_json}");
+    served.stop().await?;
+    Ok(())
+}
