@@ -501,3 +501,56 @@ fn only_a_post_receive_hook_tells_a_server() {
     let stderr = String::from_utf8_lossy(&https.stderr);
     assert!(stderr.contains("is not an http:// URL"), "{stderr}");
 }
+
+#[test]
+fn the_queue_a_branch_badge_and_the_metrics_say_how_things_stand() {
+    let (repo, data) = repository("services:\n  a:\n    command: \"true\"\n");
+    let server = Server::start(repo.path(), data.path());
+    let name = name_of(repo.path());
+    let badge = |branch: &str| {
+        let output = Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code} %{content_type}"])
+            .arg(format!("{}/badge/{name}/{branch}.svg", server.url))
+            .output()
+            .expect("curl runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let before = badge("main");
+    assert!(
+        before.contains("no runs") && before.ends_with("200 image/svg+xml"),
+        "{before}"
+    );
+
+    let body = format!(r#"{{"repository": "{name}", "ref": "main"}}"#);
+    let (_, queued) = server.call("POST", "/api/v1/runs", Some(&body));
+    let id = queued["id"].as_i64().expect("an id");
+    server.wait_for(id, &["passed", "failed", "errored"]);
+    let after = badge("main");
+    assert!(after.contains("pipekit: passed"), "{after}");
+    assert!(
+        badge("release/1.0").contains("no runs"),
+        "a branch with a slash is a path"
+    );
+
+    let (status, queue) = server.call("GET", "/api/v1/queue", None);
+    assert_eq!(status, 200);
+    assert_eq!(queue["queue"].as_array().map(Vec::len), Some(0), "{queue}");
+    assert!(
+        queue["slots"].as_u64().is_some_and(|slots| slots >= 1),
+        "{queue}"
+    );
+
+    let metrics = Command::new("curl")
+        .args(["-s"])
+        .arg(format!("{}/metrics", server.url))
+        .output()
+        .expect("curl runs");
+    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    assert!(
+        metrics.contains("pipekit_runs{status=\"passed\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("pipekit_queue_length 0"), "{metrics}");
+    let (status, _) = server.call("GET", "/badge/nope/main.svg", None);
+    assert_eq!(status, 404);
+}

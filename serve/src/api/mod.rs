@@ -3,6 +3,7 @@
 
 mod api_error;
 mod hooks;
+mod overview;
 mod run_detail;
 mod run_view;
 mod runs;
@@ -23,7 +24,10 @@ pub fn router(runner: Arc<QueueRunner>) -> Router {
         .route("/api/v1/runs", get(runs::list).post(runs::queue))
         .route("/api/v1/runs/{id}", get(runs::show))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
+        .route("/api/v1/queue", get(overview::queue))
         .route("/hooks/{repository}", post(hooks::push))
+        .route("/badge/{repository}/{*branch}", get(overview::badge))
+        .route("/metrics", get(overview::metrics))
         .fallback(|| async { ApiError::NotFound("no such page".to_owned()) })
         .with_state(runner)
 }

@@ -20,7 +20,8 @@ pub enum RunState {
 }
 
 impl RunState {
-    const ALL: [RunState; 8] = [
+    /// Every state, in the order of a run's life.
+    pub const ALL: [RunState; 8] = [
         RunState::Queued,
         RunState::Running,
         RunState::Passed,

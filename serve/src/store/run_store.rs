@@ -323,6 +323,40 @@ impl RunStore {
         )
     }
 
+    /// How many runs are in each state.
+    pub fn counts(&self) -> Result<BTreeMap<&'static str, i64>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT state, COUNT(*) FROM runs GROUP BY state")?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get(1)?)))?;
+        let mut counts: BTreeMap<&'static str, i64> = RunState::ALL
+            .iter()
+            .map(|state| (state.as_str(), 0))
+            .collect();
+        for row in rows {
+            let (state, count) = row?;
+            counts.insert(RunState::from_column(state)?.as_str(), count);
+        }
+        Ok(counts)
+    }
+
+    /// The latest run of `branch` in `repository` that has ended, for its badge.
+    pub fn last_finished(
+        &self,
+        repository: &str,
+        branch: &str,
+    ) -> Result<Option<RunRow>, StoreError> {
+        let mut runs = select_runs(
+            &self.conn,
+            &format!(
+                "{RUN_COLUMNS} WHERE p.name = ?1 AND r.branch = ?2 \
+                 AND r.state NOT IN ('queued', 'running') ORDER BY r.id DESC LIMIT 1"
+            ),
+            params![repository, branch],
+        )?;
+        Ok(runs.pop())
+    }
+
     /// The waiting runs in the order they will start: the first is next.
     pub fn queue(&self) -> Result<Vec<RunRow>, StoreError> {
         select_runs(

@@ -485,6 +485,35 @@ fn a_database_of_the_first_schema_is_brought_up_to_date_with_its_runs() -> TestR
 }
 
 #[test]
+fn counts_by_state_and_the_last_finished_run_of_a_branch() -> TestResult {
+    let scratch = Scratch::new()?;
+    let mut store = scratch.store()?;
+    let first = store
+        .enqueue(&push("app", "a1", Trigger::Hook), at(1))?
+        .ok_or("not queued")?;
+    store.enqueue(&push("app", "a2", Trigger::Hook), at(2))?;
+    assert_eq!(store.last_finished("app", "main")?, None);
+    store.start_next(1, at(3))?;
+    store.finish(first, RunState::Failed, None, at(4))?;
+    store.start_next(1, at(5))?;
+
+    let counts = store.counts()?;
+    assert_eq!(
+        (counts["failed"], counts["running"], counts["passed"]),
+        (1, 1, 0)
+    );
+    assert_eq!(counts.len(), 8, "every state, zeros included");
+    let last = store.last_finished("app", "main")?.ok_or("none")?;
+    assert_eq!(
+        (last.id, last.state),
+        (first, RunState::Failed),
+        "the running one is not it"
+    );
+    assert_eq!(store.last_finished("app", "other")?, None);
+    Ok(())
+}
+
+#[test]
 fn state_and_trigger_words_read_back() {
     for word in [
         "queued",
