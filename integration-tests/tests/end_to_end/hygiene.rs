@@ -375,7 +375,10 @@ services:
 
 #[test]
 fn a_container_killed_for_memory_reports_out_of_memory() {
-    let Some(_engine) = engine_or_skip() else {
+    // Alone: with other containers starting and stopping meanwhile, Debian's Docker 20.10
+    // sometimes loses the OOM event with the container's shim (exit 137, `OOMKilled`
+    // false; seen twice in CI on 2026-12-04, never alone).
+    let Some(_engine) = engine_alone_or_skip() else {
         return;
     };
     // dd holds one block of `bs` bytes in memory and fills it: 64 MiB against 16.
