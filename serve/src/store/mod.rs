@@ -2,6 +2,7 @@
 //! SQLite database under the data folder (spec 8). The queue is the runs that are
 //! `queued`, oldest first; a restart finds it as it was.
 
+mod branch_tips;
 mod migrations;
 mod run_row;
 mod run_store;

@@ -22,7 +22,7 @@ const RUN_COLUMNS: &str = "SELECT r.id, r.number, p.name, r.pipeline, r.branch, 
 /// The service's database. Every change is one transaction, taken for writing before it
 /// reads (`BEGIN IMMEDIATE`), so what it decides on cannot change under it.
 pub struct RunStore {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 impl RunStore {
@@ -243,60 +243,6 @@ impl RunStore {
         Ok(again)
     }
 
-    /// The branch tips the poller last saw in `repository`, by branch. `None` before the
-    /// repository's first poll, so that it can learn them without queueing anything.
-    pub fn branch_tips(
-        &self,
-        repository: &str,
-    ) -> Result<Option<BTreeMap<String, String>>, StoreError> {
-        let id = repository_id(&self.conn, repository)?;
-        let polled: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT polled_at FROM repositories WHERE id = ?1",
-                params![id],
-                |row| row.get(0),
-            )
-            .optional()?
-            .flatten();
-        if polled.is_none() {
-            return Ok(None);
-        }
-        let mut statement = self.conn.prepare_cached(
-            "SELECT branch, commit_sha FROM branch_tips WHERE repository_id = ?1",
-        )?;
-        let rows = statement.query_map(params![id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        Ok(Some(rows.collect::<Result<_, _>>()?))
-    }
-
-    /// Records what a poll of `repository` saw: every branch and its tip (branches not in
-    /// `tips` are gone).
-    pub fn set_branch_tips(
-        &mut self,
-        repository: &str,
-        tips: &BTreeMap<String, String>,
-        at: SystemTime,
-    ) -> Result<(), StoreError> {
-        let transaction = self.write()?;
-        let id = repository_id(&transaction, repository)?;
-        transaction.execute(
-            "DELETE FROM branch_tips WHERE repository_id = ?1",
-            params![id],
-        )?;
-        for (branch, sha) in tips {
-            transaction.execute(
-                "INSERT INTO branch_tips (repository_id, branch, commit_sha) VALUES (?1, ?2, ?3)",
-                params![id, branch, sha],
-            )?;
-        }
-        transaction.execute(
-            "UPDATE repositories SET polled_at = ?2 WHERE id = ?1",
-            params![id, rfc3339(at)],
-        )?;
-        transaction.commit()?;
-        Ok(())
-    }
-
     /// One run.
     pub fn run(&self, id: i64) -> Result<Option<RunRow>, StoreError> {
         find_run(&self.conn, id)
@@ -366,7 +312,7 @@ impl RunStore {
         )
     }
 
-    fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
+    pub(super) fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
         Ok(self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?)
@@ -381,7 +327,7 @@ impl std::fmt::Debug for RunStore {
     }
 }
 
-fn repository_id(conn: &Connection, name: &str) -> Result<i64, StoreError> {
+pub(super) fn repository_id(conn: &Connection, name: &str) -> Result<i64, StoreError> {
     conn.query_row(
         "SELECT id FROM repositories WHERE name = ?1",
         params![name],

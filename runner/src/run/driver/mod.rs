@@ -4,14 +4,13 @@ use super::environment::{JobPlaces, argv_of, job_environment};
 use super::event::{Reporter, RunEvent};
 use super::log_writer::LogWriter;
 use super::output_pump::OutputPump;
-use super::plan::RunPlan;
 use super::workspaces::Workspaces;
 use crate::executor::{
-    ContainerLaunch, ExecutorError, Executors, ImageSource, JobControl, JobLaunch, Placement,
-    ProgressSink, SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
+    ContainerLaunch, ExecutorError, ImageSource, JobControl, JobLaunch, Placement, ProgressSink,
+    SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
 };
 use crate::scheduler::{CancelReason, Decision, Dispatcher, FailReason, JobExit, SchedulerEvent};
-use crate::secrets::{RunSecrets, SecretFile};
+use crate::secrets::SecretFile;
 use crate::signals::{GrepMatcher, watch_health, watch_port};
 use crate::storage::{ArtifactStore, ExtractLimits, PackSummary, RunFolder, stage};
 use pipekit_schema::{Awaited, JobId, Pipeline, SignalId, SignalKind, Stream};
@@ -28,46 +27,12 @@ const WAITING_SHOWN: usize = 3;
 
 mod attach;
 mod launch;
+mod run_context;
+
+pub use run_context::{RunContext, RunOptions};
 
 use attach::end_unwanted;
 use launch::{host_environment, left_running_at_end};
-
-/// How the run behaves, from the command line.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub fail_fast: bool,
-    /// Run only these jobs and what they depend on (empty: all).
-    pub only: Vec<JobId>,
-    /// Between SIGTERM and SIGKILL when a job is stopped.
-    pub stop_grace: Duration,
-    /// Detached container jobs are left up when the run ends.
-    pub keep_running: bool,
-    /// Bytes of output each job's log keeps (`None`: all).
-    pub log_limit: Option<u64>,
-}
-
-/// Everything one run needs.
-pub struct RunContext {
-    pub pipeline: Arc<Pipeline>,
-    pub folder: Arc<RunFolder>,
-    /// The source tree each job runs in.
-    pub workspaces: Workspaces,
-    /// Directory of the pipeline file (for `env_file`).
-    pub pipeline_dir: PathBuf,
-    /// Variables pipekit-ci sets for every job besides its own `PIPEKIT_*` (the commit).
-    pub run_variables: Vec<(String, String)>,
-    /// The executor of each placement; the plan says which job goes where.
-    pub executors: Executors,
-    /// Scope and placement of every job, decided before the run.
-    pub plan: RunPlan,
-    pub options: RunOptions,
-    /// The values jobs get, and the masking of all of them in everything written.
-    pub secrets: Arc<RunSecrets>,
-    /// Where the jobs' archives go and come from.
-    pub artifacts: Arc<dyn ArtifactStore>,
-    /// The host environment jobs inherit (the caller's, never read here).
-    pub host_env: BTreeMap<String, String>,
-}
 
 /// What the driver's tasks tell it.
 pub(super) enum Message {
