@@ -1,4 +1,4 @@
-//! Where the `pipekit-ci` binary under test is, building it once if it is missing.
+//! Where the `pipekit-ci` binary under test is, brought up to date once per test binary.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,7 +11,8 @@ pub fn workspace_root() -> &'static Path {
         .expect("the integration-tests crate lives inside the workspace")
 }
 
-/// `$PIPEKIT_CI`, else `<target>/debug/pipekit-ci`, built once per test binary if missing.
+/// `$PIPEKIT_CI`, else `<target>/debug/pipekit-ci`, built once per test binary: `cargo test`
+/// does not build another package's binary, and a stale one would test old code.
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
@@ -29,7 +30,7 @@ pub fn binary() -> &'static Path {
             .map(|dir| workspace.join(dir))
             .unwrap_or_else(|| workspace.join("target"));
         let path = target.join("debug").join("pipekit-ci");
-        if !path.is_file() {
+        {
             let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
             let status = Command::new(cargo)
                 .args(["build", "-p", "pipekit-ci", "--bin", "pipekit-ci"])
