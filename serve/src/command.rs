@@ -3,6 +3,8 @@
 //! directory, installs the signal handlers, prints, and hands everything else in.
 
 use crate::api::router;
+use crate::config::ServeConfig;
+use crate::error_chain::error_chain;
 use crate::poller::poll_every;
 use crate::queue_runner::QueueRunner;
 use crate::service::Service;
@@ -13,6 +15,7 @@ use pipekit_runner::git::{SourceRepo, repository_name};
 use pipekit_runner::session::{CancelHandle, cancel_channel};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -21,31 +24,23 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves until stopped; 0 after a clean stop.
 pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
-    let poll = match Duration::try_from_secs_f64(args.poll) {
-        Ok(every) if every.is_zero() => None,
-        Ok(every) => Some(every),
-        Err(_) => {
-            return Err(CliError::InvalidInput(format!(
-                "--poll takes a number of seconds, 0 for never, not `{}`",
-                args.poll
-            )));
-        }
+    let default_poll = poll_interval(args.poll).ok_or_else(|| invalid_poll("--poll", args.poll))?;
+    let served = match &args.config {
+        Some(file) => from_config(file, default_poll)?,
+        None => this_repository(default_poll)?,
     };
-    let cwd = std::env::current_dir()
-        .map_err(|error| CliError::Environment(format!("no current directory: {error}")))?;
-    let repo = SourceRepo::open(&cwd, false).map_err(|error| {
-        CliError::InvalidInput(format!(
-            "{error}; `pipekit-ci serve` serves the git repository it is started in"
-        ))
-    })?;
-    let root = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
-    drop(repo);
-    let name = repository_name(&root);
     std::fs::create_dir_all(&args.data).map_err(|error| {
         CliError::Environment(format!("cannot create `{}`: {error}", args.data.display()))
     })?;
     let data_dir = std::path::absolute(&args.data).unwrap_or(args.data.clone());
-    let max_runs = std::thread::available_parallelism().map_or(1, usize::from);
+    let max_runs = served
+        .max_runs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let listen = args
+        .listen
+        .clone()
+        .or(served.listen)
+        .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -64,7 +59,11 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         };
         let service = Service {
             data_dir,
-            repositories: BTreeMap::from([(name.clone(), root.clone())]),
+            repositories: served
+                .repositories
+                .iter()
+                .map(|(name, (path, _))| (name.clone(), path.clone()))
+                .collect(),
             max_runs,
             host_env: host_environment(),
             supervisor: HostSupervisor::for_process(),
@@ -80,35 +79,44 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 recovered.interrupted.len()
             ));
         }
-        let listener = tokio::net::TcpListener::bind(&args.listen)
+        let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(|error| {
-                CliError::Environment(format!("cannot listen on {}: {error}", args.listen))
+                CliError::Environment(format!("cannot listen on {listen}: {error}"))
             })?;
         let address = listener
             .local_addr()
             .map_err(|error| CliError::Environment(error.to_string()))?;
+        for (name, (path, _)) in &served.repositories {
+            err_line(&format!("pipekit-ci serve: {name}: {}", path.display()));
+        }
         err_line(&format!(
-            "pipekit-ci serve: {name} ({}) on http://{address}, data in {}",
-            root.display(),
+            "pipekit-ci serve: on http://{address}, data in {}",
             args.data.display()
         ));
         let (stop, stopping) = cancel_channel();
         let mut http_stopping = stopping.clone();
         let queue = tokio::spawn(runner.clone().run(stopping.clone()));
-        let poller = poll.map(|every| {
-            tokio::spawn(poll_every(
-                runner.clone(),
-                every,
-                stopping,
-                |name, error| {
-                    err_line(&format!(
-                        "pipekit-ci serve: cannot poll {name}: {}; trying again at the next poll",
-                        crate::error_chain::error_chain(error)
-                    ));
-                },
-            ))
-        });
+        let pollers: Vec<_> = served
+            .repositories
+            .iter()
+            .filter_map(|(name, (_, every))| Some((name.clone(), (*every)?)))
+            .map(|(name, every)| {
+                tokio::spawn(poll_every(
+                    runner.clone(),
+                    name,
+                    every,
+                    stopping.clone(),
+                    |name, error| {
+                        err_line(&format!(
+                            "pipekit-ci serve: cannot poll {name}: {}; trying again at the next \
+                             poll",
+                            crate::error_chain::error_chain(error)
+                        ));
+                    },
+                ))
+            })
+            .collect();
         let app = router(runner).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app).with_graceful_shutdown(async move {
             http_stopping.cancelled().await;
@@ -116,7 +124,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         let signals = tokio::spawn(stop_on_signals(stop));
         let served = served.await;
         signals.abort();
-        if let Some(poller) = poller {
+        for poller in pollers {
             let _ = poller.await;
         }
         let queued = queue
@@ -129,6 +137,67 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         err_line("pipekit-ci serve: stopped");
         Ok(0)
     })
+}
+
+/// What to serve: each repository with its folder and poll interval (`None`: never).
+struct Served {
+    repositories: BTreeMap<String, (PathBuf, Option<Duration>)>,
+    listen: Option<String>,
+    max_runs: Option<usize>,
+}
+
+/// Without a config: the git repository the server is started in, named after its folder.
+fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
+    let cwd = std::env::current_dir()
+        .map_err(|error| CliError::Environment(format!("no current directory: {error}")))?;
+    let repo = SourceRepo::open(&cwd, false).map_err(|error| {
+        CliError::InvalidInput(format!(
+            "{error}; `pipekit-ci serve` serves the git repository it is started in, or those \
+             of --config FILE"
+        ))
+    })?;
+    let root = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
+    Ok(Served {
+        repositories: BTreeMap::from([(repository_name(&root), (root, poll))]),
+        listen: None,
+        max_runs: None,
+    })
+}
+
+/// The config's repositories, each of which must be a repository on this machine.
+fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, CliError> {
+    let config =
+        ServeConfig::read(file).map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
+    let mut repositories = BTreeMap::new();
+    for (name, repository) in config.repositories {
+        SourceRepo::open(&repository.path, false).map_err(|error| {
+            CliError::InvalidInput(format!("{}: repository `{name}`: {error}", file.display()))
+        })?;
+        let poll = match repository.poll {
+            Some(seconds) => poll_interval(seconds)
+                .ok_or_else(|| invalid_poll(&format!("repository `{name}`: poll"), seconds))?,
+            None => default_poll,
+        };
+        repositories.insert(name, (repository.path, poll));
+    }
+    Ok(Served {
+        repositories,
+        listen: config.listen,
+        max_runs: config.max_runs,
+    })
+}
+
+/// `seconds` as a poll interval: `Some(None)` for 0 (never), `None` when it is no number
+/// of seconds.
+fn poll_interval(seconds: f64) -> Option<Option<Duration>> {
+    let every = Duration::try_from_secs_f64(seconds).ok()?;
+    Some((!every.is_zero()).then_some(every))
+}
+
+fn invalid_poll(what: &str, seconds: f64) -> CliError {
+    CliError::InvalidInput(format!(
+        "{what} takes a number of seconds, 0 for never, not `{seconds}`"
+    ))
 }
 
 /// The first SIGINT or SIGTERM stops the service: no new requests, the runs going on are

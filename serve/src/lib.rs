@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod command;
+pub mod config;
 mod error_chain;
 mod planned_runs;
 pub mod poller;

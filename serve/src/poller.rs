@@ -57,27 +57,25 @@ pub fn poll_once(runner: &QueueRunner, repository: &str) -> Result<Vec<i64>, Pol
     Ok(queued)
 }
 
-/// Polls every served repository now and then every `every`, until `stop`. A repository
-/// that cannot be read is told to `failed` and tried again at the next poll.
+/// Polls `repository` now and then every `every`, until `stop`. A poll that fails is told
+/// to `failed` and tried again at the next.
 pub async fn poll_every(
     runner: Arc<QueueRunner>,
+    repository: String,
     every: Duration,
     mut stop: CancelSignal,
     failed: impl Fn(&str, &PollError) + Send + Sync + 'static,
 ) {
     let failed = Arc::new(failed);
-    let names: Vec<String> = runner.service().repositories.keys().cloned().collect();
     loop {
-        for name in &names {
-            let (runner, failed, name) = (runner.clone(), failed.clone(), name.clone());
-            // Off the runtime's threads: git reads block, and a repository may be large.
-            let polled = tokio::task::spawn_blocking(move || {
-                if let Err(error) = poll_once(&runner, &name) {
-                    failed(&name, &error);
-                }
-            });
-            let _ = polled.await;
-        }
+        let (runner, failed, name) = (runner.clone(), failed.clone(), repository.clone());
+        // Off the runtime's threads: git reads block, and a repository may be large.
+        let polled = tokio::task::spawn_blocking(move || {
+            if let Err(error) = poll_once(&runner, &name) {
+                failed(&name, &error);
+            }
+        });
+        let _ = polled.await;
         tokio::select! {
             () = tokio::time::sleep(every) => {}
             () = stop.cancelled() => return,

@@ -554,3 +554,62 @@ fn the_queue_a_branch_badge_and_the_metrics_say_how_things_stand() {
     let (status, _) = server.call("GET", "/badge/nope/main.svg", None);
     assert_eq!(status, 404);
 }
+
+#[test]
+fn a_config_file_serves_several_repositories_by_path_and_file_url() {
+    let (app, _) = repository("services:\n  a:\n    command: echo app\n");
+    let (lib, _) = repository("services:\n  b:\n    command: echo lib\n");
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let data = tempfile::tempdir().expect("tempdir");
+    let config = elsewhere.path().join("serve.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "max_runs: 1\nrepositories:\n  app:\n    url: {}\n    poll: 0\n  lib:\n    url: file://{}\n",
+            app.path().display(),
+            lib.path().display()
+        ),
+    )
+    .expect("write the config");
+    let config_arg = config.to_str().expect("utf-8").to_owned();
+    // Started outside any repository: the config says what to serve.
+    let server = Server::start_with(elsewhere.path(), data.path(), &["--config", &config_arg]);
+    for (name, job) in [("app", "a"), ("lib", "b")] {
+        let body = format!(r#"{{"repository": "{name}", "ref": "main"}}"#);
+        let (status, queued) = server.call("POST", "/api/v1/runs", Some(&body));
+        assert_eq!(status, 201, "{queued}");
+        let run = server.wait_for(queued["id"].as_i64().expect("an id"), &["passed", "failed"]);
+        assert_eq!(
+            (run["status"].as_str(), run["repository"].as_str()),
+            (Some("passed"), Some(name))
+        );
+        assert_eq!(run["jobs"][0]["name"], job);
+    }
+    let (_, queue) = server.call("GET", "/api/v1/queue", None);
+    assert_eq!(queue["slots"], 1, "{queue}");
+}
+
+#[test]
+fn a_config_file_with_a_mistake_is_invalid_input_naming_where() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("serve.yml");
+    std::fs::write(
+        &config,
+        "repositories:\n  app:\n    url: /nowhere\n    pol: 5\n",
+    )
+    .expect("write");
+    let finished = Command::new(binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data")
+        .arg(dir.path().join("data"))
+        .current_dir(dir.path())
+        .output()
+        .expect("pipekit-ci runs");
+    assert_eq!(finished.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&finished.stderr);
+    assert!(
+        stderr.contains("serve.yml:4:") && stderr.contains("pol"),
+        "{stderr}"
+    );
+}

@@ -40,14 +40,19 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
+    /// The repositories to serve, where to listen, how many runs at once (spec section 8);
+    /// without it, the git repository the server is started in.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Where the database and the run folders go.
     #[arg(long, value_name = "DIR", default_value = "pipekit-data")]
     pub data: PathBuf,
-    /// The address to listen on (port 0: any free port, printed as it starts).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// Seconds between two reads of the repository's branches (0: never; a fraction is
-    /// fine).
+    /// The address to listen on (port 0: any free port, printed as it starts); default the
+    /// config's `listen`, else 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Seconds between two reads of a repository's branches (0: never; a fraction is
+    /// fine), for repositories whose config says no `poll`.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub poll: f64,
 }

@@ -1,0 +1,263 @@
+//! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
+//! the repositories, each by path or `file://` URL. Keys of spec 8 that are not built yet
+//! are refused by name rather than ignored: a `tokens` or `webhook_secret` that silently
+//! did nothing would leave a server open that its owner thinks is closed.
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A config file, read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeConfig {
+    pub listen: Option<String>,
+    pub max_runs: Option<usize>,
+    /// By name: the folder on this machine, and its options.
+    pub repositories: BTreeMap<String, RepositoryConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepositoryConfig {
+    /// A work tree or a bare repository, absolute (relative paths start at the config
+    /// file's folder).
+    pub path: PathBuf,
+    /// Seconds between two reads of its branches (`None`: the server's default; 0: never).
+    pub poll: Option<f64>,
+}
+
+/// Why a config file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    listen: Option<String>,
+    max_runs: Option<usize>,
+    #[serde(default)]
+    repositories: BTreeMap<String, RawRepository>,
+    keep: Option<IgnoredAny>,
+    public: Option<IgnoredAny>,
+    tokens: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRepository {
+    url: String,
+    poll: Option<f64>,
+    branches: Option<IgnoredAny>,
+    cancel_superseded: Option<IgnoredAny>,
+    webhook_secret: Option<IgnoredAny>,
+    status: Option<IgnoredAny>,
+}
+
+impl ServeConfig {
+    /// Reads and checks `path`.
+    pub fn read(path: &Path) -> Result<ServeConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let base = std::path::absolute(base).unwrap_or_else(|_| base.to_owned());
+        ServeConfig::parse(&text, &path.display().to_string(), &base)
+    }
+
+    /// `text` of the config file `file`, its relative paths starting at `base`.
+    pub fn parse(text: &str, file: &str, base: &Path) -> Result<ServeConfig, ConfigError> {
+        let raw: RawConfig = serde_saphyr::from_str(text).map_err(|error| {
+            let (line, column) = error.location().map_or((1, 1), |at| {
+                (at.line().max(1) as usize, at.column().max(1) as usize)
+            });
+            ConfigError::Syntax {
+                file: file.to_owned(),
+                line,
+                column,
+                message: error.without_snippet().to_string(),
+            }
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            file: file.to_owned(),
+            message,
+        };
+        let not_yet = [
+            ("keep", raw.keep.is_some()),
+            ("public", raw.public.is_some()),
+            ("tokens", raw.tokens.is_some()),
+        ];
+        if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
+            return Err(invalid(format!("`{key}` is not supported yet (issue 11)")));
+        }
+        if raw.max_runs == Some(0) {
+            return Err(invalid("`max_runs` must be at least 1".to_owned()));
+        }
+        let mut repositories = BTreeMap::new();
+        for (name, repository) in raw.repositories {
+            if !crate::service::is_repository_name(&name) {
+                return Err(invalid(format!(
+                    "`{name}` is not a repository name: letters, digits, `-`, `_` and `.`, \
+                     not starting with a dot"
+                )));
+            }
+            let not_yet = [
+                ("branches", repository.branches.is_some()),
+                ("cancel_superseded", repository.cancel_superseded.is_some()),
+                ("webhook_secret", repository.webhook_secret.is_some()),
+                ("status", repository.status.is_some()),
+            ];
+            if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
+                return Err(invalid(format!(
+                    "repository `{name}`: `{key}` is not supported yet (issue 11)"
+                )));
+            }
+            if repository
+                .poll
+                .is_some_and(|poll| !(poll >= 0.0 && poll.is_finite()))
+            {
+                return Err(invalid(format!(
+                    "repository `{name}`: `poll` takes a number of seconds, 0 for never"
+                )));
+            }
+            let path = local_path(&repository.url, base).ok_or_else(|| {
+                invalid(format!(
+                    "repository `{name}`: `{}` is not a path or a file:// URL (https \
+                     repositories are not supported yet)",
+                    repository.url
+                ))
+            })?;
+            repositories.insert(
+                name,
+                RepositoryConfig {
+                    path,
+                    poll: repository.poll,
+                },
+            );
+        }
+        if repositories.is_empty() {
+            return Err(invalid("no `repositories` to serve".to_owned()));
+        }
+        Ok(ServeConfig {
+            listen: raw.listen,
+            max_runs: raw.max_runs,
+            repositories,
+        })
+    }
+}
+
+/// A path, or a `file://` URL, as an absolute path.
+fn local_path(url: &str, base: &Path) -> Option<PathBuf> {
+    let path = match url.strip_prefix("file://") {
+        Some(path) if path.starts_with('/') => PathBuf::from(path),
+        Some(_) => return None,
+        None if url.contains("://") || url.is_empty() => return None,
+        None => base.join(url),
+    };
+    Some(normalized(&path))
+}
+
+/// `a/./b/../c` as `a/c`, without asking the file system.
+fn normalized(path: &Path) -> PathBuf {
+    let mut parts: Vec<std::path::Component<'_>> = Vec::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir
+                if matches!(parts.last(), Some(std::path::Component::Normal(_))) =>
+            {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Result<ServeConfig, String> {
+        ServeConfig::parse(text, "serve.yml", Path::new("/etc/pipekit")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn repositories_by_path_or_file_url_with_their_poll() {
+        let config = parsed(
+            "listen: 127.0.0.1:9000\nmax_runs: 3\nrepositories:\n  app:\n    url: ../git/app.git\n    poll: 5\n  lib:\n    url: file:///srv/lib\n",
+        );
+        let config = config.expect("valid");
+        assert_eq!(config.listen.as_deref(), Some("127.0.0.1:9000"));
+        assert_eq!(config.max_runs, Some(3));
+        assert_eq!(
+            config.repositories["app"].path,
+            Path::new("/etc/git/app.git")
+        );
+        assert_eq!(config.repositories["app"].poll, Some(5.0));
+        assert_eq!(config.repositories["lib"].path, Path::new("/srv/lib"));
+        assert_eq!(config.repositories["lib"].poll, None);
+    }
+
+    #[test]
+    fn what_cannot_be_served_is_refused_by_name() {
+        let cases = [
+            (
+                "repositories:\n  app:\n    url: https://x/app.git\n",
+                "https repositories are not supported yet",
+            ),
+            (
+                "repositories:\n  app:\n    url: /a\n    webhook_secret: {environment: S}\n",
+                "`webhook_secret` is not supported yet",
+            ),
+            (
+                "tokens: []\nrepositories:\n  app:\n    url: /a\n",
+                "`tokens` is not supported yet",
+            ),
+            (
+                "repositories:\n  .x:\n    url: /a\n",
+                "is not a repository name",
+            ),
+            (
+                "repositories:\n  app:\n    url: /a\n    poll: -1\n",
+                "`poll` takes a number of seconds",
+            ),
+            (
+                "max_runs: 0\nrepositories:\n  app:\n    url: /a\n",
+                "at least 1",
+            ),
+            ("listen: 1\n", "no `repositories`"),
+        ];
+        for (text, expected) in cases {
+            let error = parsed(text).expect_err(text);
+            assert!(error.contains(expected), "{text}: {error}");
+            assert!(error.starts_with("serve.yml"), "{error}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_at_its_line() {
+        let error = parsed("repositories:\n  app:\n    url: /a\n    pol: 5\n").expect_err("typo");
+        assert!(error.starts_with("serve.yml:4:"), "{error}");
+        assert!(error.contains("pol"), "{error}");
+    }
+}
