@@ -118,11 +118,11 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
             })
             .collect();
         let app = router(runner).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let http = axum::serve(listener, app).with_graceful_shutdown(async move {
             http_stopping.cancelled().await;
         });
         let signals = tokio::spawn(stop_on_signals(stop));
-        let served = served.await;
+        let http = http.await;
         signals.abort();
         for poller in pollers {
             let _ = poller.await;
@@ -132,7 +132,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
             .map_err(|error| CliError::Environment(error.to_string()))?;
         // No run of this process is going on any more: what shed its tag can go too.
         supervisor.kill_strays().await;
-        served.map_err(|error| CliError::Environment(format!("the server failed: {error}")))?;
+        http.map_err(|error| CliError::Environment(format!("the server failed: {error}")))?;
         queued.map_err(store_error)?;
         err_line("pipekit-ci serve: stopped");
         Ok(0)
