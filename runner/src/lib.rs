@@ -10,6 +10,7 @@ pub mod commit_test;
 pub mod executor;
 pub mod git;
 pub mod hooks;
+pub mod lexical_path;
 pub mod recovery;
 pub mod report;
 pub mod run;

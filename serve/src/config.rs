@@ -3,6 +3,7 @@
 //! are refused by name rather than ignored: a `tokens` or `webhook_secret` that silently
 //! did nothing would leave a server open that its owner thinks is closed.
 
+use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
@@ -174,23 +175,6 @@ fn local_path(url: &str, base: &Path) -> Option<PathBuf> {
         None => base.join(url),
     };
     Some(normalized(&path))
-}
-
-/// `a/./b/../c` as `a/c`, without asking the file system.
-fn normalized(path: &Path) -> PathBuf {
-    let mut parts: Vec<std::path::Component<'_>> = Vec::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir
-                if matches!(parts.last(), Some(std::path::Component::Normal(_))) =>
-            {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    parts.iter().collect()
 }
 
 #[cfg(test)]

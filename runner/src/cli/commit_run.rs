@@ -11,8 +11,9 @@ use crate::commit_test::{
     CommitPlan, CommitPlanError, FileOutcome, PipelineChoice, PlannedFile, PushEvent, export,
 };
 use crate::git::{Checkouts, CommitInfo, Revision, SourceRepo};
+use crate::lexical_path::normalized;
 use crate::run::Workspaces;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -199,40 +200,4 @@ fn in_repository(repo: &SourceRepo, path: &Path, cwd: &Path) -> Result<PathBuf, 
     .iter()
     .find_map(|(path, root)| path.strip_prefix(root).ok().map(Path::to_path_buf))
     .ok_or_else(outside)
-}
-
-/// `a/./b/../c` as `a/c`, without asking the file system; a `..` above the start stays.
-fn normalized(path: &Path) -> PathBuf {
-    let mut parts: Vec<Component<'_>> = Vec::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => match parts.last() {
-                Some(Component::Normal(_)) => {
-                    parts.pop();
-                }
-                Some(Component::RootDir) => {}
-                _ => parts.push(component),
-            },
-            other => parts.push(other),
-        }
-    }
-    parts.iter().collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalized;
-    use std::path::Path;
-
-    #[test]
-    fn dot_dot_is_resolved_without_the_file_system() {
-        assert_eq!(
-            normalized(Path::new("/r/sub/../x.yml")),
-            Path::new("/r/x.yml")
-        );
-        assert_eq!(normalized(Path::new("/r/./a/b/../../c")), Path::new("/r/c"));
-        assert_eq!(normalized(Path::new("/../x")), Path::new("/x"));
-        assert_eq!(normalized(Path::new("../x")), Path::new("../x"));
-    }
 }

@@ -207,3 +207,32 @@ fn a_run_is_a_send_future() {
     let future = run(request(&p, dir.path(), &Collector::default()));
     spawnable(&future);
 }
+
+/// The driver runs on a task of its own; dropping the run must still stop it, as when it
+/// ran inside the caller's future (a `JoinHandle` alone would let it run on unseen).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_run_stops_its_driver() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pipeline = pipeline(
+        r#"
+services:
+  short:
+    command: sleep 0.5
+"#,
+    );
+    let collector = Collector::default();
+    let prepared = PreparedRun::prepare(request(&pipeline, dir.path(), &collector))
+        .await
+        .expect("prepared");
+    let dropped = tokio::time::timeout(Duration::from_millis(150), prepared.run()).await;
+    assert!(dropped.is_err(), "the run ended before it was dropped");
+    // Long after the job would have ended: a driver still going would have said so.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let events = collector.events.lock().expect("collector");
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, RunEvent::JobFinished { .. })),
+        "the dropped run went on: {events:?}"
+    );
+}
