@@ -2,6 +2,7 @@
 //! own, its end recorded. The database is the only truth: what runs is what the store
 //! says is `running`, and a restart finds the queue as it was.
 
+use crate::live_runs::LiveRuns;
 use crate::queued_run::test_queued_run;
 use crate::service::{Service, is_repository_name};
 use crate::store::{Cancelled, NewRun, Recovered, RunRow, RunState, RunStore, StoreError};
@@ -23,6 +24,7 @@ pub struct QueueRunner {
     running: Mutex<HashMap<i64, CancelHandle>>,
     /// The service is stopping: runs it interrupts are queued again.
     stopping: AtomicBool,
+    live: LiveRuns,
 }
 
 impl QueueRunner {
@@ -50,6 +52,7 @@ impl QueueRunner {
             wake: Notify::new(),
             running: Mutex::default(),
             stopping: AtomicBool::new(false),
+            live: LiveRuns::default(),
         };
         Ok((Arc::new(runner), recovered))
     }
@@ -57,6 +60,11 @@ impl QueueRunner {
     /// The settings and shared parts of the service.
     pub fn service(&self) -> &Service {
         &self.service
+    }
+
+    /// Who follows which run, to be woken when it changes.
+    pub fn live(&self) -> &LiveRuns {
+        &self.live
     }
 
     /// The store, for reading the history (never held across an await).
@@ -79,6 +87,9 @@ impl QueueRunner {
             && let Some(handle) = self.running().get(&id)
         {
             handle.cancel();
+        }
+        if outcome == Cancelled::Dequeued {
+            self.live.ended(id);
         }
         Ok(outcome)
     }
@@ -132,9 +143,11 @@ impl QueueRunner {
 
     async fn test(self: Arc<Self>, row: RunRow, cancel: CancelSignal) -> Result<(), StoreError> {
         let id = row.id;
-        let end = test_queued_run(&self.service, &row, cancel, |folder| {
+        let reporters = vec![self.live.reporter(id)];
+        let end = test_queued_run(&self.service, &row, cancel, reporters, |folder| {
             // Shown as soon as it exists; a failure here only delays it to the end.
             let _ = self.store().set_run_folder(id, folder);
+            self.live.changed(id);
         })
         .await;
         self.running().remove(&id);
@@ -144,6 +157,7 @@ impl QueueRunner {
             store.requeue(id, SystemTime::now())?;
         }
         drop(store);
+        self.live.ended(id);
         self.wake.notify_one();
         Ok(())
     }

@@ -7,7 +7,7 @@ use crate::store::{RunRow, RunState};
 use pipekit_runner::commit_test::{CommitPlan, FileOutcome, PipelineChoice, export};
 use pipekit_runner::git::{Checkouts, CommitInfo, Revision, SourceRepo};
 use pipekit_runner::report::RunStatus;
-use pipekit_runner::run::Workspaces;
+use pipekit_runner::run::{Reporter, Workspaces};
 use pipekit_runner::session::{
     CancelSignal, PreparedRun, RunOutcome, RunPlan, RunRequest, RunSource, SessionOptions,
 };
@@ -33,12 +33,14 @@ impl RunEnd {
     }
 }
 
-/// Tests `row`'s pipeline file at its commit. `started` hears the run folder's id as soon
-/// as it exists. Never fails: what goes wrong is the run's end, `errored` with why.
+/// Tests `row`'s pipeline file at its commit, its events also to `reporters`. `started`
+/// hears the run folder's id as soon as it exists. Never fails: what goes wrong is the
+/// run's end, `errored` with why.
 pub async fn test_queued_run(
     service: &Service,
     row: &RunRow,
     cancel: CancelSignal,
+    reporters: Vec<Box<dyn Reporter>>,
     started: impl FnOnce(&str),
 ) -> RunEnd {
     let Some(repository) = service.repositories.get(&row.repository) else {
@@ -96,7 +98,7 @@ pub async fn test_queued_run(
         cancel,
         engine,
         supervisor: service.supervisor.clone(),
-        events: Vec::new(),
+        events: reporters,
     };
     let prepared = match PreparedRun::prepare(request).await {
         Ok(prepared) => prepared,

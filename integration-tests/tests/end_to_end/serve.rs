@@ -11,14 +11,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// A server of one repository, killed when dropped if still up.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Server {
     /// Starts `pipekit-ci serve` in `repo` with its data in `data`; waits for its address.
-    fn start(repo: &Path, data: &Path) -> Server {
+    pub(crate) fn start(repo: &Path, data: &Path) -> Server {
         Server::start_with(repo, data, &[])
     }
 
@@ -56,7 +56,7 @@ impl Server {
     }
 
     /// `curl` of `path`; the status and the JSON body.
-    fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
         let mut curl = Command::new("curl");
         curl.args(["-s", "-X", method, "-w", "\n%{http_code}"])
             .arg(format!("{}{path}", self.url));
@@ -73,12 +73,12 @@ impl Server {
         )
     }
 
-    fn run(&self, id: i64) -> Value {
+    pub(crate) fn run(&self, id: i64) -> Value {
         self.call("GET", &format!("/api/v1/runs/{id}"), None).1
     }
 
     /// The run once its status is one of `statuses`.
-    fn wait_for(&self, id: i64, statuses: &[&str]) -> Value {
+    pub(crate) fn wait_for(&self, id: i64, statuses: &[&str]) -> Value {
         let mut last = Value::Null;
         let reached = eventually(Duration::from_secs(60), || {
             last = self.run(id);
@@ -102,7 +102,7 @@ impl Drop for Server {
     }
 }
 
-fn repository(pipeline: &str) -> (tempfile::TempDir, tempfile::TempDir) {
+pub(crate) fn repository(pipeline: &str) -> (tempfile::TempDir, tempfile::TempDir) {
     let repo = tempfile::tempdir().expect("tempdir");
     let data = tempfile::tempdir().expect("tempdir");
     std::fs::write(repo.path().join("pipekit.yml"), pipeline).expect("write the pipeline");
@@ -111,7 +111,7 @@ fn repository(pipeline: &str) -> (tempfile::TempDir, tempfile::TempDir) {
 }
 
 /// The repository's name as the server calls it: its folder's.
-fn name_of(repo: &Path) -> String {
+pub(crate) fn name_of(repo: &Path) -> String {
     repo.file_name()
         .expect("a folder")
         .to_string_lossy()

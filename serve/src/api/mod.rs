@@ -5,6 +5,9 @@ mod api_error;
 mod hooks;
 mod overview;
 mod run_detail;
+mod run_events;
+mod run_files;
+mod run_folder;
 mod run_view;
 mod runs;
 
@@ -24,6 +27,13 @@ pub fn router(runner: Arc<QueueRunner>) -> Router {
         .route("/api/v1/runs", get(runs::list).post(runs::queue))
         .route("/api/v1/runs/{id}", get(runs::show))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
+        .route("/api/v1/runs/{id}/events", get(run_events::events))
+        .route("/api/v1/runs/{id}/jobs/{job}/log", get(run_files::log))
+        .route("/api/v1/runs/{id}/junit.xml", get(run_files::junit))
+        .route(
+            "/api/v1/runs/{id}/artifacts/{job}",
+            get(run_files::artifact),
+        )
         .route("/api/v1/queue", get(overview::queue))
         .route("/hooks/{repository}", post(hooks::push))
         .route("/badge/{repository}/{*branch}", get(overview::badge))

@@ -2,7 +2,7 @@
 //! job as the run folder's `run.json` records it.
 
 use super::run_view::{RunView, seconds_of};
-use pipekit_runner::report::{JobRecord, JobState, RunRecord};
+use pipekit_runner::report::{JobRecord, JobState, RunRecord, TestTally};
 use pipekit_runner::storage::rfc3339;
 use serde::Serialize;
 use std::time::{Duration, UNIX_EPOCH};
@@ -13,6 +13,8 @@ pub struct RunDetail {
     pub run: RunView,
     /// Empty until the run has a folder with a record.
     pub jobs: Vec<JobView>,
+    /// What its `junit.xml` counts, failures first on a page; `null` until it has one.
+    pub tests: Option<TestTally>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,13 +38,14 @@ pub struct SignalView {
 }
 
 impl RunDetail {
-    /// `run` with the jobs of `record` (its `run.json`), if there is one.
-    pub fn new(run: RunView, record: Option<&RunRecord>) -> RunDetail {
+    /// `run` with the jobs of `record` (its `run.json`) and the tests of its report, if
+    /// it has them.
+    pub fn new(run: RunView, record: Option<&RunRecord>, tests: Option<TestTally>) -> RunDetail {
         let jobs = record.map_or_else(Vec::new, |record| {
             let start = seconds_of(&record.started_at);
             record.jobs.iter().map(|job| job_view(job, start)).collect()
         });
-        RunDetail { run, jobs }
+        RunDetail { run, jobs, tests }
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::api_error::ApiError;
 use super::run_detail::RunDetail;
+use super::run_folder::FoundRun;
 use super::run_view::RunView;
 use crate::error_chain::error_chain;
 use crate::planned_runs::planned_runs;
@@ -13,7 +14,6 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use pipekit_runner::commit_test::{CommitPlan, PipelineChoice};
 use pipekit_runner::git::{Revision, SourceRepo};
-use pipekit_runner::report::RunRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -68,25 +68,14 @@ pub(super) async fn show(
     State(runner): Runner,
     Path(id): Path<String>,
 ) -> Result<Json<RunDetail>, ApiError> {
-    let id = run_id(&id)?;
-    let row = runner.store().run(id)?;
-    let row = row.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
-    let record = match &row.run_folder {
-        Some(folder) => {
-            let path = runner
-                .service()
-                .runs_dir(&row.repository)
-                .join(folder)
-                .join("run.json");
-            // Missing or half-written (a run killed outright): the run without its jobs.
-            tokio::fs::read(&path)
-                .await
-                .ok()
-                .and_then(|bytes| serde_json::from_slice::<RunRecord>(&bytes).ok())
-        }
-        None => None,
-    };
-    Ok(Json(RunDetail::new(RunView::from(row), record.as_ref())))
+    let found = FoundRun::find(&runner, &id)?;
+    let record = found.record().await;
+    let tests = found.tests().await;
+    Ok(Json(RunDetail::new(
+        RunView::from(found.row),
+        record.as_ref(),
+        tests,
+    )))
 }
 
 /// What `POST /api/v1/runs` takes: a repository and a ref or a commit.
@@ -208,7 +197,7 @@ pub(super) fn may_change(client: &SocketAddr) -> Result<(), ApiError> {
     }
 }
 
-fn run_id(text: &str) -> Result<i64, ApiError> {
+pub(super) fn run_id(text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
