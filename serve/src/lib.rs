@@ -17,3 +17,4 @@ pub mod queued_run;
 pub mod run_tail;
 pub mod service;
 pub mod store;
+mod web;

@@ -79,6 +79,24 @@ impl QueueRunner {
         Ok(queued)
     }
 
+    /// Queues run `id` again, whole, as a new run of the same commit and pipeline file.
+    pub fn rerun(&self, id: i64) -> Result<i64, StoreError> {
+        let row = self.store().run(id)?.ok_or(StoreError::UnknownRun(id))?;
+        let again = NewRun {
+            repository: row.repository,
+            pipeline: row.pipeline,
+            branch: row.branch,
+            git_ref: row.git_ref,
+            commit: row.commit,
+            message: row.message,
+            author: row.author,
+            trigger: crate::store::Trigger::Rerun,
+            attempt_of: Some(id),
+        };
+        // Not a push: never taken for a duplicate, so it always gets an id.
+        self.enqueue(&again)?.ok_or(StoreError::UnknownRun(id))
+    }
+
     /// Cancels a run: a waiting one never starts, a running one has its jobs stopped as on
     /// Ctrl-C and ends `cancelled`.
     pub fn cancel(&self, id: i64) -> Result<Cancelled, StoreError> {

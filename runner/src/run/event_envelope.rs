@@ -93,6 +93,10 @@ pub struct JobSummary {
     pub name: String,
     /// Its declared signals, in file order.
     pub signals: Vec<String>,
+    /// The jobs its conditions wait on, in file order, each once: the edges of the job
+    /// graph a page draws from the run folder alone. (Absent in runs of earlier versions.)
+    #[serde(default)]
+    pub depends_on: Vec<String>,
 }
 
 /// What went wrong outside the jobs.

@@ -96,6 +96,16 @@ impl EventLog {
             .map(|job| JobSummary {
                 name: job.name.clone(),
                 signals: job.signals.iter().map(|s| s.name.clone()).collect(),
+                depends_on: job
+                    .depends_on
+                    .iter()
+                    .fold(Vec::new(), |mut names, condition| {
+                        let name = &pipeline.job(condition.job).name;
+                        if !names.contains(name) {
+                            names.push(name.clone());
+                        }
+                        names
+                    }),
             })
             .collect();
         let mut inner = Inner {

@@ -19,16 +19,34 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl ApiError {
+    /// The HTTP status it answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Why, for the client.
+    pub fn reason(&self) -> &str {
+        match self {
+            ApiError::BadRequest(reason)
+            | ApiError::Unauthorized(reason)
+            | ApiError::NotFound(reason)
+            | ApiError::Unprocessable(reason)
+            | ApiError::Internal(reason) => reason,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, reason) = match self {
-            ApiError::BadRequest(reason) => (StatusCode::BAD_REQUEST, reason),
-            ApiError::Unauthorized(reason) => (StatusCode::UNAUTHORIZED, reason),
-            ApiError::NotFound(reason) => (StatusCode::NOT_FOUND, reason),
-            ApiError::Unprocessable(reason) => (StatusCode::UNPROCESSABLE_ENTITY, reason),
-            ApiError::Internal(reason) => (StatusCode::INTERNAL_SERVER_ERROR, reason),
-        };
-        (status, Json(serde_json::json!({ "error": reason }))).into_response()
+        let status = self.status();
+        (status, Json(serde_json::json!({ "error": self.reason() }))).into_response()
     }
 }
 

@@ -3,13 +3,13 @@
 
 mod api_error;
 mod hooks;
-mod overview;
+pub(crate) mod overview;
 mod run_detail;
 mod run_events;
 mod run_files;
-mod run_folder;
+pub(crate) mod run_folder;
 mod run_view;
-mod runs;
+pub(crate) mod runs;
 
 pub use api_error::ApiError;
 pub use run_detail::{JobView, RunDetail, SignalView};
@@ -38,6 +38,7 @@ pub fn router(runner: Arc<QueueRunner>) -> Router {
         .route("/hooks/{repository}", post(hooks::push))
         .route("/badge/{repository}/{*branch}", get(overview::badge))
         .route("/metrics", get(overview::metrics))
+        .merge(crate::web::routes())
         .fallback(|| async { ApiError::NotFound("no such page".to_owned()) })
         .with_state(runner)
 }

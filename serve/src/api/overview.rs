@@ -18,29 +18,50 @@ type Runner = State<Arc<QueueRunner>>;
 /// `GET /api/v1/queue`: the waiting runs in the order they will start, each with its
 /// position and why it waits.
 pub(super) async fn queue(State(runner): Runner) -> Result<Json<Value>, ApiError> {
-    let (waiting, counts) = {
-        let store = runner.store();
-        (store.queue()?, store.counts()?)
-    };
-    let slots = runner.service().max_runs;
-    let running = counts.get("running").copied().unwrap_or(0);
-    let reason = match usize::try_from(running).unwrap_or(usize::MAX) >= slots {
-        true => format!("slots busy: {running} of {slots} runs going on"),
-        false => "starting".to_owned(),
-    };
-    let waiting: Vec<Value> = waiting
+    let state = QueueState::read(&runner)?;
+    let waiting: Vec<Value> = state
+        .waiting
         .into_iter()
         .enumerate()
         .map(|(index, row)| {
             let mut run = json!(RunView::from(row));
             run["position"] = json!(index + 1);
-            run["reason"] = json!(reason);
+            run["reason"] = json!(state.reason);
             run
         })
         .collect();
     Ok(Json(
-        json!({ "slots": slots, "running": running, "queue": waiting }),
+        json!({ "slots": state.slots, "running": state.running, "queue": waiting }),
     ))
+}
+
+/// The queue as it stands: the waiting runs in order, and why they wait.
+pub struct QueueState {
+    pub waiting: Vec<crate::store::RunRow>,
+    pub slots: usize,
+    pub running: i64,
+    pub reason: String,
+}
+
+impl QueueState {
+    pub fn read(runner: &QueueRunner) -> Result<QueueState, ApiError> {
+        let (waiting, counts) = {
+            let store = runner.store();
+            (store.queue()?, store.counts()?)
+        };
+        let slots = runner.service().max_runs;
+        let running = counts.get("running").copied().unwrap_or(0);
+        let reason = match usize::try_from(running).unwrap_or(usize::MAX) >= slots {
+            true => format!("slots busy: {running} of {slots} runs going on"),
+            false => "starting".to_owned(),
+        };
+        Ok(QueueState {
+            waiting,
+            slots,
+            running,
+            reason,
+        })
+    }
 }
 
 /// `GET /badge/{repository}/{branch}.svg`: the status of the branch's latest finished run

@@ -10,7 +10,7 @@
 use super::api_error::ApiError;
 use super::run_folder::FoundRun;
 use crate::queue_runner::QueueRunner;
-use crate::run_tail::{Cursor, PlaceError, RunTail, TailError, TailItem, TailMessage};
+use crate::run_tail::{Cursor, Lines, PlaceError, RunTail, TailError, TailItem, TailMessage};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -35,6 +35,8 @@ const LATE_FLUSH: Duration = Duration::from_millis(5);
 pub(super) struct EventsQuery {
     /// Only this job's lines (the run's events all the same).
     job: Option<String>,
+    /// `false`: no lines at all, only the run's events.
+    lines: Option<bool>,
     /// Where to resume, for clients that cannot send `Last-Event-ID`.
     last_event_id: Option<String>,
 }
@@ -67,13 +69,18 @@ pub(super) async fn events(
     {
         found.job(job).await?;
     }
+    let lines = match (query.lines, query.job) {
+        (Some(false), _) => Lines::None,
+        (_, Some(job)) => Lines::Job(job),
+        (_, None) => Lines::All,
+    };
     let changes = runner.live().follow(found.row.id);
     // The first read here, so that a cursor that does not fit the run is a 400, not a
     // stream that ends at once.
     let mut first = Vec::new();
     let tail = match &found.folder {
         Some(folder) => {
-            let tail = RunTail::new(folder, cursor.clone(), query.job.clone());
+            let tail = RunTail::new(folder, cursor.clone(), lines.clone());
             let run_over = found.row.state.is_finished();
             let (tail, read) = read_blocking(tail, run_over).await?;
             first = read.map_err(|error| match error {
@@ -89,7 +96,7 @@ pub(super) async fn events(
         runner,
         found,
         cursor,
-        job: query.job,
+        lines,
         tail,
     };
     tokio::spawn(follower.follow(first, changes, sender));
@@ -117,7 +124,7 @@ struct Follower {
     found: FoundRun,
     /// Where the client came in, for a tail made once the run has a folder.
     cursor: Cursor,
-    job: Option<String>,
+    lines: Lines,
     tail: Option<RunTail>,
 }
 
@@ -174,8 +181,11 @@ impl Follower {
             if self.tail.is_none() {
                 match &self.found.folder {
                     Some(folder) => {
-                        self.tail =
-                            Some(RunTail::new(folder, self.cursor.clone(), self.job.clone()));
+                        self.tail = Some(RunTail::new(
+                            folder,
+                            self.cursor.clone(),
+                            self.lines.clone(),
+                        ));
                     }
                     // Ended without ever starting (cancelled in the queue, invalid).
                     None if run_over => return,

@@ -10,7 +10,7 @@ use pipekit_runner::report::{RunRecord, TestTally, junit_tally};
 use std::path::PathBuf;
 
 /// A run and where its files are.
-pub(super) struct FoundRun {
+pub(crate) struct FoundRun {
     pub row: RunRow,
     /// `runs/<repository>/<run folder>/`, once the run started.
     pub folder: Option<PathBuf>,

@@ -27,6 +27,18 @@ pub(super) async fn list(
     State(runner): Runner,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
+    let filter = run_filter(query)?;
+    let runs: Vec<RunView> = runner
+        .store()
+        .runs(&filter)?
+        .into_iter()
+        .map(RunView::from)
+        .collect();
+    Ok(Json(json!({ "runs": runs })))
+}
+
+/// The filter of a run list's query parameters; an unknown one or a bad value is a 400.
+pub(crate) fn run_filter(query: HashMap<String, String>) -> Result<RunFilter, ApiError> {
     let mut filter = RunFilter::default();
     for (key, value) in query {
         match key.as_str() {
@@ -54,13 +66,7 @@ pub(super) async fn list(
             }
         }
     }
-    let runs: Vec<RunView> = runner
-        .store()
-        .runs(&filter)?
-        .into_iter()
-        .map(RunView::from)
-        .collect();
-    Ok(Json(json!({ "runs": runs })))
+    Ok(filter)
 }
 
 /// `GET /api/v1/runs/{id}`: the run and its jobs, as its `run.json` has them so far.
@@ -187,7 +193,7 @@ pub(super) async fn cancel(
 
 /// With no token and no user configured (all there is so far), only this machine may
 /// change anything (spec 8).
-pub(super) fn may_change(client: &SocketAddr) -> Result<(), ApiError> {
+pub(crate) fn may_change(client: &SocketAddr) -> Result<(), ApiError> {
     match client.ip().is_loopback() {
         true => Ok(()),
         false => Err(ApiError::Unauthorized(
@@ -197,7 +203,7 @@ pub(super) fn may_change(client: &SocketAddr) -> Result<(), ApiError> {
     }
 }
 
-pub(super) fn run_id(text: &str) -> Result<i64, ApiError> {
+pub(crate) fn run_id(text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)

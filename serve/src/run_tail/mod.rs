@@ -31,6 +31,15 @@ pub enum TailItem {
     },
 }
 
+/// Whose lines a follower reads besides the run's events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lines {
+    All,
+    Job(String),
+    /// Only the events (a page that redraws on each of them).
+    None,
+}
+
 /// An item and where a follower is once it has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TailMessage {
@@ -54,8 +63,7 @@ pub struct RunTail {
     events: LineReader,
     /// The jobs' logs, in file order, once `run_started` named the jobs.
     logs: Option<Vec<(String, LineReader)>>,
-    /// Only this job's log (the others' lines are not read).
-    only_job: Option<String>,
+    lines: Lines,
     /// The place in each log the follower came with, until the jobs are known.
     resumed_logs: std::collections::BTreeMap<String, FilePlace>,
     /// `run_finished` was read.
@@ -64,12 +72,12 @@ pub struct RunTail {
 
 impl RunTail {
     /// Follows `folder` from `cursor` (`Cursor::default()`: from the start).
-    pub fn new(folder: &Path, cursor: Cursor, only_job: Option<String>) -> RunTail {
+    pub fn new(folder: &Path, cursor: Cursor, lines: Lines) -> RunTail {
         RunTail {
             events: LineReader::new(folder.join(EVENTS_FILE), cursor.events),
             folder: folder.to_owned(),
             logs: None,
-            only_job,
+            lines,
             resumed_logs: cursor.logs,
             finished: false,
         }
@@ -168,17 +176,25 @@ impl RunTail {
     /// Reads the jobs from `run_started`, placing each log where the follower left it.
     fn learn_jobs(&mut self, first_event: &[u8]) -> Result<(), TailError> {
         let jobs = jobs_of_run_started(first_event);
+        let only = match &self.lines {
+            Lines::Job(job) => Some(job),
+            Lines::All | Lines::None => None,
+        };
         if let Some(unknown) = self
             .resumed_logs
             .keys()
-            .chain(self.only_job.as_ref())
+            .chain(only)
             .find(|job| !jobs.contains(job))
         {
             return Err(TailError::UnknownJob(unknown.clone()));
         }
         let logs = jobs
             .into_iter()
-            .filter(|job| self.only_job.as_ref().is_none_or(|only| only == job))
+            .filter(|job| match &self.lines {
+                Lines::All => true,
+                Lines::Job(only) => only == job,
+                Lines::None => false,
+            })
             .map(|job| {
                 let place = self.resumed_logs.remove(&job).unwrap_or_default();
                 let path = self.folder.join("logs").join(format!("{job}.log"));

@@ -48,7 +48,7 @@ fn shown(messages: &[TailMessage]) -> Vec<String> {
 fn a_growing_run_is_followed_in_whole_lines_events_before_lines() {
     let folder = run_folder();
     let root = folder.path();
-    let mut tail = RunTail::new(root, Cursor::default(), None);
+    let mut tail = RunTail::new(root, Cursor::default(), Lines::All);
     assert!(tail.read(false).expect("reads").is_empty(), "no files yet");
 
     append(&events(root), &format!("{STARTED}\n"));
@@ -103,7 +103,7 @@ fn a_follower_resumes_from_any_cursor_with_nothing_lost_or_repeated() {
     append(&log(root, "test"), "t1\nt2\n");
     append(&events(root), &format!("{FINISHED}\n"));
 
-    let everything = RunTail::new(root, Cursor::default(), None)
+    let everything = RunTail::new(root, Cursor::default(), Lines::All)
         .read(false)
         .expect("reads");
     assert_eq!(
@@ -138,7 +138,7 @@ fn a_follower_resumes_from_any_cursor_with_nothing_lost_or_repeated() {
     for (index, message) in everything.iter().enumerate() {
         let id = message.cursor.to_string();
         let cursor = Cursor::parse(&id).expect("our own id parses");
-        let rest = RunTail::new(root, cursor, None)
+        let rest = RunTail::new(root, cursor, Lines::All)
             .read(false)
             .expect("resumes");
         let before = all_lines(&everything[..=index]);
@@ -162,7 +162,7 @@ fn a_cursor_that_does_not_fit_the_run_is_refused() {
     append(&events(root), &format!("{STARTED}\n"));
     append(&log(root, "build"), "one\ntwo\n");
     let resume =
-        |id: &str| RunTail::new(root, Cursor::parse(id).expect("parses"), None).read(false);
+        |id: &str| RunTail::new(root, Cursor::parse(id).expect("parses"), Lines::All).read(false);
     assert!(matches!(
         resume("e=1@999"),
         Err(TailError::Place(PlaceError::NotALineEnd { .. }))
@@ -187,11 +187,11 @@ fn one_job_is_followed_alone() {
     append(&events(root), &format!("{STARTED}\n"));
     append(&log(root, "build"), "b\n");
     append(&log(root, "test"), "t\n");
-    let mut tail = RunTail::new(root, Cursor::default(), Some("test".to_owned()));
+    let mut tail = RunTail::new(root, Cursor::default(), Lines::Job("test".to_owned()));
     assert_eq!(
         shown(&tail.read(false).expect("reads")),
         ["event run_started", "test 1: t"]
     );
-    let mut unknown = RunTail::new(root, Cursor::default(), Some("nope".to_owned()));
+    let mut unknown = RunTail::new(root, Cursor::default(), Lines::Job("nope".to_owned()));
     assert!(matches!(unknown.read(false), Err(TailError::UnknownJob(_))));
 }

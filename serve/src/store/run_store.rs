@@ -303,6 +303,19 @@ impl RunStore {
         Ok(runs.pop())
     }
 
+    /// The branches `repository` has runs of, the most recently run first (at most 50).
+    pub fn branches(&self, repository: &str) -> Result<Vec<String>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT r.branch FROM runs r JOIN repositories p ON p.id = r.repository_id \
+             WHERE p.name = ?1 AND r.branch IS NOT NULL \
+             GROUP BY r.branch ORDER BY MAX(r.id) DESC LIMIT 50",
+        )?;
+        let branches = statement
+            .query_map(params![repository], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(branches)
+    }
+
     /// The waiting runs in the order they will start: the first is next.
     pub fn queue(&self) -> Result<Vec<RunRow>, StoreError> {
         select_runs(

@@ -1,0 +1,98 @@
+//! `/queue`: the waiting runs with their place and why they wait, and the jobs of the runs
+//! going on that wait, with what they wait on — the question every CI user asks first.
+
+use super::page_error::{PageError, rendered};
+use super::run_facts::RunFacts;
+use super::run_line::RunLine;
+use crate::api::overview::QueueState;
+use crate::queue_runner::QueueRunner;
+use crate::store::{RunFilter, RunState};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use std::sync::Arc;
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+struct QueuePage {
+    slots: usize,
+    running: i64,
+    waiting: Vec<Waiting>,
+    waiting_jobs: Vec<WaitingJob>,
+}
+
+struct Waiting {
+    position: usize,
+    run: RunLine,
+    reason: String,
+}
+
+struct WaitingJob {
+    run_id: i64,
+    run_label: String,
+    job: String,
+    on: String,
+}
+
+pub(super) async fn page(
+    State(runner): State<Arc<QueueRunner>>,
+) -> Result<Html<String>, PageError> {
+    let state = QueueState::read(&runner)?;
+    let going_on = runner.store().runs(&RunFilter {
+        state: Some(RunState::Running),
+        ..RunFilter::default()
+    })?;
+    let folders: Vec<_> = going_on
+        .iter()
+        .filter_map(|row| {
+            let folder = runner
+                .service()
+                .runs_dir(&row.repository)
+                .join(row.run_folder.as_ref()?);
+            Some((
+                row.id,
+                format!("{} #{}", row.repository, row.number),
+                folder,
+            ))
+        })
+        .collect();
+    let waiting_jobs = tokio::task::spawn_blocking(move || {
+        folders
+            .into_iter()
+            .flat_map(|(run_id, run_label, folder)| {
+                RunFacts::read(&folder)
+                    .jobs
+                    .into_iter()
+                    .filter(|job| job.state == "waiting")
+                    .map(|job| WaitingJob {
+                        run_id,
+                        run_label: run_label.clone(),
+                        on: match job.waits_on.is_empty() {
+                            true => "starting".to_owned(),
+                            false => job.waits_on.join(", "),
+                        },
+                        job: job.name,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    })
+    .await
+    .unwrap_or_default();
+    let page = QueuePage {
+        slots: state.slots,
+        running: state.running,
+        waiting: state
+            .waiting
+            .into_iter()
+            .enumerate()
+            .map(|(index, row)| Waiting {
+                position: index + 1,
+                run: RunLine::from(row),
+                reason: state.reason.clone(),
+            })
+            .collect(),
+        waiting_jobs,
+    };
+    rendered(&page)
+}

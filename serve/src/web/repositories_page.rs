@@ -1,0 +1,48 @@
+//! `/repositories`: each served repository with a badge per branch it has runs of, and the
+//! Markdown to put that badge in a README.
+
+use super::page_error::{PageError, rendered};
+use super::run_list_page::url_encoded;
+use crate::queue_runner::QueueRunner;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use std::sync::Arc;
+
+#[derive(Template)]
+#[template(path = "repositories.html")]
+struct RepositoriesPage {
+    repositories: Vec<Repository>,
+}
+
+struct Repository {
+    name: String,
+    path: String,
+    branches: Vec<Branch>,
+}
+
+struct Branch {
+    name: String,
+    badge: String,
+}
+
+pub(super) async fn page(
+    State(runner): State<Arc<QueueRunner>>,
+) -> Result<Html<String>, PageError> {
+    let mut repositories = Vec::new();
+    for (name, path) in &runner.service().repositories {
+        let branches = runner.store().branches(name)?;
+        repositories.push(Repository {
+            name: name.clone(),
+            path: path.display().to_string(),
+            branches: branches
+                .into_iter()
+                .map(|branch| Branch {
+                    badge: format!("/badge/{}/{}.svg", url_encoded(name), url_encoded(&branch)),
+                    name: branch,
+                })
+                .collect(),
+        });
+    }
+    rendered(&RepositoriesPage { repositories })
+}
