@@ -9,6 +9,7 @@ use crate::poller::poll_every;
 use crate::queue_runner::QueueRunner;
 use crate::service::Service;
 use crate::store::StoreError;
+use crate::webhook::WebhookSecret;
 use pipekit_runner::cli::{CliError, ServeArgs};
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::git::{SourceRepo, repository_name};
@@ -64,6 +65,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 .iter()
                 .map(|(name, (path, _))| (name.clone(), path.clone()))
                 .collect(),
+            webhook_secrets: served.webhook_secrets,
             max_runs,
             host_env: host_environment(),
             supervisor: HostSupervisor::for_process(),
@@ -142,6 +144,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
 /// What to serve: each repository with its folder and poll interval (`None`: never).
 struct Served {
     repositories: BTreeMap<String, (PathBuf, Option<Duration>)>,
+    webhook_secrets: BTreeMap<String, WebhookSecret>,
     listen: Option<String>,
     max_runs: Option<usize>,
 }
@@ -159,6 +162,7 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
     let root = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
     Ok(Served {
         repositories: BTreeMap::from([(repository_name(&root), (root, poll))]),
+        webhook_secrets: BTreeMap::new(),
         listen: None,
         max_runs: None,
     })
@@ -168,7 +172,18 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
 fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, CliError> {
     let config =
         ServeConfig::read(file).map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
+    let environment = host_environment();
     let mut repositories = BTreeMap::new();
+    let mut webhook_secrets = BTreeMap::new();
+    for (name, repository) in &config.repositories {
+        if let Some(source) = &repository.webhook_secret {
+            let what = format!("repository `{name}`: webhook_secret");
+            let secret = config
+                .secret(source, &what, &environment)
+                .map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
+            webhook_secrets.insert(name.clone(), WebhookSecret::new(secret));
+        }
+    }
     for (name, repository) in config.repositories {
         SourceRepo::open(&repository.path, false).map_err(|error| {
             CliError::InvalidInput(format!("{}: repository `{name}`: {error}", file.display()))
@@ -182,6 +197,7 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
     }
     Ok(Served {
         repositories,
+        webhook_secrets,
         listen: config.listen,
         max_runs: config.max_runs,
     })

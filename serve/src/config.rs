@@ -1,7 +1,7 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
-//! the repositories, each by path or `file://` URL. Keys of spec 8 that are not built yet
-//! are refused by name rather than ignored: a `tokens` or `webhook_secret` that silently
-//! did nothing would leave a server open that its owner thinks is closed.
+//! the repositories, each by path or `file://` URL, with their webhook secrets. Keys of
+//! spec 8 that are not built yet are refused by name rather than ignored: a `tokens` that
+//! silently did nothing would leave a server open that its owner thinks is closed.
 
 use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 /// A config file, read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServeConfig {
+    /// The file, as named to the server, for errors found after reading it.
+    pub file: String,
     pub listen: Option<String>,
     pub max_runs: Option<usize>,
     /// By name: the folder on this machine, and its options.
@@ -25,6 +27,17 @@ pub struct RepositoryConfig {
     pub path: PathBuf,
     /// Seconds between two reads of its branches (`None`: the server's default; 0: never).
     pub poll: Option<f64>,
+    /// Where the secret its forge signs webhooks with comes from.
+    pub webhook_secret: Option<SecretSource>,
+}
+
+/// Where a secret comes from: secrets are not written in the config file itself, so that
+/// the file can be shared and committed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSource {
+    /// The server's environment variable that holds it.
+    pub environment: String,
 }
 
 /// Why a config file cannot be used.
@@ -45,6 +58,15 @@ pub enum ConfigError {
     },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
+    #[error(
+        "{file}: {what}: the environment variable `{variable}` is not set (or is empty or not \
+         UTF-8); the server needs the secret it names"
+    )]
+    UnsetSecret {
+        file: String,
+        what: String,
+        variable: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,7 +88,7 @@ struct RawRepository {
     poll: Option<f64>,
     branches: Option<IgnoredAny>,
     cancel_superseded: Option<IgnoredAny>,
-    webhook_secret: Option<IgnoredAny>,
+    webhook_secret: Option<SecretSource>,
     status: Option<IgnoredAny>,
 }
 
@@ -124,7 +146,6 @@ impl ServeConfig {
             let not_yet = [
                 ("branches", repository.branches.is_some()),
                 ("cancel_superseded", repository.cancel_superseded.is_some()),
-                ("webhook_secret", repository.webhook_secret.is_some()),
                 ("status", repository.status.is_some()),
             ];
             if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
@@ -152,6 +173,7 @@ impl ServeConfig {
                 RepositoryConfig {
                     path,
                     poll: repository.poll,
+                    webhook_secret: repository.webhook_secret,
                 },
             );
         }
@@ -159,10 +181,32 @@ impl ServeConfig {
             return Err(invalid("no `repositories` to serve".to_owned()));
         }
         Ok(ServeConfig {
+            file: file.to_owned(),
             listen: raw.listen,
             max_runs: raw.max_runs,
             repositories,
         })
+    }
+}
+
+impl ServeConfig {
+    /// The secret `source` names, read from `environment` (the server's); `what` says
+    /// whose it is in the error. An empty one counts as unset: a blank secret is no
+    /// secret.
+    pub fn secret(
+        &self,
+        source: &SecretSource,
+        what: &str,
+        environment: &BTreeMap<String, String>,
+    ) -> Result<String, ConfigError> {
+        match environment.get(&source.environment) {
+            Some(value) if !value.is_empty() => Ok(value.clone()),
+            _ => Err(ConfigError::UnsetSecret {
+                file: self.file.clone(),
+                what: what.to_owned(),
+                variable: source.environment.clone(),
+            }),
+        }
     }
 }
 
@@ -210,8 +254,9 @@ mod tests {
                 "https repositories are not supported yet",
             ),
             (
-                "repositories:\n  app:\n    url: /a\n    webhook_secret: {environment: S}\n",
-                "`webhook_secret` is not supported yet",
+                // A secret is never written into the file itself.
+                "repositories:\n  app:\n    url: /a\n    webhook_secret: S\n",
+                "serve.yml:4:21: expected mapping",
             ),
             (
                 "tokens: []\nrepositories:\n  app:\n    url: /a\n",
@@ -235,6 +280,35 @@ mod tests {
             let error = parsed(text).expect_err(text);
             assert!(error.contains(expected), "{text}: {error}");
             assert!(error.starts_with("serve.yml"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_secret_comes_from_the_environment_variable_it_names() {
+        let config = parsed(
+            "repositories:\n  app:\n    url: /a\n    webhook_secret: {environment: APP_HOOKS}\n",
+        )
+        .expect("valid");
+        let source = config.repositories["app"]
+            .webhook_secret
+            .clone()
+            .expect("a secret");
+        assert_eq!(source.environment, "APP_HOOKS");
+        let set = BTreeMap::from([("APP_HOOKS".to_owned(), "s3cret".to_owned())]);
+        let what = "repository `app`: webhook_secret";
+        assert_eq!(config.secret(&source, what, &set).expect("set"), "s3cret");
+        for environment in [
+            BTreeMap::new(),
+            BTreeMap::from([("APP_HOOKS".to_owned(), String::new())]),
+        ] {
+            let error = config
+                .secret(&source, what, &environment)
+                .expect_err("unset")
+                .to_string();
+            assert!(
+                error.starts_with("serve.yml: repository `app`: webhook_secret: the environment variable `APP_HOOKS` is not set"),
+                "{error}"
+            );
         }
     }
 

@@ -19,5 +19,6 @@ mod paper_examples;
 mod resources;
 mod secrets;
 mod serve;
+mod serve_webhooks;
 mod shared_storage;
 mod signals;

@@ -11,8 +11,12 @@ pub enum ApiError {
     BadRequest(String),
     /// 401: the caller may not do this.
     Unauthorized(String),
+    /// 403: the caller is known, but its role does not allow this.
+    Forbidden(String),
     /// 404: what it names does not exist.
     NotFound(String),
+    /// 413: the body is larger than the route takes.
+    PayloadTooLarge(String),
     /// 422: understood, but the repository cannot give what it asks for.
     Unprocessable(String),
     /// 500: the server's own failure (its database, its disk).
@@ -24,11 +28,24 @@ impl IntoResponse for ApiError {
         let (status, reason) = match self {
             ApiError::BadRequest(reason) => (StatusCode::BAD_REQUEST, reason),
             ApiError::Unauthorized(reason) => (StatusCode::UNAUTHORIZED, reason),
+            ApiError::Forbidden(reason) => (StatusCode::FORBIDDEN, reason),
             ApiError::NotFound(reason) => (StatusCode::NOT_FOUND, reason),
+            ApiError::PayloadTooLarge(reason) => (StatusCode::PAYLOAD_TOO_LARGE, reason),
             ApiError::Unprocessable(reason) => (StatusCode::UNPROCESSABLE_ENTITY, reason),
             ApiError::Internal(reason) => (StatusCode::INTERNAL_SERVER_ERROR, reason),
         };
         (status, Json(serde_json::json!({ "error": reason }))).into_response()
+    }
+}
+
+impl ApiError {
+    /// An extractor's rejection of the request (its `status()` and `body_text()`) as an
+    /// API error, so that it too is JSON: a body over the limit is 413, the rest 400.
+    pub fn rejected(status: StatusCode, reason: String) -> ApiError {
+        match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(reason),
+            _ => ApiError::BadRequest(reason),
+        }
     }
 }
 

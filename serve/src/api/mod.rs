@@ -14,6 +14,7 @@ pub use run_view::RunView;
 
 use crate::queue_runner::QueueRunner;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use std::sync::Arc;
 
@@ -25,7 +26,10 @@ pub fn router(runner: Arc<QueueRunner>) -> Router {
         .route("/api/v1/runs/{id}", get(runs::show))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
         .route("/api/v1/queue", get(overview::queue))
-        .route("/hooks/{repository}", post(hooks::push))
+        .route(
+            "/hooks/{repository}",
+            post(hooks::push).layer(DefaultBodyLimit::max(hooks::MAX_BODY)),
+        )
         .route("/badge/{repository}/{*branch}", get(overview::badge))
         .route("/metrics", get(overview::metrics))
         .fallback(|| async { ApiError::NotFound("no such page".to_owned()) })
