@@ -1,8 +1,10 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
-//! the repositories, each by path or `file://` URL, with their webhook secrets. Keys of
-//! spec 8 that are not built yet are refused by name rather than ignored: a `tokens` that
-//! silently did nothing would leave a server open that its owner thinks is closed.
+//! the API tokens and whether reads are public, and the repositories, each by path or
+//! `file://` URL, with their webhook secrets. Keys of spec 8 that are not built yet are
+//! refused by name rather than ignored: a setting that silently did nothing would leave a
+//! server other than its owner thinks.
 
+use crate::access::Role;
 use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -16,6 +18,9 @@ pub struct ServeConfig {
     pub file: String,
     pub listen: Option<String>,
     pub max_runs: Option<usize>,
+    /// Reads without a token (`None`: the server decides by where it listens).
+    pub public: Option<bool>,
+    pub tokens: Vec<TokenConfig>,
     /// By name: the folder on this machine, and its options.
     pub repositories: BTreeMap<String, RepositoryConfig>,
 }
@@ -29,6 +34,15 @@ pub struct RepositoryConfig {
     pub poll: Option<f64>,
     /// Where the secret its forge signs webhooks with comes from.
     pub webhook_secret: Option<SecretSource>,
+}
+
+/// An API token: a name for people, a role, and where its value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub name: String,
+    pub role: Role,
+    pub value: SecretSource,
 }
 
 /// Where a secret comes from: secrets are not written in the config file itself, so that
@@ -77,8 +91,9 @@ struct RawConfig {
     #[serde(default)]
     repositories: BTreeMap<String, RawRepository>,
     keep: Option<IgnoredAny>,
-    public: Option<IgnoredAny>,
-    tokens: Option<IgnoredAny>,
+    public: Option<bool>,
+    #[serde(default)]
+    tokens: Vec<TokenConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,13 +139,22 @@ impl ServeConfig {
             file: file.to_owned(),
             message,
         };
-        let not_yet = [
-            ("keep", raw.keep.is_some()),
-            ("public", raw.public.is_some()),
-            ("tokens", raw.tokens.is_some()),
-        ];
-        if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
-            return Err(invalid(format!("`{key}` is not supported yet (issue 11)")));
+        if raw.keep.is_some() {
+            return Err(invalid("`keep` is not supported yet (issue 11)".to_owned()));
+        }
+        for (index, token) in raw.tokens.iter().enumerate() {
+            if token.name.trim().is_empty() {
+                return Err(invalid(format!("token {}: `name` is empty", index + 1)));
+            }
+            if raw.tokens[..index]
+                .iter()
+                .any(|other| other.name == token.name)
+            {
+                return Err(invalid(format!(
+                    "two tokens are called `{}`; each needs a name of its own",
+                    token.name
+                )));
+            }
         }
         if raw.max_runs == Some(0) {
             return Err(invalid("`max_runs` must be at least 1".to_owned()));
@@ -184,6 +208,8 @@ impl ServeConfig {
             file: file.to_owned(),
             listen: raw.listen,
             max_runs: raw.max_runs,
+            public: raw.public,
+            tokens: raw.tokens,
             repositories,
         })
     }
@@ -259,8 +285,20 @@ mod tests {
                 "serve.yml:4:21: expected mapping",
             ),
             (
-                "tokens: []\nrepositories:\n  app:\n    url: /a\n",
-                "`tokens` is not supported yet",
+                "keep: {runs: 5}\nrepositories:\n  app:\n    url: /a\n",
+                "`keep` is not supported yet",
+            ),
+            (
+                "tokens:\n  - {name: a, role: boss, value: {environment: A}}\nrepositories:\n  app:\n    url: /a\n",
+                "serve.yml:2:",
+            ),
+            (
+                "tokens:\n  - {name: a, role: viewer, value: {environment: A}}\n  - {name: a, role: admin, value: {environment: B}}\nrepositories:\n  app:\n    url: /a\n",
+                "two tokens are called `a`",
+            ),
+            (
+                "tokens:\n  - {name: a, role: viewer, value: s3cret}\nrepositories:\n  app:\n    url: /a\n",
+                "serve.yml:2:",
             ),
             (
                 "repositories:\n  .x:\n    url: /a\n",
@@ -281,6 +319,35 @@ mod tests {
             assert!(error.contains(expected), "{text}: {error}");
             assert!(error.starts_with("serve.yml"), "{error}");
         }
+    }
+
+    #[test]
+    fn tokens_with_their_roles_and_public() {
+        let config = parsed(
+            "public: false\ntokens:\n  - {name: ci-bot, role: operator, value: {environment: BOT}}\n  - {name: wall, role: viewer, value: {environment: WALL}}\nrepositories:\n  app:\n    url: /a\n",
+        )
+        .expect("valid");
+        assert_eq!(config.public, Some(false));
+        let tokens: Vec<_> = config
+            .tokens
+            .iter()
+            .map(|token| {
+                (
+                    token.name.as_str(),
+                    token.role,
+                    token.value.environment.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tokens,
+            [
+                ("ci-bot", Role::Operator, "BOT"),
+                ("wall", Role::Viewer, "WALL")
+            ]
+        );
+        let none = parsed("repositories:\n  app:\n    url: /a\n").expect("valid");
+        assert_eq!((none.public, none.tokens.len()), (None, 0));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! commit ([`queued_run`]), through the runner's session. Pushes come in through the
 //! poller, the post-receive hook and forge webhooks ([`webhook`]).
 
+pub mod access;
 pub mod api;
 pub mod command;
 pub mod config;

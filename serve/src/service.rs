@@ -1,5 +1,6 @@
 //! What every run of the service shares, decided once as it starts.
 
+use crate::access::AccessPolicy;
 use crate::webhook::WebhookSecret;
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::session::HostEnv;
@@ -19,6 +20,8 @@ pub struct Service {
     /// The secret each repository's forge signs its webhooks with, by repository; one
     /// without takes forge webhooks from this machine only.
     pub webhook_secrets: BTreeMap<String, WebhookSecret>,
+    /// The API tokens, and whether reads need one.
+    pub access: AccessPolicy,
     /// Runs at once; the others wait in the queue.
     pub max_runs: usize,
     /// What jobs inherit, read by the caller (the library never reads the process's).

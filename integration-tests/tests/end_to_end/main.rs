@@ -19,6 +19,7 @@ mod paper_examples;
 mod resources;
 mod secrets;
 mod serve;
+mod serve_auth;
 mod serve_webhooks;
 mod shared_storage;
 mod signals;

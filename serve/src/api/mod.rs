@@ -2,6 +2,7 @@
 //! Handlers stay thin: parse, authorise, call the queue, answer.
 
 mod api_error;
+mod caller;
 mod hooks;
 mod overview;
 mod run_detail;
@@ -9,6 +10,7 @@ mod run_view;
 mod runs;
 
 pub use api_error::ApiError;
+pub use caller::{Caller, Identity};
 pub use run_detail::{JobView, RunDetail, SignalView};
 pub use run_view::RunView;
 

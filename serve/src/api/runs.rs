@@ -1,6 +1,7 @@
 //! `/api/v1/runs`: the history, one run, queueing a commit by hand, cancelling.
 
 use super::api_error::ApiError;
+use super::caller::Caller;
 use super::run_detail::RunDetail;
 use super::run_view::RunView;
 use crate::error_chain::error_chain;
@@ -9,7 +10,7 @@ use crate::queue_runner::QueueRunner;
 use crate::store::{Cancelled, NewRun, RunFilter, RunState, Trigger};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use pipekit_runner::commit_test::{CommitPlan, PipelineChoice};
 use pipekit_runner::git::{Revision, SourceRepo};
@@ -17,7 +18,6 @@ use pipekit_runner::report::RunRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 type Runner = State<Arc<QueueRunner>>;
@@ -25,8 +25,10 @@ type Runner = State<Arc<QueueRunner>>;
 /// `GET /api/v1/runs?repository=&branch=&status=&limit=`: newest first.
 pub(super) async fn list(
     State(runner): Runner,
+    caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
+    caller.may_read()?;
     let mut filter = RunFilter::default();
     for (key, value) in query {
         match key.as_str() {
@@ -66,8 +68,10 @@ pub(super) async fn list(
 /// `GET /api/v1/runs/{id}`: the run and its jobs, as its `run.json` has them so far.
 pub(super) async fn show(
     State(runner): Runner,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<RunDetail>, ApiError> {
+    caller.may_read()?;
     let id = run_id(&id)?;
     let row = runner.store().run(id)?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("no run {id}")))?;
@@ -103,10 +107,10 @@ pub(super) struct QueueRequest {
 /// first run's id and all of them.
 pub(super) async fn queue(
     State(runner): Runner,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    caller: Caller,
     body: Result<Json<QueueRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    may_change(&client)?;
+    caller.may_change()?;
     let Json(request) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
     let revision = match (&request.git_ref, &request.commit) {
         (Some(git_ref), None) => git_ref.clone(),
@@ -181,10 +185,10 @@ fn plan_runs(
 /// running one has its jobs stopped as on Ctrl-C.
 pub(super) async fn cancel(
     State(runner): Runner,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    may_change(&client)?;
+    caller.may_change()?;
     let id = run_id(&id)?;
     let outcome = match runner.cancel(id)? {
         Cancelled::Dequeued => json!({ "id": id, "cancelled": "dequeued" }),
@@ -194,18 +198,6 @@ pub(super) async fn cancel(
         }
     };
     Ok((StatusCode::ACCEPTED, Json(outcome)))
-}
-
-/// With no token and no user configured (all there is so far), only this machine may
-/// change anything (spec 8).
-pub(super) fn may_change(client: &SocketAddr) -> Result<(), ApiError> {
-    match client.ip().is_loopback() {
-        true => Ok(()),
-        false => Err(ApiError::Unauthorized(
-            "no tokens are configured, so only clients on this machine may change anything"
-                .to_owned(),
-        )),
-    }
 }
 
 fn run_id(text: &str) -> Result<i64, ApiError> {
