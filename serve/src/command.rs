@@ -11,7 +11,7 @@ use crate::queue_runner::QueueRunner;
 use crate::service::Service;
 use crate::store::StoreError;
 use crate::webhook::WebhookSecret;
-use pipekit_runner::cli::{CliError, ServeArgs};
+use pipekit_runner::cli::{CliError, ServeAction, ServeArgs, UserAction};
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::git::{SourceRepo, repository_name};
 use pipekit_runner::session::{CancelHandle, cancel_channel};
@@ -26,6 +26,9 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves until stopped; 0 after a clean stop.
 pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
+    if let Some(ServeAction::User(UserAction::Add { name, role })) = &args.action {
+        return crate::user_command::add_user(&args.data, name, role, std::io::stdin().lock());
+    }
     let default_poll = poll_interval(args.poll).ok_or_else(|| invalid_poll("--poll", args.poll))?;
     let served = match &args.config {
         Some(file) => from_config(file, default_poll)?,

@@ -17,4 +17,5 @@ pub mod queue_runner;
 pub mod queued_run;
 pub mod service;
 pub mod store;
+mod user_command;
 pub mod webhook;

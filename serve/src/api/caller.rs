@@ -2,13 +2,17 @@
 //! (spec 8's "Auth"). Handlers take it and ask `may_read` or `may_change` before they act.
 
 use super::api_error::ApiError;
-use crate::access::Role;
+use super::login::SESSION_COOKIE;
+use crate::access::{Role, token_digest};
 use crate::queue_runner::QueueRunner;
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::SystemTime;
+use subtle::ConstantTimeEq;
 
 /// Who is calling, and from where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +32,15 @@ pub struct Caller {
 pub enum Identity {
     /// `Authorization: Bearer <token>` of a configured token.
     Token { name: String, role: Role },
+    /// The web UI's session cookie of a signed-in user.
+    User {
+        name: String,
+        role: Role,
+        /// The session's CSRF token, which each change made with the cookie must carry.
+        csrf: String,
+        /// The `X-CSRF-Token` header sent, if any.
+        csrf_sent: Option<String>,
+    },
     /// Nothing said.
     Anonymous,
 }
@@ -36,8 +49,33 @@ impl Caller {
     /// The caller's role, if it said who it is.
     pub fn role(&self) -> Option<Role> {
         match &self.identity {
-            Identity::Token { role, .. } => Some(*role),
+            Identity::Token { role, .. } | Identity::User { role, .. } => Some(*role),
             Identity::Anonymous => None,
+        }
+    }
+
+    /// The CSRF token a page shows in its forms (`<input name="csrf">`), for a caller
+    /// signed in with the session cookie.
+    pub fn csrf_token(&self) -> Option<&str> {
+        match &self.identity {
+            Identity::User { csrf, .. } => Some(csrf),
+            _ => None,
+        }
+    }
+
+    /// [`Caller::may_change`] for a form post, whose CSRF token may be its `csrf` field
+    /// rather than the header.
+    pub fn may_change_with_form(&self, csrf_field: Option<&str>) -> Result<(), ApiError> {
+        match (&self.identity, csrf_field) {
+            (
+                Identity::User {
+                    csrf,
+                    csrf_sent: None,
+                    ..
+                },
+                Some(field),
+            ) if same(csrf, field) => self.role_may_change(),
+            _ => self.may_change(),
         }
     }
 
@@ -54,11 +92,31 @@ impl Caller {
 
     /// Changes (queue, cancel, re-run): an operator's or admin's token; with no token
     /// configured, clients on this machine.
+    /// A session cookie alone is not enough: another site can make the browser send it
+    /// (SameSite aside), but cannot read the CSRF token, so the change must carry it.
     pub fn may_change(&self) -> Result<(), ApiError> {
+        if let Identity::User {
+            csrf, csrf_sent, ..
+        } = &self.identity
+            && !csrf_sent.as_deref().is_some_and(|sent| same(csrf, sent))
+        {
+            return Err(ApiError::Forbidden(
+                "a change made with the session cookie needs its CSRF token (the \
+                 `X-CSRF-Token` header or the form's `csrf` field)"
+                    .to_owned(),
+            ));
+        }
+        self.role_may_change()
+    }
+
+    fn role_may_change(&self) -> Result<(), ApiError> {
         match (&self.identity, self.role()) {
             (_, Some(Role::Operator | Role::Admin)) => Ok(()),
             (Identity::Token { name, role }, _) => Err(ApiError::Forbidden(format!(
                 "the token `{name}` is a {role}'s; changes need an operator's or an admin's"
+            ))),
+            (Identity::User { name, role, .. }, _) => Err(ApiError::Forbidden(format!(
+                "`{name}` is a {role}; changes need an operator or an admin"
             ))),
             (Identity::Anonymous, _) if self.nothing_configured => match self.loopback {
                 true => Ok(()),
@@ -91,7 +149,10 @@ impl FromRequestParts<Arc<QueueRunner>> for Caller {
             .get::<ConnectInfo<SocketAddr>>()
             .is_some_and(|ConnectInfo(client)| client.ip().is_loopback());
         let identity = match parts.headers.get(AUTHORIZATION) {
-            None => Identity::Anonymous,
+            None => match session_cookie(&parts.headers) {
+                Some(token) => user_of(runner, &parts.headers, token)?,
+                None => Identity::Anonymous,
+            },
             Some(value) => {
                 let presented = value
                     .to_str()
@@ -110,13 +171,51 @@ impl FromRequestParts<Arc<QueueRunner>> for Caller {
                 }
             }
         };
+        let nothing_configured = policy.tokens.is_empty() && runner.store().user_count()? == 0;
         Ok(Caller {
             identity,
             loopback,
             public: policy.public,
-            nothing_configured: policy.tokens.is_empty(),
+            nothing_configured,
         })
     }
+}
+
+/// The signed-in user of the session cookie `token`; a cookie of no session (ended, or
+/// signed out) is 401, so that the page can ask to sign in again.
+fn user_of(runner: &QueueRunner, headers: &HeaderMap, token: &str) -> Result<Identity, ApiError> {
+    let session = runner
+        .store()
+        .session(&token_digest(token), SystemTime::now())?
+        .ok_or_else(|| ApiError::Unauthorized("the session has ended; sign in again".to_owned()))?;
+    let csrf_sent = headers
+        .get("x-csrf-token")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    Ok(Identity::User {
+        name: session.user,
+        role: session.role,
+        csrf: session.csrf_token,
+        csrf_sent,
+    })
+}
+
+/// The session cookie's value in the request's `Cookie` headers.
+pub(super) fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .find_map(|cookie| {
+            let (name, value) = cookie.trim().split_once('=')?;
+            (name == SESSION_COOKIE && !value.is_empty()).then_some(value)
+        })
+}
+
+/// Whether two tokens are the same, in constant time.
+fn same(ours: &str, sent: &str) -> bool {
+    bool::from(token_digest(ours).ct_eq(&token_digest(sent)))
 }
 
 #[cfg(test)]
@@ -136,6 +235,42 @@ mod tests {
         Identity::Token {
             name: "t".to_owned(),
             role,
+        }
+    }
+
+    fn user(role: Role, csrf_sent: Option<&str>) -> Identity {
+        Identity::User {
+            name: "ada".to_owned(),
+            role,
+            csrf: "csrf-1".to_owned(),
+            csrf_sent: csrf_sent.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_change_with_the_session_cookie_needs_its_csrf_token() {
+        let status = |result: Result<(), ApiError>| match result {
+            Ok(()) => 0,
+            Err(ApiError::Forbidden(_)) => 403,
+            Err(_) => 1,
+        };
+        let cases = [
+            (user(Role::Operator, Some("csrf-1")), None, 0),
+            (user(Role::Operator, None), Some("csrf-1"), 0),
+            (user(Role::Operator, None), None, 403),
+            (user(Role::Operator, Some("csrf-2")), None, 403),
+            (user(Role::Operator, None), Some("csrf-2"), 403),
+            (user(Role::Viewer, Some("csrf-1")), None, 403),
+        ];
+        for (identity, field, expected) in cases {
+            let caller = caller(identity, true, true, false);
+            assert_eq!(
+                status(caller.may_change_with_form(field)),
+                expected,
+                "{caller:?} {field:?}"
+            );
+            assert_eq!(caller.csrf_token(), Some("csrf-1"));
+            assert_eq!(caller.may_read(), Ok(()));
         }
     }
 

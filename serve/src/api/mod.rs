@@ -4,6 +4,7 @@
 mod api_error;
 mod caller;
 mod hooks;
+mod login;
 mod overview;
 mod run_detail;
 mod run_view;
@@ -24,6 +25,8 @@ use std::sync::Arc;
 pub fn router(runner: Arc<QueueRunner>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/login", post(login::login))
+        .route("/logout", post(login::logout))
         .route("/api/v1/runs", get(runs::list).post(runs::queue))
         .route("/api/v1/runs/{id}", get(runs::show))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
