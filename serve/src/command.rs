@@ -2,6 +2,7 @@
 //! or SIGTERM. The edge of the service: it reads the process's environment and current
 //! directory, installs the signal handlers, prints, and hands everything else in.
 
+use crate::access::{AccessPolicy, ApiToken};
 use crate::api::router;
 use crate::config::ServeConfig;
 use crate::error_chain::error_chain;
@@ -9,7 +10,8 @@ use crate::poller::poll_every;
 use crate::queue_runner::QueueRunner;
 use crate::service::Service;
 use crate::store::StoreError;
-use pipekit_runner::cli::{CliError, ServeArgs};
+use crate::webhook::WebhookSecret;
+use pipekit_runner::cli::{CliError, ServeAction, ServeArgs, UserAction};
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::git::{SourceRepo, repository_name};
 use pipekit_runner::session::{CancelHandle, cancel_channel};
@@ -24,6 +26,9 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// Serves until stopped; 0 after a clean stop.
 pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
+    if let Some(ServeAction::User(UserAction::Add { name, role })) = &args.action {
+        return crate::user_command::add_user(&args.data, name, role, std::io::stdin().lock());
+    }
     let default_poll = poll_interval(args.poll).ok_or_else(|| invalid_poll("--poll", args.poll))?;
     let served = match &args.config {
         Some(file) => from_config(file, default_poll)?,
@@ -64,6 +69,14 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 .iter()
                 .map(|(name, (path, _))| (name.clone(), path.clone()))
                 .collect(),
+            webhook_secrets: served.webhook_secrets,
+            access: AccessPolicy {
+                tokens: served.tokens,
+                // Spec 8: reads are public by default only where nobody else can connect.
+                public: served
+                    .public
+                    .unwrap_or_else(|| listens_on_loopback(&listen)),
+            },
             max_runs,
             host_env: host_environment(),
             supervisor: HostSupervisor::for_process(),
@@ -142,6 +155,9 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
 /// What to serve: each repository with its folder and poll interval (`None`: never).
 struct Served {
     repositories: BTreeMap<String, (PathBuf, Option<Duration>)>,
+    webhook_secrets: BTreeMap<String, WebhookSecret>,
+    tokens: Vec<ApiToken>,
+    public: Option<bool>,
     listen: Option<String>,
     max_runs: Option<usize>,
 }
@@ -159,6 +175,9 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
     let root = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
     Ok(Served {
         repositories: BTreeMap::from([(repository_name(&root), (root, poll))]),
+        webhook_secrets: BTreeMap::new(),
+        tokens: Vec::new(),
+        public: None,
         listen: None,
         max_runs: None,
     })
@@ -168,7 +187,35 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
 fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, CliError> {
     let config =
         ServeConfig::read(file).map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
+    let environment = host_environment();
     let mut repositories = BTreeMap::new();
+    let mut webhook_secrets = BTreeMap::new();
+    for (name, repository) in &config.repositories {
+        if let Some(source) = &repository.webhook_secret {
+            let what = format!("repository `{name}`: webhook_secret");
+            let secret = config
+                .secret(source, &what, &environment)
+                .map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
+            webhook_secrets.insert(name.clone(), WebhookSecret::new(secret));
+        }
+    }
+    let mut tokens: Vec<ApiToken> = Vec::new();
+    let mut values = BTreeMap::new();
+    for token in &config.tokens {
+        let what = format!("token `{}`", token.name);
+        let value = config
+            .secret(&token.value, &what, &environment)
+            .map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
+        if let Some(other) = values.insert(value.clone(), token.name.clone()) {
+            // Which of the two a request came as could not be told.
+            return Err(CliError::InvalidInput(format!(
+                "{}: tokens `{other}` and `{}` have the same value",
+                file.display(),
+                token.name
+            )));
+        }
+        tokens.push(ApiToken::new(&token.name, token.role, &value));
+    }
     for (name, repository) in config.repositories {
         SourceRepo::open(&repository.path, false).map_err(|error| {
             CliError::InvalidInput(format!("{}: repository `{name}`: {error}", file.display()))
@@ -182,9 +229,23 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
     }
     Ok(Served {
         repositories,
+        webhook_secrets,
+        tokens,
+        public: config.public,
         listen: config.listen,
         max_runs: config.max_runs,
     })
+}
+
+/// Whether `listen` is an address only this machine can reach (a name other than
+/// `localhost` may resolve to anything, so it is not).
+fn listens_on_loopback(listen: &str) -> bool {
+    match listen.parse::<SocketAddr>() {
+        Ok(address) => address.ip().is_loopback(),
+        Err(_) => listen
+            .rsplit_once(':')
+            .is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost")),
+    }
 }
 
 /// `seconds` as a poll interval: `Some(None)` for 0 (never), `None` when it is no number

@@ -1,8 +1,10 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
-//! the repositories, each by path or `file://` URL. Keys of spec 8 that are not built yet
-//! are refused by name rather than ignored: a `tokens` or `webhook_secret` that silently
-//! did nothing would leave a server open that its owner thinks is closed.
+//! the API tokens and whether reads are public, and the repositories, each by path or
+//! `file://` URL, with their webhook secrets. Keys of spec 8 that are not built yet are
+//! refused by name rather than ignored: a setting that silently did nothing would leave a
+//! server other than its owner thinks.
 
+use crate::access::Role;
 use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -12,8 +14,13 @@ use std::path::{Path, PathBuf};
 /// A config file, read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServeConfig {
+    /// The file, as named to the server, for errors found after reading it.
+    pub file: String,
     pub listen: Option<String>,
     pub max_runs: Option<usize>,
+    /// Reads without a token (`None`: the server decides by where it listens).
+    pub public: Option<bool>,
+    pub tokens: Vec<TokenConfig>,
     /// By name: the folder on this machine, and its options.
     pub repositories: BTreeMap<String, RepositoryConfig>,
 }
@@ -25,6 +32,26 @@ pub struct RepositoryConfig {
     pub path: PathBuf,
     /// Seconds between two reads of its branches (`None`: the server's default; 0: never).
     pub poll: Option<f64>,
+    /// Where the secret its forge signs webhooks with comes from.
+    pub webhook_secret: Option<SecretSource>,
+}
+
+/// An API token: a name for people, a role, and where its value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub name: String,
+    pub role: Role,
+    pub value: SecretSource,
+}
+
+/// Where a secret comes from: secrets are not written in the config file itself, so that
+/// the file can be shared and committed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSource {
+    /// The server's environment variable that holds it.
+    pub environment: String,
 }
 
 /// Why a config file cannot be used.
@@ -45,6 +72,15 @@ pub enum ConfigError {
     },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
+    #[error(
+        "{file}: {what}: the environment variable `{variable}` is not set (or is empty or not \
+         UTF-8); the server needs the secret it names"
+    )]
+    UnsetSecret {
+        file: String,
+        what: String,
+        variable: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,8 +91,9 @@ struct RawConfig {
     #[serde(default)]
     repositories: BTreeMap<String, RawRepository>,
     keep: Option<IgnoredAny>,
-    public: Option<IgnoredAny>,
-    tokens: Option<IgnoredAny>,
+    public: Option<bool>,
+    #[serde(default)]
+    tokens: Vec<TokenConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,7 +103,7 @@ struct RawRepository {
     poll: Option<f64>,
     branches: Option<IgnoredAny>,
     cancel_superseded: Option<IgnoredAny>,
-    webhook_secret: Option<IgnoredAny>,
+    webhook_secret: Option<SecretSource>,
     status: Option<IgnoredAny>,
 }
 
@@ -102,13 +139,22 @@ impl ServeConfig {
             file: file.to_owned(),
             message,
         };
-        let not_yet = [
-            ("keep", raw.keep.is_some()),
-            ("public", raw.public.is_some()),
-            ("tokens", raw.tokens.is_some()),
-        ];
-        if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
-            return Err(invalid(format!("`{key}` is not supported yet (issue 11)")));
+        if raw.keep.is_some() {
+            return Err(invalid("`keep` is not supported yet (issue 11)".to_owned()));
+        }
+        for (index, token) in raw.tokens.iter().enumerate() {
+            if token.name.trim().is_empty() {
+                return Err(invalid(format!("token {}: `name` is empty", index + 1)));
+            }
+            if raw.tokens[..index]
+                .iter()
+                .any(|other| other.name == token.name)
+            {
+                return Err(invalid(format!(
+                    "two tokens are called `{}`; each needs a name of its own",
+                    token.name
+                )));
+            }
         }
         if raw.max_runs == Some(0) {
             return Err(invalid("`max_runs` must be at least 1".to_owned()));
@@ -124,7 +170,6 @@ impl ServeConfig {
             let not_yet = [
                 ("branches", repository.branches.is_some()),
                 ("cancel_superseded", repository.cancel_superseded.is_some()),
-                ("webhook_secret", repository.webhook_secret.is_some()),
                 ("status", repository.status.is_some()),
             ];
             if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
@@ -152,6 +197,7 @@ impl ServeConfig {
                 RepositoryConfig {
                     path,
                     poll: repository.poll,
+                    webhook_secret: repository.webhook_secret,
                 },
             );
         }
@@ -159,10 +205,34 @@ impl ServeConfig {
             return Err(invalid("no `repositories` to serve".to_owned()));
         }
         Ok(ServeConfig {
+            file: file.to_owned(),
             listen: raw.listen,
             max_runs: raw.max_runs,
+            public: raw.public,
+            tokens: raw.tokens,
             repositories,
         })
+    }
+}
+
+impl ServeConfig {
+    /// The secret `source` names, read from `environment` (the server's); `what` says
+    /// whose it is in the error. An empty one counts as unset: a blank secret is no
+    /// secret.
+    pub fn secret(
+        &self,
+        source: &SecretSource,
+        what: &str,
+        environment: &BTreeMap<String, String>,
+    ) -> Result<String, ConfigError> {
+        match environment.get(&source.environment) {
+            Some(value) if !value.is_empty() => Ok(value.clone()),
+            _ => Err(ConfigError::UnsetSecret {
+                file: self.file.clone(),
+                what: what.to_owned(),
+                variable: source.environment.clone(),
+            }),
+        }
     }
 }
 
@@ -210,12 +280,25 @@ mod tests {
                 "https repositories are not supported yet",
             ),
             (
-                "repositories:\n  app:\n    url: /a\n    webhook_secret: {environment: S}\n",
-                "`webhook_secret` is not supported yet",
+                // A secret is never written into the file itself.
+                "repositories:\n  app:\n    url: /a\n    webhook_secret: S\n",
+                "serve.yml:4:21: expected mapping",
             ),
             (
-                "tokens: []\nrepositories:\n  app:\n    url: /a\n",
-                "`tokens` is not supported yet",
+                "keep: {runs: 5}\nrepositories:\n  app:\n    url: /a\n",
+                "`keep` is not supported yet",
+            ),
+            (
+                "tokens:\n  - {name: a, role: boss, value: {environment: A}}\nrepositories:\n  app:\n    url: /a\n",
+                "serve.yml:2:",
+            ),
+            (
+                "tokens:\n  - {name: a, role: viewer, value: {environment: A}}\n  - {name: a, role: admin, value: {environment: B}}\nrepositories:\n  app:\n    url: /a\n",
+                "two tokens are called `a`",
+            ),
+            (
+                "tokens:\n  - {name: a, role: viewer, value: s3cret}\nrepositories:\n  app:\n    url: /a\n",
+                "serve.yml:2:",
             ),
             (
                 "repositories:\n  .x:\n    url: /a\n",
@@ -235,6 +318,64 @@ mod tests {
             let error = parsed(text).expect_err(text);
             assert!(error.contains(expected), "{text}: {error}");
             assert!(error.starts_with("serve.yml"), "{error}");
+        }
+    }
+
+    #[test]
+    fn tokens_with_their_roles_and_public() {
+        let config = parsed(
+            "public: false\ntokens:\n  - {name: ci-bot, role: operator, value: {environment: BOT}}\n  - {name: wall, role: viewer, value: {environment: WALL}}\nrepositories:\n  app:\n    url: /a\n",
+        )
+        .expect("valid");
+        assert_eq!(config.public, Some(false));
+        let tokens: Vec<_> = config
+            .tokens
+            .iter()
+            .map(|token| {
+                (
+                    token.name.as_str(),
+                    token.role,
+                    token.value.environment.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tokens,
+            [
+                ("ci-bot", Role::Operator, "BOT"),
+                ("wall", Role::Viewer, "WALL")
+            ]
+        );
+        let none = parsed("repositories:\n  app:\n    url: /a\n").expect("valid");
+        assert_eq!((none.public, none.tokens.len()), (None, 0));
+    }
+
+    #[test]
+    fn a_webhook_secret_comes_from_the_environment_variable_it_names() {
+        let config = parsed(
+            "repositories:\n  app:\n    url: /a\n    webhook_secret: {environment: APP_HOOKS}\n",
+        )
+        .expect("valid");
+        let source = config.repositories["app"]
+            .webhook_secret
+            .clone()
+            .expect("a secret");
+        assert_eq!(source.environment, "APP_HOOKS");
+        let set = BTreeMap::from([("APP_HOOKS".to_owned(), "s3cret".to_owned())]);
+        let what = "repository `app`: webhook_secret";
+        assert_eq!(config.secret(&source, what, &set).expect("set"), "s3cret");
+        for environment in [
+            BTreeMap::new(),
+            BTreeMap::from([("APP_HOOKS".to_owned(), String::new())]),
+        ] {
+            let error = config
+                .secret(&source, what, &environment)
+                .expect_err("unset")
+                .to_string();
+            assert!(
+                error.starts_with("serve.yml: repository `app`: webhook_secret: the environment variable `APP_HOOKS` is not set"),
+                "{error}"
+            );
         }
     }
 

@@ -3,8 +3,10 @@
 //! [`store`] is its memory: the queue and the history of runs in one SQLite database, the
 //! only state besides the run folders, so that a restart loses nothing. [`queue_runner`]
 //! works the queue: at most `max_runs` at once, each run tested as `run --commit` tests a
-//! commit ([`queued_run`]), through the runner's session.
+//! commit ([`queued_run`]), through the runner's session. Pushes come in through the
+//! poller, the post-receive hook and forge webhooks ([`webhook`]).
 
+pub mod access;
 pub mod api;
 pub mod command;
 pub mod config;
@@ -17,4 +19,6 @@ pub mod queued_run;
 pub mod run_tail;
 pub mod service;
 pub mod store;
+mod user_command;
 mod web;
+pub mod webhook;

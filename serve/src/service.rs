@@ -1,5 +1,7 @@
 //! What every run of the service shares, decided once as it starts.
 
+use crate::access::AccessPolicy;
+use crate::webhook::WebhookSecret;
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::session::HostEnv;
 use std::collections::BTreeMap;
@@ -15,6 +17,11 @@ pub struct Service {
     /// Each served repository by name: a work tree or a bare repository on this machine.
     /// Names are folder names (see [`is_repository_name`]).
     pub repositories: BTreeMap<String, PathBuf>,
+    /// The secret each repository's forge signs its webhooks with, by repository; one
+    /// without takes forge webhooks from this machine only.
+    pub webhook_secrets: BTreeMap<String, WebhookSecret>,
+    /// The API tokens, and whether reads need one.
+    pub access: AccessPolicy,
     /// Runs at once; the others wait in the queue.
     pub max_runs: usize,
     /// What jobs inherit, read by the caller (the library never reads the process's).

@@ -1,127 +1,14 @@
 //! `pipekit-ci serve` as a user starts it: the built binary in a real git repository, on a
 //! loopback port, driven over HTTP by curl; stopped by SIGTERM and by `kill -9`.
 
-use crate::common::{binary, commit_all, eventually, git, init_and_commit, processes_with};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use crate::common::{
+    Server, binary, commit_all, eventually, git, name_of, processes_with,
+    served_repository as repository,
+};
+use nix::sys::signal::Signal;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-
-/// A server of one repository, killed when dropped if still up.
-pub(crate) struct Server {
-    child: Child,
-    pub(crate) url: String,
-}
-
-impl Server {
-    /// Starts `pipekit-ci serve` in `repo` with its data in `data`; waits for its address.
-    pub(crate) fn start(repo: &Path, data: &Path) -> Server {
-        Server::start_with(repo, data, &[])
-    }
-
-    fn start_with(repo: &Path, data: &Path, more: &[&str]) -> Server {
-        let mut child = Command::new(binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .args(more)
-            .current_dir(repo)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start pipekit-ci serve");
-        let stderr = child.stderr.take().expect("piped stderr");
-        // Killed when dropped, also if no address comes.
-        let mut server = Server {
-            child,
-            url: String::new(),
-        };
-        let mut lines = BufReader::new(stderr).lines();
-        let url = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.split_whitespace()
-                    .find(|word| word.starts_with("http://"))
-                    .map(|word| word.trim_end_matches(',').to_owned())
-            })
-            .expect("pipekit-ci serve printed no address");
-        // The rest of its stderr is drained, so that it never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        server.url = url;
-        server
-    }
-
-    /// `curl` of `path`; the status and the JSON body.
-    pub(crate) fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-        let mut curl = Command::new("curl");
-        curl.args(["-s", "-X", method, "-w", "\n%{http_code}"])
-            .arg(format!("{}{path}", self.url));
-        if let Some(body) = body {
-            curl.args(["-H", "content-type: application/json", "-d", body]);
-        }
-        let output = curl.output().expect("curl runs");
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-        let status = status.trim().parse().unwrap_or(0);
-        (
-            status,
-            serde_json::from_str(body).unwrap_or(Value::String(body.to_owned())),
-        )
-    }
-
-    pub(crate) fn run(&self, id: i64) -> Value {
-        self.call("GET", &format!("/api/v1/runs/{id}"), None).1
-    }
-
-    /// The run once its status is one of `statuses`.
-    pub(crate) fn wait_for(&self, id: i64, statuses: &[&str]) -> Value {
-        let mut last = Value::Null;
-        let reached = eventually(Duration::from_secs(60), || {
-            last = self.run(id);
-            statuses.iter().any(|status| last["status"] == *status)
-        });
-        assert!(reached, "run {id} never got to {statuses:?}: {last}");
-        last
-    }
-
-    fn stop(mut self, signal: Signal) -> Option<i32> {
-        let pid = Pid::from_raw(self.child.id() as i32);
-        let _ = kill(pid, signal);
-        self.child.wait().ok().and_then(|status| status.code())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub(crate) fn repository(pipeline: &str) -> (tempfile::TempDir, tempfile::TempDir) {
-    let repo = tempfile::tempdir().expect("tempdir");
-    let data = tempfile::tempdir().expect("tempdir");
-    std::fs::write(repo.path().join("pipekit.yml"), pipeline).expect("write the pipeline");
-    init_and_commit(repo.path(), "First");
-    (repo, data)
-}
-
-/// The repository's name as the server calls it: its folder's.
-pub(crate) fn name_of(repo: &Path) -> String {
-    repo.file_name()
-        .expect("a folder")
-        .to_string_lossy()
-        .replace(
-            |c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)),
-            "-",
-        )
-        .trim_start_matches('.')
-        .to_owned()
-}
 
 #[test]
 fn a_run_queued_over_http_is_tested_from_its_commit_and_listed() {

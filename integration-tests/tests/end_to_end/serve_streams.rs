@@ -2,7 +2,7 @@
 //! fetched: logs by tail and window, the JUnit report, artifacts. The real binary, a real
 //! repository, real jobs.
 
-use crate::serve::{Server, name_of, repository};
+use crate::common::{Server, name_of, served_repository as repository};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -45,7 +45,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Where the database and the run folders go.
-    #[arg(long, value_name = "DIR", default_value = "pipekit-data")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "pipekit-data",
+        global = true
+    )]
     pub data: PathBuf,
     /// The address to listen on (port 0: any free port, printed as it starts); default the
     /// config's `listen`, else 127.0.0.1:8080.
@@ -55,6 +60,27 @@ pub struct ServeArgs {
     /// fine), for repositories whose config says no `poll`.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     pub poll: f64,
+    /// Instead of serving: manage the service's data.
+    #[command(subcommand)]
+    pub action: Option<ServeAction>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ServeAction {
+    /// The web UI's local users.
+    #[command(subcommand)]
+    User(UserAction),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserAction {
+    /// Adds a user to the database in DIR; the password is read from standard input (its
+    /// first line).
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["viewer", "operator", "admin"])]
+        role: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -19,7 +19,7 @@ mod run_command;
 mod run_places;
 mod workspace;
 
-pub use args::ServeArgs;
+pub use args::{ServeAction, ServeArgs, UserAction};
 pub use error::CliError;
 
 /// `pipekit-ci serve`, which lives in a crate of its own (it needs the runner); the binary

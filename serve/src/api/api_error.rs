@@ -11,8 +11,12 @@ pub enum ApiError {
     BadRequest(String),
     /// 401: the caller may not do this.
     Unauthorized(String),
+    /// 403: the caller is known, but its role does not allow this.
+    Forbidden(String),
     /// 404: what it names does not exist.
     NotFound(String),
+    /// 413: the body is larger than the route takes.
+    PayloadTooLarge(String),
     /// 422: understood, but the repository cannot give what it asks for.
     Unprocessable(String),
     /// 500: the server's own failure (its database, its disk).
@@ -25,7 +29,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -36,7 +42,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(reason)
             | ApiError::Unauthorized(reason)
+            | ApiError::Forbidden(reason)
             | ApiError::NotFound(reason)
+            | ApiError::PayloadTooLarge(reason)
             | ApiError::Unprocessable(reason)
             | ApiError::Internal(reason) => reason,
         }
@@ -47,6 +55,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         (status, Json(serde_json::json!({ "error": self.reason() }))).into_response()
+    }
+}
+
+impl ApiError {
+    /// An extractor's rejection of the request (its `status()` and `body_text()`) as an
+    /// API error, so that it too is JSON: a body over the limit is 413, the rest 400.
+    pub fn rejected(status: StatusCode, reason: String) -> ApiError {
+        match status {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(reason),
+            _ => ApiError::BadRequest(reason),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! badge, the Prometheus metrics.
 
 use super::api_error::ApiError;
+use super::caller::Caller;
 use super::run_view::RunView;
 use crate::queue_runner::QueueRunner;
 use crate::store::RunState;
@@ -17,7 +18,8 @@ type Runner = State<Arc<QueueRunner>>;
 
 /// `GET /api/v1/queue`: the waiting runs in the order they will start, each with its
 /// position and why it waits.
-pub(super) async fn queue(State(runner): Runner) -> Result<Json<Value>, ApiError> {
+pub(super) async fn queue(State(runner): Runner, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.may_read()?;
     let state = QueueState::read(&runner)?;
     let waiting: Vec<Value> = state
         .waiting
@@ -68,8 +70,10 @@ impl QueueState {
 /// (`no runs` before one); branches with `/` are paths.
 pub(super) async fn badge(
     State(runner): Runner,
+    caller: Caller,
     Path((repository, branch)): Path<(String, String)>,
 ) -> Result<impl IntoResponse, ApiError> {
+    caller.may_read()?;
     let Some(branch) = branch.strip_suffix(".svg") else {
         return Err(ApiError::NotFound(
             "a badge is /badge/<repository>/<branch>.svg".to_owned(),
@@ -110,7 +114,11 @@ fn badge_svg(label: &str, message: &str, colour: &str) -> String {
 }
 
 /// `GET /metrics`: Prometheus text format.
-pub(super) async fn metrics(State(runner): Runner) -> Result<impl IntoResponse, ApiError> {
+pub(super) async fn metrics(
+    State(runner): Runner,
+    caller: Caller,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.may_read()?;
     let counts = runner.store().counts()?;
     let mut text = String::new();
     let _ = writeln!(text, "# HELP pipekit_runs Runs recorded, by status.");

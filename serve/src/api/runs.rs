@@ -1,6 +1,7 @@
 //! `/api/v1/runs`: the history, one run, queueing a commit by hand, cancelling.
 
 use super::api_error::ApiError;
+use super::caller::Caller;
 use super::run_detail::RunDetail;
 use super::run_folder::FoundRun;
 use super::run_view::RunView;
@@ -10,14 +11,13 @@ use crate::queue_runner::QueueRunner;
 use crate::store::{Cancelled, NewRun, RunFilter, RunState, Trigger};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use pipekit_runner::commit_test::{CommitPlan, PipelineChoice};
 use pipekit_runner::git::{Revision, SourceRepo};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 type Runner = State<Arc<QueueRunner>>;
@@ -25,8 +25,10 @@ type Runner = State<Arc<QueueRunner>>;
 /// `GET /api/v1/runs?repository=&branch=&status=&limit=`: newest first.
 pub(super) async fn list(
     State(runner): Runner,
+    caller: Caller,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
+    caller.may_read()?;
     let filter = run_filter(query)?;
     let runs: Vec<RunView> = runner
         .store()
@@ -72,8 +74,10 @@ pub(crate) fn run_filter(query: HashMap<String, String>) -> Result<RunFilter, Ap
 /// `GET /api/v1/runs/{id}`: the run and its jobs, as its `run.json` has them so far.
 pub(super) async fn show(
     State(runner): Runner,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<RunDetail>, ApiError> {
+    caller.may_read()?;
     let found = FoundRun::find(&runner, &id)?;
     let record = found.record().await;
     let tests = found.tests().await;
@@ -98,10 +102,10 @@ pub(super) struct QueueRequest {
 /// first run's id and all of them.
 pub(super) async fn queue(
     State(runner): Runner,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    caller: Caller,
     body: Result<Json<QueueRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    may_change(&client)?;
+    caller.may_change()?;
     let Json(request) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
     let revision = match (&request.git_ref, &request.commit) {
         (Some(git_ref), None) => git_ref.clone(),
@@ -176,10 +180,10 @@ fn plan_runs(
 /// running one has its jobs stopped as on Ctrl-C.
 pub(super) async fn cancel(
     State(runner): Runner,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    may_change(&client)?;
+    caller.may_change()?;
     let id = run_id(&id)?;
     let outcome = match runner.cancel(id)? {
         Cancelled::Dequeued => json!({ "id": id, "cancelled": "dequeued" }),
@@ -191,21 +195,39 @@ pub(super) async fn cancel(
     Ok((StatusCode::ACCEPTED, Json(outcome)))
 }
 
-/// With no token and no user configured (all there is so far), only this machine may
-/// change anything (spec 8).
-pub(crate) fn may_change(client: &SocketAddr) -> Result<(), ApiError> {
-    match client.ip().is_loopback() {
-        true => Ok(()),
-        false => Err(ApiError::Unauthorized(
-            "no tokens are configured, so only clients on this machine may change anything"
-                .to_owned(),
-        )),
-    }
-}
-
 pub(crate) fn run_id(text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| ApiError::BadRequest(format!("`{text}` is not a run id")))
+}
+
+/// What `POST /api/v1/runs/{id}/rerun` takes: nothing (the whole run), or the jobs to run
+/// again.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RerunRequest {
+    jobs: Option<Vec<String>>,
+    failed: Option<bool>,
+}
+
+/// `POST /api/v1/runs/{id}/rerun`: 201 `{id}` of the new run of the same commit and
+/// pipeline file.
+pub(super) async fn rerun(
+    State(runner): Runner,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Option<Json<RerunRequest>>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.may_change()?;
+    let id = run_id(&id)?;
+    let request = body.map(|Json(request)| request).unwrap_or_default();
+    if request.jobs.is_some() || request.failed == Some(true) {
+        return Err(ApiError::Unprocessable(
+            "re-running only some jobs is not built yet; POST with no body runs it all again"
+                .to_owned(),
+        ));
+    }
+    let again = runner.rerun(id)?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": again }))))
 }

@@ -12,6 +12,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_history.sql"),
     include_str!("migrations/0002_run_problem.sql"),
     include_str!("migrations/0003_branch_tips.sql"),
+    include_str!("migrations/0004_deliveries.sql"),
+    include_str!("migrations/0005_users.sql"),
 ];
 
 /// The schema version this pipekit-ci writes.

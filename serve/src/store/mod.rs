@@ -3,15 +3,19 @@
 //! `queued`, oldest first; a restart finds it as it was.
 
 mod branch_tips;
+mod deliveries;
 mod migrations;
 mod run_row;
 mod run_store;
 mod store_error;
+mod users;
 
+pub use deliveries::KEPT_DELIVERIES;
 pub use migrations::SCHEMA_VERSION;
 pub use run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
 pub use run_store::RunStore;
 pub use store_error::StoreError;
+pub use users::{SessionRow, UserRow};
 
 #[cfg(test)]
 mod tests;

@@ -33,6 +33,8 @@ pub enum StoreError {
          with a dot"
     )]
     RepositoryName(String),
+    #[error("there is a user `{0}` already")]
+    UserExists(String),
     #[error("no run {0}")]
     UnknownRun(i64),
     #[error("run {id} is {state}, not {expected}")]

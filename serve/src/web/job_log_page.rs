@@ -6,6 +6,7 @@
 use super::page_error::{PageError, rendered};
 use super::run_facts::RunFacts;
 use super::run_line::RunLine;
+use crate::api::Caller;
 use crate::api::run_folder::FoundRun;
 use crate::queue_runner::QueueRunner;
 use askama::Template;
@@ -24,8 +25,10 @@ struct JobLogPage {
 
 pub(super) async fn page(
     State(runner): State<Arc<QueueRunner>>,
+    caller: Caller,
     Path((id, job)): Path<(String, String)>,
 ) -> Result<Html<String>, PageError> {
+    caller.may_read()?;
     let found = FoundRun::find(&runner, &id)?;
     let job = found.job(&job).await?;
     let facts = match found.folder.clone() {

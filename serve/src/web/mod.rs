@@ -6,6 +6,7 @@
 mod assets;
 mod job_graph;
 mod job_log_page;
+mod login_page;
 mod page_error;
 mod queue_page;
 mod repositories_page;
@@ -16,6 +17,8 @@ mod run_list_page;
 mod run_page;
 mod svg;
 mod timeline;
+
+pub use run_list_page::url_encoded;
 
 use crate::queue_runner::QueueRunner;
 use axum::Router;
@@ -30,6 +33,7 @@ pub fn routes() -> Router<Arc<QueueRunner>> {
         .route("/runs/{id}/cancel", post(run_actions::cancel))
         .route("/runs/{id}/rerun", post(run_actions::rerun))
         .route("/runs/{id}/jobs/{job}", get(job_log_page::page))
+        .route("/login", get(login_page::page))
         .route("/queue", get(queue_page::page))
         .route("/repositories", get(repositories_page::page))
         .route("/static/{file}", get(assets::asset))

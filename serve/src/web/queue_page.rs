@@ -4,6 +4,7 @@
 use super::page_error::{PageError, rendered};
 use super::run_facts::RunFacts;
 use super::run_line::RunLine;
+use crate::api::Caller;
 use crate::api::overview::QueueState;
 use crate::queue_runner::QueueRunner;
 use crate::store::{RunFilter, RunState};
@@ -36,7 +37,9 @@ struct WaitingJob {
 
 pub(super) async fn page(
     State(runner): State<Arc<QueueRunner>>,
+    caller: Caller,
 ) -> Result<Html<String>, PageError> {
+    caller.may_read()?;
     let state = QueueState::read(&runner)?;
     let going_on = runner.store().runs(&RunFilter {
         state: Some(RunState::Running),

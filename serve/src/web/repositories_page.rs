@@ -3,6 +3,7 @@
 
 use super::page_error::{PageError, rendered};
 use super::run_list_page::url_encoded;
+use crate::api::Caller;
 use crate::queue_runner::QueueRunner;
 use askama::Template;
 use axum::extract::State;
@@ -28,7 +29,9 @@ struct Branch {
 
 pub(super) async fn page(
     State(runner): State<Arc<QueueRunner>>,
+    caller: Caller,
 ) -> Result<Html<String>, PageError> {
+    caller.may_read()?;
     let mut repositories = Vec::new();
     for (name, path) in &runner.service().repositories {
         let branches = runner.store().branches(name)?;

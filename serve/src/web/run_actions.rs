@@ -2,19 +2,28 @@
 //! run, run it again. Each answers with a redirect to the run it leaves the user on.
 
 use super::page_error::PageError;
-use crate::api::runs::{may_change, run_id};
+use crate::api::Caller;
+use crate::api::runs::run_id;
 use crate::queue_runner::QueueRunner;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::Form;
+use axum::extract::{Path, State};
 use axum::response::Redirect;
-use std::net::SocketAddr;
+use serde::Deserialize;
 use std::sync::Arc;
+
+/// What a button's form sends: the CSRF token of a signed-in user's page.
+#[derive(Debug, Deserialize)]
+pub(super) struct ActionForm {
+    csrf: Option<String>,
+}
 
 pub(super) async fn cancel(
     State(runner): State<Arc<QueueRunner>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    caller: Caller,
     Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
 ) -> Result<Redirect, PageError> {
-    may_change(&client)?;
+    caller.may_change_with_form(form.csrf.as_deref())?;
     let id = run_id(&id)?;
     runner.cancel(id)?;
     Ok(Redirect::to(&format!("/runs/{id}")))
@@ -22,10 +31,11 @@ pub(super) async fn cancel(
 
 pub(super) async fn rerun(
     State(runner): State<Arc<QueueRunner>>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    caller: Caller,
     Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
 ) -> Result<Redirect, PageError> {
-    may_change(&client)?;
+    caller.may_change_with_form(form.csrf.as_deref())?;
     let id = run_id(&id)?;
     let again = runner.rerun(id)?;
     Ok(Redirect::to(&format!("/runs/{again}")))

@@ -3,6 +3,7 @@
 
 use super::page_error::{PageError, rendered};
 use super::run_line::RunLine;
+use crate::api::Caller;
 use crate::api::runs::run_filter;
 use crate::queue_runner::QueueRunner;
 use crate::store::RunState;
@@ -32,8 +33,10 @@ struct Filter {
 
 pub(super) async fn page(
     State(runner): State<Arc<QueueRunner>>,
+    caller: Caller,
     Query(mut query): Query<HashMap<String, String>>,
 ) -> Result<Html<String>, PageError> {
+    caller.may_read()?;
     // An empty field of the form is no filter.
     query.retain(|_, value| !value.is_empty());
     let filter = run_filter(query.clone())?;

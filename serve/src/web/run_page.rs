@@ -7,6 +7,7 @@ use super::page_error::{PageError, rendered};
 use super::run_facts::{JobFacts, RunFacts};
 use super::run_line::{RunLine, duration};
 use super::timeline::timeline;
+use crate::api::Caller;
 use crate::api::run_folder::FoundRun;
 use crate::queue_runner::QueueRunner;
 use askama::Template;
@@ -46,8 +47,10 @@ struct JobRow {
 
 pub(super) async fn page(
     State(runner): State<Arc<QueueRunner>>,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
+    caller.may_read()?;
     let found = FoundRun::find(&runner, &id)?;
     let tests = found.tests().await;
     let facts = match found.folder.clone() {
@@ -62,7 +65,7 @@ pub(super) async fn page(
     let page = RunPage {
         going_on: !found.row.state.is_finished(),
         cursor: format!("e={}@{}", facts.events_read.0, facts.events_read.1),
-        csrf: String::new(),
+        csrf: caller.csrf_token().unwrap_or_default().to_owned(),
         problem: found.row.problem.clone(),
         tests_failed: tests.as_ref().map_or(0, |tests| tests.failed),
         tests_total: tests

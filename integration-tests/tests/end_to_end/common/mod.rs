@@ -8,6 +8,7 @@ mod git_sandbox;
 mod processes;
 mod project;
 mod reports;
+mod serve_server;
 
 pub use binary::{binary, workspace_root};
 pub use container_test::ContainerTest;
@@ -24,3 +25,4 @@ pub use project::{Project, Started, run_binary, run_id_of};
 pub use reports::{
     JobState, RunJson, RunStatus, find_test_case, locations_in, parse_junit, pipeline_suite,
 };
+pub use serve_server::{Server, name_of, served_repository};
