@@ -40,6 +40,11 @@ else
 fi
 export PIPEKIT_TEST_IMAGE=pipekit-test/busybox:latest
 
+# The web UI is tested in a real headless Chromium: installed if missing, and required (a
+# browser test fails rather than skips without it).
+bash scripts/browser-up.sh
+export PIPEKIT_REQUIRE_BROWSER=1
+
 # cargo prints one result line per test binary, the last often a doc-test binary with no
 # test in it: end with the totals so the log says what ran.
 results=$(mktemp)

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
 mod binary;
+mod browser;
 mod container_test;
 mod docker;
 mod git;
@@ -11,6 +12,7 @@ mod reports;
 mod serve_server;
 
 pub use binary::{binary, workspace_root};
+pub use browser::Browser;
 pub use container_test::ContainerTest;
 pub use docker::{
     LeftoverSweeper, container_labels, docker, docker_objects_of_run, engine_alone_or_skip,
