@@ -70,6 +70,9 @@ echo "| measurement | pipekit-ci | Buildbot | target (pipekit-ci) | verdict |"
 echo "|---|---|---|---|---|"
 p50=$(kv 'serve_push pipekit-ci +first job' median); p99=$(kv 'serve_push pipekit-ci +first job' p99)
 echo "| push -> first job running, post-receive hook, p50 / p99 of $N (ms) | $(pair "$p50" "$p99") | $(pair "$(kv 'serve_push buildbot +first job' median)" "$(kv 'serve_push buildbot +first job' p99)") | p50 < 150 ms | $(verdict "$p50" 150) |"
+echo "| same, Buildbot's builder checking the commit out first (Git step, as pipekit-ci's run does) | $(pair "$p50" "$p99") | $(pair "$(kv 'serve_push buildbot-checkout +first job' median)" "$(kv 'serve_push buildbot-checkout +first job' p99)") | - | - |"
+sc50=$(kv 'serve_push buildbot-sendchange +first job' median)
+[ -n "$sc50" ] && echo "| same, Buildbot's hook calling \`buildbot sendchange\` instead of curl | - | $(pair "$sc50" "$(kv 'serve_push buildbot-sendchange +first job' p99)") | - | - |"
 echo "| push -> \`git push\` returns (the hook included), p50 / p99 (ms) | $(pair "$(kv 'serve_push pipekit-ci +push returned' median)" "$(kv 'serve_push pipekit-ci +push returned' p99)") | $(pair "$(kv 'serve_push buildbot +push returned' median)" "$(kv 'serve_push buildbot +push returned' p99)") | - | git push without a hook $(pair "$(kv 'serve_push git-push-alone' median)" "$(kv 'serve_push git-push-alone' p99)") |"
 h50=$(kv 'pipekit-ci GET /api/v1/runs +\(' median); h99=$(kv 'pipekit-ci GET /api/v1/runs +\(' p99)
 echo "| run list, $COUNT in the history, one page of 50, p50 / p99 of $N (ms) | $(pair "$h50" "$h99") | $(pair "$(kv 'buildbot GET .*limit=50&' median)" "$(kv 'buildbot GET .*limit=50&' p99)") | < 50 ms | $(verdict "$h99" 50) |"

@@ -155,25 +155,27 @@ pipekit_stop() {
 }
 
 # --- Buildbot -------------------------------------------------------------------------------
-# buildbot_create DIR STEP: a master in DIR/master (SQLite, the web server with the base
-# change hook, no usage reports) with one builder `first` whose first step is the shell
-# command STEP, started by any change on branch main at once (treeStableTimer None), and a
-# worker in DIR/worker. Sets BB_DIR, BB_URL, BB_PB.
+# buildbot_create DIR STEP [CHECKOUT]: a master in DIR/master (SQLite, the web server with
+# the base change hook, a PBChangeSource for `buildbot sendchange`, no usage reports) with
+# one builder `first` whose first step is the shell command STEP, started by any change on
+# branch main at once (treeStableTimer None), and a worker in DIR/worker. CHECKOUT, a
+# repository URL: a Git step (incremental) comes before STEP. Sets BB_DIR, BB_URL, BB_PB.
 buildbot_create() {
     BB_DIR=$1
-    local step=$2
+    local step=$2 checkout=${3:-}
     BB_PB=$(free_port)
     local www
     www=$(free_port)
     BB_URL=http://127.0.0.1:$www
     mkdir -p "$BB_DIR"
     "$BUILDBOT_VENV/bin/buildbot" create-master -q "$BB_DIR/master" >&2
-    python3 - "$BB_DIR/master/master.cfg" "$BB_PB" "$www" "$step" <<'EOF'
+    python3 - "$BB_DIR/master/master.cfg" "$BB_PB" "$www" "$step" "$checkout" <<'EOF'
 import sys
-path, pb, www, step = sys.argv[1:]
+path, pb, www, step, checkout = sys.argv[1:]
+git_step = f'factory.addStep(steps.Git(repourl={checkout!r}, mode="incremental"))\n' if checkout else ""
 with open(path, "w") as cfg:
     cfg.write(f'''# written by pipekit-ci's bench/serve_common.sh
-from buildbot.plugins import schedulers, steps, util, worker
+from buildbot.plugins import changes, schedulers, steps, util, worker
 
 c = BuildmasterConfig = {{}}
 c["title"] = "bench"
@@ -182,7 +184,7 @@ c["buildbotNetUsageData"] = None
 c["db"] = {{"db_url": "sqlite:///state.sqlite"}}
 c["protocols"] = {{"pb": {{"port": "tcp:{pb}:interface=127.0.0.1"}}}}
 c["workers"] = [worker.Worker("local", "bench")]
-c["change_source"] = []
+c["change_source"] = [changes.PBChangeSource()]
 c["collapseRequests"] = False
 c["schedulers"] = [
     schedulers.SingleBranchScheduler(
@@ -193,6 +195,7 @@ c["schedulers"] = [
     )
 ]
 factory = util.BuildFactory()
+{git_step}\
 factory.addStep(steps.ShellCommand(name="first", command=["sh", "-c", {step!r}]))
 c["builders"] = [util.BuilderConfig(name="first", workernames=["local"], factory=factory)]
 c["www"] = {{
@@ -243,11 +246,29 @@ buildbot_stop() {
     stop_pid "$BB_MASTER_PID"
 }
 
-# buildbot_hook BARE: a post-receive hook in the bare repository BARE that tells the master
-# of each pushed branch through its web change hook (base dialect), as Buildbot documents
-# for a repository it does not poll.
+# buildbot_hook BARE [sendchange]: a post-receive hook in the bare repository BARE that tells
+# the master of each pushed branch through its web change hook (base dialect) with curl, or
+# with `buildbot sendchange` to its PBChangeSource: the two ways Buildbot documents for a
+# repository it does not poll.
 buildbot_hook() {
     local bare=$1
+    if [ "${2:-}" = sendchange ]; then
+        cat >"$bare/hooks/post-receive" <<EOF
+#!/bin/sh
+# Tells the Buildbot master of each pushed branch (buildbot sendchange, PBChangeSource).
+while read -r old new ref; do
+    case \$ref in refs/heads/*) ;; *) continue ;; esac
+    [ "\$new" = 0000000000000000000000000000000000000000 ] && continue
+    '$BUILDBOT_VENV/bin/buildbot' sendchange --master '127.0.0.1:$BB_PB' --auth change:changepw \\
+        --vc git --repository '$bare' --branch "\${ref#refs/heads/}" --revision "\$new" \\
+        --who "\$(git log -1 --format='%an <%ae>' "\$new")" \\
+        --comments "\$(git log -1 --format=%s "\$new")" >/dev/null ||
+        echo "post-receive: the Buildbot master refused the change" >&2
+done
+EOF
+        chmod +x "$bare/hooks/post-receive"
+        return
+    fi
     cat >"$bare/hooks/post-receive" <<EOF
 #!/bin/sh
 # Tells the Buildbot master of each pushed branch (change_hook, base dialect).

@@ -10,7 +10,10 @@
 # appends `date +%s%N` to a file. The figure is that stamp minus `date +%s%N` taken just
 # before `git push`. The next push waits until the tool is idle again (nothing queued or
 # running). Baseline: the same push into a bare repository without a hook, to when `git push`
-# returns. Prints one stats line per tool (ms), as the other bench scripts do.
+# returns. Buildbot runs twice more, each time with a fresh master: with a Git checkout step
+# before the stamp (the work pipekit-ci's run does before its first job), and with the hook
+# calling `buildbot sendchange` instead of curl (BUILDBOT_SENDCHANGE=0 leaves that one out).
+# Prints one stats line per tool (ms), as the other bench scripts do.
 set -euo pipefail
 . "$(dirname "$0")/serve_common.sh"
 
@@ -51,15 +54,28 @@ echo "serve_push pipekit-ci runs passed: $passed of $((WARMUP + N))"
 pipekit_stop
 
 # --- Buildbot -------------------------------------------------------------------------------
-git init -q --bare -b main bb.git
-buildbot_create "$SERVE_WORK/buildbot" "date +%s%N >> $SERVE_WORK/buildbot.stamps"
-buildbot_start
-buildbot_hook "$SERVE_WORK/bb.git"
-clone bb.git bb-work
-time_pushes buildbot bb-work "$SERVE_WORK/buildbot.stamps" buildbot_idle
-echo "serve_push buildbot        first job (ms) $(stats < buildbot.ms)"
-echo "serve_push buildbot      push returned (ms) $(stats < buildbot.push.ms)"
-built=$(curl -sf "$BB_URL/api/v2/builds?complete=true&results=0" | grep -o '"buildid":' | wc -l)
-echo "serve_push buildbot builds succeeded: $built of $((WARMUP + N))"
+# buildbot_pushes LABEL HOW [checkout]: a fresh master, worker and bare repository whose
+# post-receive hook tells the master by HOW (curl: the change hook; sendchange); checkout:
+# the builder checks the pushed commit out (Git step) before the stamp.
+buildbot_pushes() {
+    local label=$1 how=$2 checkout=
+    git init -q --bare -b main "$label.git"
+    [ "${3:-}" = checkout ] && checkout=$SERVE_WORK/$label.git
+    buildbot_create "$SERVE_WORK/$label" "date +%s%N >> $SERVE_WORK/$label.stamps" "$checkout"
+    buildbot_start
+    buildbot_hook "$SERVE_WORK/$label.git" "$how"
+    clone "$label.git" "$label-work"
+    time_pushes "$label" "$label-work" "$SERVE_WORK/$label.stamps" buildbot_idle
+    printf 'serve_push %-22s first job (ms) %s\n' "$label" "$(stats < "$label.ms")"
+    printf 'serve_push %-18s push returned (ms) %s\n' "$label" "$(stats < "$label.push.ms")"
+    built=$(curl -sf "$BB_URL/api/v2/builds?complete=true&results=0" | grep -o '"buildid":' | wc -l)
+    echo "serve_push $label builds succeeded: $built of $((WARMUP + N))"
+    buildbot_stop
+}
+# The hook of the table: curl to the change hook; the stamp is the builder's first step.
+buildbot_pushes buildbot curl
+# The same work as pipekit-ci's run: the commit checked out before the first job.
+buildbot_pushes buildbot-checkout curl checkout
+# The other documented hook: `buildbot sendchange` (a Python command) to a PBChangeSource.
+[ "${BUILDBOT_SENDCHANGE:-1}" = 1 ] && buildbot_pushes buildbot-sendchange sendchange
 echo "serve_push buildbot version: $("$BUILDBOT_VENV/bin/buildbot" --version | head -1)"
-buildbot_stop
