@@ -51,6 +51,8 @@ done
 # kv PATTERN KEY: the number after KEY= on the first raw line matching PATTERN (ERE).
 kv() { cat "$out"/*.txt | grep -E -m1 "$1" | sed -n "s/.*[ (]$2=\([0-9.]*\).*/\1/p"; }
 pair() { [ -n "$1" ] && echo "$1 / $2" || echo FAILED; }
+# slow_note PATTERN: " (K of N over 1 s)" when the line's slow= is not 0.
+slow_note() { local k; k=$(kv "$1" slow); [ -n "$k" ] && [ "$k" != 0 ] && echo " ($k of $N over 1 s)"; }
 # verdict VALUE LIMIT: met when VALUE < LIMIT.
 verdict() {
     [ -n "$1" ] || { echo n/a; return; }
@@ -75,8 +77,8 @@ sc50=$(kv 'serve_push buildbot-sendchange +first job' median)
 [ -n "$sc50" ] && echo "| same, Buildbot's hook calling \`buildbot sendchange\` instead of curl | - | $(pair "$sc50" "$(kv 'serve_push buildbot-sendchange +first job' p99)") | - | - |"
 echo "| push -> \`git push\` returns (the hook included), p50 / p99 (ms) | $(pair "$(kv 'serve_push pipekit-ci +push returned' median)" "$(kv 'serve_push pipekit-ci +push returned' p99)") | $(pair "$(kv 'serve_push buildbot +push returned' median)" "$(kv 'serve_push buildbot +push returned' p99)") | - | git push without a hook $(pair "$(kv 'serve_push git-push-alone' median)" "$(kv 'serve_push git-push-alone' p99)") |"
 h50=$(kv 'pipekit-ci GET /api/v1/runs +\(' median); h99=$(kv 'pipekit-ci GET /api/v1/runs +\(' p99)
-echo "| run list, $COUNT in the history, one page of 50, p50 / p99 of $N (ms) | $(pair "$h50" "$h99") | $(pair "$(kv 'buildbot GET .*limit=50&' median)" "$(kv 'buildbot GET .*limit=50&' p99)") | < 50 ms | $(verdict "$h99" 50) |"
-echo "| same, a page of 1,000 (ms) | $(pair "$(kv 'pipekit-ci GET .*limit=1000' median)" "$(kv 'pipekit-ci GET .*limit=1000' p99)") | $(pair "$(kv 'buildbot GET .*limit=1000' median)" "$(kv 'buildbot GET .*limit=1000' p99)") | - | - |"
+echo "| run list, $COUNT in the history, one page of 50, p50 / p99 of $N (ms) | $(pair "$h50" "$h99")$(slow_note 'pipekit-ci GET /api/v1/runs +\(') | $(pair "$(kv 'buildbot GET .*limit=50&' median)" "$(kv 'buildbot GET .*limit=50&' p99)")$(slow_note 'buildbot GET .*limit=50&') | < 50 ms | $(verdict "$h99" 50) |"
+echo "| same, a page of 1,000 (ms) | $(pair "$(kv 'pipekit-ci GET .*limit=1000' median)" "$(kv 'pipekit-ci GET .*limit=1000' p99)")$(slow_note 'pipekit-ci GET .*limit=1000') | $(pair "$(kv 'buildbot GET .*limit=1000' median)" "$(kv 'buildbot GET .*limit=1000' p99)")$(slow_note 'buildbot GET .*limit=1000') | - | - |"
 rs=$(kv 'pipekit-ci RSS' start); ra=$(kv 'pipekit-ci RSS' after)
 worker=$(cat "$out"/*.txt | sed -n 's/.*RSS .* master; worker \([0-9.]*\) MB.*/\1/p' | head -1)
 echo "| server RSS after start, $COUNT in the history (MB) | ${rs:-FAILED} | ${worker:+master }$(kv 'buildbot RSS' start)${worker:+ (worker $worker)} | < 100 MB | $(verdict "$rs" 100) |"

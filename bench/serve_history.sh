@@ -9,8 +9,8 @@
 # (buildsets, buildset_sourcestamps, buildrequests, builds, build_properties) copied with
 # sqlite3 until there are COUNT builds; the master and worker are started again.
 # Each API is asked WARMUP (2) + N (50) times with curl; the figure is curl's time_total of
-# the N. VmRSS of each server (/proc/PID/status) 1 s after it answers, and after the
-# listings. Prints stats lines (ms) and RSS lines (MB), as the other bench scripts do.
+# the N; slow= counts the answers over 1 s (curl gives up at 120 s). VmRSS of each server
+# (/proc/PID/status) 1 s after it answers, and after the listings. Prints stats lines (ms) and RSS lines (MB), as the other bench scripts do.
 set -euo pipefail
 . "$(dirname "$0")/serve_common.sh"
 
@@ -34,7 +34,7 @@ timings() {
     local label=$1 url=$2 i answer
     : >"$label.ms"
     for i in $(seq $((WARMUP + N))); do
-        answer=$(curl -s -o "$label.body" -w '%{http_code} %{time_total}' "$url")
+        answer=$(curl -s --max-time 120 -o "$label.body" -w '%{http_code} %{time_total}' "$url") || true
         if [ "${answer% *}" != 200 ]; then
             echo "serve_history $label: $url answered ${answer% *}" >&2
             head -c 500 "$label.body" >&2
@@ -44,6 +44,9 @@ timings() {
     done
     return 0
 }
+
+# slow LABEL: how many of LABEL's answers took over a second.
+slow() { awk '$1 > 1000' "$1.ms" | wc -l; }
 
 # count_of KEY FILE: how many times "KEY": occurs in the JSON FILE.
 count_of() { grep -o "\"$1\":" "$2" | wc -l; }
@@ -60,8 +63,8 @@ timings pipekit-1000 "$PIPEKIT_URL/api/v1/runs?limit=1000"
 pk_listed_1000=$(count_of id pipekit-1000.body)
 pk_rss_after=$(vmrss_mb "$PIPEKIT_PID")
 echo "serve_history pipekit-ci fill: $(cat pipekit.fill)"
-echo "serve_history pipekit-ci GET /api/v1/runs            (ms) $(stats < pipekit-default.ms)  runs=$pk_listed bytes=$(stat -c %s pipekit-default.body)"
-echo "serve_history pipekit-ci GET /api/v1/runs?limit=1000 (ms) $(stats < pipekit-1000.ms)  runs=$pk_listed_1000 bytes=$(stat -c %s pipekit-1000.body)"
+echo "serve_history pipekit-ci GET /api/v1/runs            (ms) $(stats < pipekit-default.ms)  slow=$(slow pipekit-default) runs=$pk_listed bytes=$(stat -c %s pipekit-default.body)"
+echo "serve_history pipekit-ci GET /api/v1/runs?limit=1000 (ms) $(stats < pipekit-1000.ms)  slow=$(slow pipekit-1000) runs=$pk_listed_1000 bytes=$(stat -c %s pipekit-1000.body)"
 echo "serve_history pipekit-ci RSS start=$pk_rss_start after=$pk_rss_after (MB)"
 pipekit_stop
 
@@ -135,8 +138,8 @@ bb_listed_1000=$(count_of buildid buildbot-1000.body)
 bb_rss_after=$(vmrss_mb "$BB_MASTER_PID")
 bb_total=$(curl -sf "$BB_URL/api/v2/builds?limit=1&order=-buildid" | tr -d ' \n' | sed -n 's/.*"number":\([0-9]*\).*/\1/p')
 echo "serve_history buildbot fill: $COUNT builds (newest number $bb_total) copied from one real build in $bb_filled_in s"
-echo "serve_history buildbot GET /api/v2/builds?limit=50&order=-buildid   (ms) $(stats < buildbot-50.ms)  builds=$bb_listed bytes=$(stat -c %s buildbot-50.body)"
-echo "serve_history buildbot GET /api/v2/builds?limit=1000&order=-buildid (ms) $(stats < buildbot-1000.ms)  builds=$bb_listed_1000 bytes=$(stat -c %s buildbot-1000.body)"
+echo "serve_history buildbot GET /api/v2/builds?limit=50&order=-buildid   (ms) $(stats < buildbot-50.ms)  slow=$(slow buildbot-50) builds=$bb_listed bytes=$(stat -c %s buildbot-50.body)"
+echo "serve_history buildbot GET /api/v2/builds?limit=1000&order=-buildid (ms) $(stats < buildbot-1000.ms)  slow=$(slow buildbot-1000) builds=$bb_listed_1000 bytes=$(stat -c %s buildbot-1000.body)"
 echo "serve_history buildbot RSS start=$bb_rss_start after=$bb_rss_after (MB) master; worker $bb_worker_rss MB"
 echo "serve_history buildbot version: $("$BUILDBOT_VENV/bin/buildbot" --version | head -1)"
 buildbot_stop
