@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the service benchmarks (serve_push.sh, serve_history.sh): installs what they
 # need, starts `pipekit-ci serve` and a Buildbot master + local worker on loopback, and stops
 # every process it started when the script exits, however it exits.
