@@ -31,7 +31,10 @@ serve_need() {
 }
 
 buildbot_install() {
-    if "$BUILDBOT_VENV/bin/buildbot" --version 2>/dev/null | grep -q "Buildbot version: $BUILDBOT_VERSION\$" &&
+    # Read whole before matching: with pipefail, `grep -q` quitting early can fail the pipe.
+    local version
+    version=$("$BUILDBOT_VENV/bin/buildbot" --version 2>/dev/null || true)
+    if grep -q "^Buildbot version: $BUILDBOT_VERSION\$" <<<"$version" &&
         [ -x "$BUILDBOT_VENV/bin/buildbot-worker" ]; then
         return
     fi
@@ -85,6 +88,18 @@ wait_for() {
         sleep 0.02
     done
     return 1
+}
+
+# answer_has URL TEXT...: the JSON at URL, without its spaces and newlines, holds every
+# TEXT.
+answer_has() {
+    local url=$1 body text
+    shift
+    body=$(curl -sf "$url") || return 1
+    body=${body//[$' \n']/}
+    for text in "$@"; do
+        [[ $body == *"$text"* ]] || return 1
+    done
 }
 
 # vmrss_mb PID: the process's resident set now, in MB.
@@ -148,7 +163,7 @@ pipekit_start() {
 
 # pipekit_idle: no run of the server is queued or running.
 pipekit_idle() {
-    curl -sf "$PIPEKIT_URL/api/v1/queue" | tr -d ' \n' | grep -q '"queue":\[\].*"running":0\|"running":0.*"queue":\[\]'
+    answer_has "$PIPEKIT_URL/api/v1/queue" '"queue":[]' '"running":0'
 }
 
 pipekit_stop() {
@@ -232,13 +247,13 @@ buildbot_start() {
 }
 
 buildbot_worker_connected() {
-    curl -sf "$BB_URL/api/v2/workers" | tr -d ' \n' | grep -q '"connected_to":\[{'
+    answer_has "$BB_URL/api/v2/workers" '"connected_to":[{'
 }
 
 # buildbot_idle: no build running and no build request waiting.
 buildbot_idle() {
-    curl -sf "$BB_URL/api/v2/builds?complete=false" | tr -d ' \n' | grep -q '"builds":\[\]' &&
-        curl -sf "$BB_URL/api/v2/buildrequests?complete=false" | tr -d ' \n' | grep -q '"buildrequests":\[\]'
+    answer_has "$BB_URL/api/v2/builds?complete=false" '"builds":[]' &&
+        answer_has "$BB_URL/api/v2/buildrequests?complete=false" '"buildrequests":[]'
 }
 
 # buildbot_stop: the worker, then the master.

@@ -75,7 +75,7 @@ curl -sf -o /dev/null -X POST "$BB_URL/change_hook/base" --data-urlencode revisi
     --data-urlencode branch=main --data-urlencode 'author=bench <bench@localhost>' \
     --data-urlencode comments='Change number 0' --data-urlencode repository="$SERVE_WORK/app.git"
 buildbot_one_build() {
-    curl -sf "$BB_URL/api/v2/builds?complete=true" | grep -q '"buildid":' && buildbot_idle
+    answer_has "$BB_URL/api/v2/builds?complete=true" '"buildid":' && buildbot_idle
 }
 wait_for 60 buildbot_one_build || { echo "serve_history buildbot: the first build did not finish" >&2; exit 1; }
 buildbot_stop
