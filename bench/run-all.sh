@@ -2,7 +2,9 @@
 # Runs the benchmarks in one go (about 3-4 minutes) and prints a summary table.
 # Figures are comparable only within one invocation: the machine is shared.
 # The container benchmarks need Docker (scripts/docker-up.sh sets it up as root on Debian);
-# PIPEKIT_SKIP_DOCKER_TESTS=1 leaves them out.
+# PIPEKIT_SKIP_DOCKER_TESTS=1 leaves them out. The service's (bench/serve.sh, beside Buildbot,
+# about 3 more minutes; it installs Buildbot into ~/.cache/pipekit-bench) print their own table
+# at the end; PIPEKIT_SKIP_SERVE=1 leaves them out.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -23,6 +25,11 @@ if [ "${PIPEKIT_SKIP_DOCKER_TESTS:-}" != 1 ]; then
     containers=1
     OUT_DIR=$out "$BENCH_DIR/container_chain.sh" 2>"$out/container_chain.err" | tee "$out/container_chain.txt"
     "$BENCH_DIR/container_readiness.sh" 2>"$out/container_readiness.err" | tee "$out/container_readiness.txt"
+fi
+serve=
+if [ "${PIPEKIT_SKIP_SERVE:-}" != 1 ]; then
+    serve=1
+    "$BENCH_DIR/serve.sh" >"$out/serve.md" 2>"$out/serve.err" || tail -n 5 "$out/serve.err" >&2
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -81,4 +88,10 @@ if [ -n "$containers" ]; then
     fi
     printf '| container readiness, median | %s | docker logs -f + docker run %s ms (p90 %s) | - | no target |\n' \
         "$cr_pk_fig" "$(kv <(echo "$cr_peer") median)" "$(kv <(echo "$cr_peer") p90)"
+fi
+if [ -n "$serve" ]; then
+    echo
+    echo "The service beside Buildbot (bench/serve.sh; $(sed -n 's/^serve: table written to //p' "$out/serve.err")):"
+    echo
+    sed -n '/^| measurement/,/^$/p' "$out/serve.md"
 fi
