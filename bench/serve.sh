@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The service's measurements (issue 11), `pipekit-ci serve` beside Buildbot in one
-# invocation: runs each script of SERVE_BENCHES (default: serve_push.sh serve_history.sh),
+# invocation: runs each script of SERVE_BENCHES (default: serve_push.sh serve_history.sh
+# serve_sse.sh),
 # then writes a markdown table to stdout and to bench/results/serve-<UTC time>.md, with the
 # scripts' raw lines under it.
 #
@@ -17,7 +18,7 @@ quick=
 for arg in "$@"; do
     case $arg in
         --quick) quick=1 ;;
-        -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "serve.sh: unknown argument '$arg' (expected --quick)" >&2; exit 2 ;;
     esac
 done
@@ -28,7 +29,7 @@ if [ -n "$quick" ]; then
 else
     export N=${N:-50} COUNT=${COUNT:-10000}
 fi
-SERVE_BENCHES=${SERVE_BENCHES:-serve_push.sh serve_history.sh}
+SERVE_BENCHES=${SERVE_BENCHES:-serve_push.sh serve_history.sh serve_sse.sh}
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -83,6 +84,11 @@ rs=$(kv 'pipekit-ci RSS' start); ra=$(kv 'pipekit-ci RSS' after)
 worker=$(cat "$out"/*.txt | sed -n 's/.*RSS .* master; worker \([0-9.]*\) MB.*/\1/p' | head -1)
 echo "| server RSS after start, $COUNT in the history (MB) | ${rs:-FAILED} | ${worker:+master }$(kv 'buildbot RSS' start)${worker:+ (worker $worker)} | < 100 MB | $(verdict "$rs" 100) |"
 echo "| server RSS after the listings (MB) | ${ra:-FAILED} | ${worker:+master }$(kv 'buildbot RSS' after) | < 100 MB | $(verdict "$ra" 100) |"
+l50=$(kv 'serve_sse line-latency' median)
+echo "| a printed line -> seen by an SSE client, p50 / p99 of 200 (ms) | $(pair "$l50" "$(kv 'serve_sse line-latency' p99)") | not measured | p50 < 20 ms | $(verdict "$l50" 20) |"
+echo "| 50 SSE clients on a job writing 10,000 lines/s for 10 s: server CPU (s), peak RSS (MB) | $(kv 'serve_sse fanout' cpu) s, $(kv 'serve_sse fanout' peak_rss) MB (each client saw $(kv 'serve_sse fanout' min_lines) of 100000 lines) | not measured | - | - |"
+big=$(kv 'serve_sse two-1GiB' peak_rss)
+echo "| server peak RSS, 2 runs at once each writing 1 GiB of log, each followed (MB) | ${big:-FAILED} | not measured | < 100 MB | $(verdict "$big" 100) |"
 echo
 echo "Raw lines:"
 echo

@@ -70,8 +70,10 @@ pub async fn poll_every(
     loop {
         let (runner, failed, name) = (runner.clone(), failed.clone(), repository.clone());
         // Off the runtime's threads: git reads block, and a repository may be large.
-        let polled = tokio::task::spawn_blocking(move || {
-            if let Err(error) = poll_once(&runner, &name) {
+        let polled = tokio::task::spawn_blocking(move || match poll_once(&runner, &name) {
+            Ok(_) => runner.note_read(&name, None),
+            Err(error) => {
+                runner.note_read(&name, Some(crate::error_chain::error_chain(&error)));
                 failed(&name, &error);
             }
         });

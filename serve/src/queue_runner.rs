@@ -7,7 +7,7 @@ use crate::queued_run::test_queued_run;
 use crate::service::{Service, is_repository_name};
 use crate::store::{Cancelled, NewRun, Recovered, RunRow, RunState, RunStore, StoreError};
 use pipekit_runner::session::{CancelHandle, CancelSignal, cancel_channel};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
@@ -25,6 +25,16 @@ pub struct QueueRunner {
     /// The service is stopping: runs it interrupts are queued again.
     stopping: AtomicBool,
     live: LiveRuns,
+    /// Each repository's last failed read (poll), until one succeeds: shown on its page.
+    read_problems: Mutex<BTreeMap<String, ReadProblem>>,
+}
+
+/// Why a repository could not be read, and since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadProblem {
+    pub text: String,
+    /// RFC 3339, UTC: the last try that failed.
+    pub at: String,
 }
 
 impl QueueRunner {
@@ -53,6 +63,7 @@ impl QueueRunner {
             running: Mutex::default(),
             stopping: AtomicBool::new(false),
             live: LiveRuns::default(),
+            read_problems: Mutex::default(),
         };
         Ok((Arc::new(runner), recovered))
     }
@@ -65,6 +76,31 @@ impl QueueRunner {
     /// Who follows which run, to be woken when it changes.
     pub fn live(&self) -> &LiveRuns {
         &self.live
+    }
+
+    /// Records how the last read of `repository` went: a problem shown until a read works.
+    pub fn note_read(&self, repository: &str, problem: Option<String>) {
+        let mut problems = self
+            .read_problems
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match problem {
+            Some(text) => {
+                let at = pipekit_runner::storage::rfc3339(SystemTime::now());
+                problems.insert(repository.to_owned(), ReadProblem { text, at });
+            }
+            None => {
+                problems.remove(repository);
+            }
+        }
+    }
+
+    /// The repositories whose last read failed, and why.
+    pub fn read_problems(&self) -> BTreeMap<String, ReadProblem> {
+        self.read_problems
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The store, for reading the history (never held across an await).

@@ -6,6 +6,7 @@ mod caller;
 mod hooks;
 mod login;
 pub(crate) mod overview;
+mod repositories;
 mod run_detail;
 mod run_events;
 mod run_files;
@@ -42,6 +43,7 @@ pub fn router(runner: Arc<QueueRunner>) -> Router {
             get(run_files::artifact),
         )
         .route("/api/v1/queue", get(overview::queue))
+        .route("/api/v1/repositories", get(repositories::list))
         .route(
             "/hooks/{repository}",
             post(hooks::push).layer(DefaultBodyLimit::max(hooks::MAX_BODY)),

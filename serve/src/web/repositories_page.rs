@@ -20,6 +20,8 @@ struct Repository {
     name: String,
     path: String,
     branches: Vec<Branch>,
+    /// Why its last read failed, and when.
+    problem: Option<(String, String)>,
 }
 
 struct Branch {
@@ -32,10 +34,14 @@ pub(super) async fn page(
     caller: Caller,
 ) -> Result<Html<String>, PageError> {
     caller.may_read()?;
+    let problems = runner.read_problems();
     let mut repositories = Vec::new();
     for (name, path) in &runner.service().repositories {
         let branches = runner.store().branches(name)?;
         repositories.push(Repository {
+            problem: problems
+                .get(name)
+                .map(|problem| (problem.text.clone(), problem.at.clone())),
             name: name.clone(),
             path: path.display().to_string(),
             branches: branches
