@@ -18,7 +18,7 @@ serve_say() { echo "$(basename "$0"): $*" >&2; }
 # --- what the scripts need ------------------------------------------------------------------
 serve_need() {
     local missing=() p
-    for p in git curl python3; do
+    for p in git curl python3 openssl; do
         command -v "$p" >/dev/null || missing+=("$p")
     done
     # Debian's python3 has no venv module without python3-venv.
@@ -145,11 +145,13 @@ time_pushes() {
 }
 
 # --- pipekit-ci serve -----------------------------------------------------------------------
-# pipekit_start REPOSITORY DATA: `pipekit-ci serve` of REPOSITORY (a bare repository or a
-# work tree), hooks only (--poll 0), on a free loopback port. Sets PIPEKIT_URL, PIPEKIT_PID.
+# pipekit_start REPOSITORY DATA [ARG...]: `pipekit-ci serve` of REPOSITORY (a bare repository
+# or a work tree; with `--config FILE` among ARG, the folder it starts in), hooks only
+# (--poll 0), on a free loopback port. Sets PIPEKIT_URL, PIPEKIT_PID.
 pipekit_start() {
     local repo=$1 data=$2 log=$SERVE_WORK/pipekit-serve.$RANDOM.log
-    (cd "$repo" && exec "$PIPEKIT_CI" serve --data "$data" --listen 127.0.0.1:0 --poll 0) 2>"$log" &
+    shift 2
+    (cd "$repo" && exec "$PIPEKIT_CI" serve --data "$data" --listen 127.0.0.1:0 --poll 0 "$@") 2>"$log" &
     PIPEKIT_PID=$!
     SERVE_PIDS+=("$PIPEKIT_PID")
     if ! wait_for 30 grep -q ' on http://' "$log"; then

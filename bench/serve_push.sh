@@ -53,6 +53,41 @@ passed=$(curl -sf "$PIPEKIT_URL/api/v1/runs?status=passed&limit=1000" | grep -o 
 echo "serve_push pipekit-ci runs passed: $passed of $((WARMUP + N))"
 pipekit_stop
 
+# --- pipekit-ci serve, forge webhook ----------------------------------------------------------
+# What a forge does after a push, done by the bare repository's post-receive hook: a GitHub
+# push payload signed with the repository's webhook secret (openssl), POSTed with curl to
+# /hooks/app. The server reads the pushed commit from the repository it serves.
+git init -q --bare -b main forge.git
+cat >forge.yml <<EOF
+repositories:
+  app:
+    url: $SERVE_WORK/forge.git
+    poll: 0
+    webhook_secret: {environment: BENCH_WEBHOOK_SECRET}
+EOF
+export BENCH_WEBHOOK_SECRET=bench-secret
+pipekit_start "$SERVE_WORK" "$SERVE_WORK/pipekit-forge-data" --config "$SERVE_WORK/forge.yml"
+cat >forge.git/hooks/post-receive <<EOF
+#!/bin/sh
+# A forge's push webhook, sent from here: GitHub's headers and payload, HMAC-SHA256 signed.
+while read -r old new ref; do
+    body=\$(printf '{"ref":"%s","before":"%s","after":"%s","repository":{"full_name":"bench/app"},"head_commit":{"id":"%s"}}' "\$ref" "\$old" "\$new" "\$new")
+    signature=\$(printf '%s' "\$body" | openssl dgst -sha256 -hmac '$BENCH_WEBHOOK_SECRET' -r | cut -d' ' -f1)
+    curl -sf -o /dev/null -X POST '$PIPEKIT_URL/hooks/app' -H 'content-type: application/json' \\
+        -H 'X-GitHub-Event: push' -H "X-GitHub-Delivery: \$new" \\
+        -H "X-Hub-Signature-256: sha256=\$signature" --data-binary "\$body" ||
+        echo "post-receive: the webhook was refused" >&2
+done
+EOF
+chmod +x forge.git/hooks/post-receive
+clone forge.git forge-work
+sed "s|pipekit.stamps|pipekit-webhook.stamps|" pk-work/pipekit.yml >forge-work/pipekit.yml
+time_pushes pipekit-webhook forge-work "$SERVE_WORK/pipekit-webhook.stamps" pipekit_idle
+echo "serve_push pipekit-webhook first job (ms) $(stats < pipekit-webhook.ms)"
+webhooks=$(curl -sf "$PIPEKIT_URL/api/v1/runs?status=passed&limit=1000" | grep -o '"trigger":"webhook"' | wc -l)
+echo "serve_push pipekit-webhook runs passed: $webhooks of $((WARMUP + N))"
+pipekit_stop
+
 # --- Buildbot -------------------------------------------------------------------------------
 # buildbot_pushes LABEL HOW [checkout]: a fresh master, worker and bare repository whose
 # post-receive hook tells the master by HOW (curl: the change hook; sendchange); checkout:
