@@ -63,30 +63,11 @@ impl From<RunRow> for RunView {
     }
 }
 
-/// Seconds since the epoch of the store's own `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC); `None` for
-/// any other text.
+/// Seconds since the epoch of the store's own `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, as run.json
+/// and events.jsonl write times); `None` for any other text.
 pub(super) fn seconds_of(time: &str) -> Option<f64> {
-    let bytes = time.as_bytes();
-    if bytes.len() != 24 || bytes[23] != b'Z' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| time.get(range)?.parse::<i64>().ok();
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second, millis) = (
-        number(11..13)?,
-        number(14..16)?,
-        number(17..19)?,
-        number(20..23)?,
-    );
-    // Days from the civil date (Howard Hinnant's algorithm), as the store wrote it.
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = era * 146_097 + day_of_era - 719_468;
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(seconds as f64 + millis as f64 / 1000.0)
+    pipekit_runner::run::Timestamp::parse(time)
+        .map(|at| at.millis_since_epoch() as f64 / 1000.0)
 }
 
 #[cfg(test)]
