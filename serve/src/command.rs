@@ -7,6 +7,7 @@ use crate::api::router;
 use crate::config::ServeConfig;
 use crate::error_chain::error_chain;
 use crate::poller::poll_every;
+use crate::push_policy::PushPolicy;
 use crate::queue_runner::QueueRunner;
 use crate::service::Service;
 use crate::store::StoreError;
@@ -70,6 +71,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 .map(|(name, (path, _))| (name.clone(), path.clone()))
                 .collect(),
             webhook_secrets: served.webhook_secrets,
+            push_policies: served.push_policies,
             access: AccessPolicy {
                 tokens: served.tokens,
                 // Spec 8: reads are public by default only where nobody else can connect.
@@ -156,6 +158,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
 struct Served {
     repositories: BTreeMap<String, (PathBuf, Option<Duration>)>,
     webhook_secrets: BTreeMap<String, WebhookSecret>,
+    push_policies: BTreeMap<String, PushPolicy>,
     tokens: Vec<ApiToken>,
     public: Option<bool>,
     listen: Option<String>,
@@ -176,6 +179,7 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
     Ok(Served {
         repositories: BTreeMap::from([(repository_name(&root), (root, poll))]),
         webhook_secrets: BTreeMap::new(),
+        push_policies: BTreeMap::new(),
         tokens: Vec::new(),
         public: None,
         listen: None,
@@ -190,6 +194,7 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
     let environment = host_environment();
     let mut repositories = BTreeMap::new();
     let mut webhook_secrets = BTreeMap::new();
+    let mut push_policies = BTreeMap::new();
     for (name, repository) in &config.repositories {
         if let Some(source) = &repository.webhook_secret {
             let what = format!("repository `{name}`: webhook_secret");
@@ -198,6 +203,10 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
                 .map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
             webhook_secrets.insert(name.clone(), WebhookSecret::new(secret));
         }
+        let policy = PushPolicy {
+            branches: repository.branches.clone(),
+        };
+        push_policies.insert(name.clone(), policy);
     }
     let mut tokens: Vec<ApiToken> = Vec::new();
     let mut values = BTreeMap::new();
@@ -230,6 +239,7 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
     Ok(Served {
         repositories,
         webhook_secrets,
+        push_policies,
         tokens,
         public: config.public,
         listen: config.listen,

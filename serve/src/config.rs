@@ -1,13 +1,16 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
 //! the API tokens and whether reads are public, and the repositories, each by path or
-//! `file://` URL, with their webhook secrets. Keys of spec 8 that are not built yet are
+//! `file://` URL, with their webhook secrets and the branches they test. Keys of spec 8
+//! that are not built yet are
 //! refused by name rather than ignored: a setting that silently did nothing would leave a
 //! server other than its owner thinks.
 
 use crate::access::Role;
+use crate::branch_filter::{BranchFilter, BranchFilterError};
 use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +37,8 @@ pub struct RepositoryConfig {
     pub poll: Option<f64>,
     /// Where the secret its forge signs webhooks with comes from.
     pub webhook_secret: Option<SecretSource>,
+    /// The branches whose pushes are tested (`None`: every branch).
+    pub branches: Option<BranchFilter>,
 }
 
 /// An API token: a name for people, a role, and where its value comes from.
@@ -70,6 +75,14 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
+    /// A value that reads but cannot be used, at the place it is written.
+    #[error("{file}:{line}:{column}: {message}")]
+    Value {
+        file: String,
+        line: u64,
+        column: u64,
+        message: String,
+    },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
     #[error(
@@ -101,7 +114,7 @@ struct RawConfig {
 struct RawRepository {
     url: String,
     poll: Option<f64>,
-    branches: Option<IgnoredAny>,
+    branches: Option<Spanned<Vec<Spanned<String>>>>,
     cancel_superseded: Option<IgnoredAny>,
     webhook_secret: Option<SecretSource>,
     status: Option<IgnoredAny>,
@@ -168,7 +181,6 @@ impl ServeConfig {
                 )));
             }
             let not_yet = [
-                ("branches", repository.branches.is_some()),
                 ("cancel_superseded", repository.cancel_superseded.is_some()),
                 ("status", repository.status.is_some()),
             ];
@@ -192,12 +204,17 @@ impl ServeConfig {
                     repository.url
                 ))
             })?;
+            let branches = repository
+                .branches
+                .map(|branches| branch_filter(file, &name, branches))
+                .transpose()?;
             repositories.insert(
                 name,
                 RepositoryConfig {
                     path,
                     poll: repository.poll,
                     webhook_secret: repository.webhook_secret,
+                    branches,
                 },
             );
         }
@@ -233,6 +250,31 @@ impl ServeConfig {
                 variable: source.environment.clone(),
             }),
         }
+    }
+}
+
+/// The `branches:` of repository `name`; a pattern that is wrong is pointed at.
+fn branch_filter(
+    file: &str,
+    name: &str,
+    branches: Spanned<Vec<Spanned<String>>>,
+) -> Result<BranchFilter, ConfigError> {
+    BranchFilter::new(branches.value.iter().map(|entry| entry.value.as_str())).map_err(|error| {
+        let at = match &error {
+            BranchFilterError::Pattern { index, .. } => branches.value[*index].referenced,
+            BranchFilterError::Empty | BranchFilterError::OnlyExclusions => branches.referenced,
+        };
+        value_error(file, at, format!("repository `{name}`: {error}"))
+    })
+}
+
+/// A [`ConfigError::Value`] at `at`.
+fn value_error(file: &str, at: Location, message: String) -> ConfigError {
+    ConfigError::Value {
+        file: file.to_owned(),
+        line: at.line().max(1),
+        column: at.column().max(1),
+        message,
     }
 }
 
@@ -376,6 +418,42 @@ mod tests {
                 error.starts_with("serve.yml: repository `app`: webhook_secret: the environment variable `APP_HOOKS` is not set"),
                 "{error}"
             );
+        }
+    }
+
+    #[test]
+    fn branches_are_names_and_globs_and_a_bad_one_is_pointed_at() {
+        let config = parsed(
+            "repositories:\n  app:\n    url: /a\n    branches: [main, \"release/*\"]\n  lib:\n    url: /b\n",
+        )
+        .expect("valid");
+        let branches = config.repositories["app"]
+            .branches
+            .as_ref()
+            .expect("a filter");
+        assert!(branches.selects("release/2") && !branches.selects("feature"));
+        assert_eq!(config.repositories["lib"].branches, None, "every branch");
+        let cases = [
+            (
+                "repositories:\n  app:\n    url: /a\n    branches:\n      - main\n      - \"v[0-9\"\n",
+                "serve.yml:6:9: repository `app`: `v[0-9` is not a branch pattern",
+            ),
+            (
+                "repositories:\n  app:\n    url: /a\n    branches: []\n",
+                "serve.yml:4:15: repository `app`: `branches` is empty",
+            ),
+            (
+                "repositories:\n  app:\n    url: /a\n    branches: [\"!main\"]\n",
+                "serve.yml:4:15: repository `app`: `branches` has only `!` patterns",
+            ),
+            (
+                "repositories:\n  app:\n    url: /a\n    branches: main\n",
+                "serve.yml:4:",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = parsed(text).expect_err(text);
+            assert!(error.starts_with(expected), "{text}: {error}");
         }
     }
 

@@ -8,12 +8,14 @@
 
 pub mod access;
 pub mod api;
+pub mod branch_filter;
 pub mod command;
 pub mod config;
 mod error_chain;
 pub mod live_runs;
 mod planned_runs;
 pub mod poller;
+pub mod push_policy;
 pub mod queue_runner;
 pub mod queued_run;
 pub mod run_tail;

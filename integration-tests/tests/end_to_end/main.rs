@@ -21,6 +21,7 @@ mod secrets;
 mod serve;
 mod serve_auth;
 mod serve_streams;
+mod serve_upkeep;
 mod serve_users;
 mod serve_webhooks;
 mod shared_storage;
