@@ -205,6 +205,7 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
         }
         let policy = PushPolicy {
             branches: repository.branches.clone(),
+            cancel_superseded: repository.cancel_superseded,
         };
         push_policies.insert(name.clone(), policy);
     }

@@ -39,6 +39,8 @@ pub struct RepositoryConfig {
     pub webhook_secret: Option<SecretSource>,
     /// The branches whose pushes are tested (`None`: every branch).
     pub branches: Option<BranchFilter>,
+    /// A push to a branch cancels the branch's older runs still waiting or going on.
+    pub cancel_superseded: bool,
 }
 
 /// An API token: a name for people, a role, and where its value comes from.
@@ -115,7 +117,7 @@ struct RawRepository {
     url: String,
     poll: Option<f64>,
     branches: Option<Spanned<Vec<Spanned<String>>>>,
-    cancel_superseded: Option<IgnoredAny>,
+    cancel_superseded: Option<bool>,
     webhook_secret: Option<SecretSource>,
     status: Option<IgnoredAny>,
 }
@@ -180,10 +182,7 @@ impl ServeConfig {
                      not starting with a dot"
                 )));
             }
-            let not_yet = [
-                ("cancel_superseded", repository.cancel_superseded.is_some()),
-                ("status", repository.status.is_some()),
-            ];
+            let not_yet = [("status", repository.status.is_some())];
             if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
                 return Err(invalid(format!(
                     "repository `{name}`: `{key}` is not supported yet (issue 11)"
@@ -215,6 +214,7 @@ impl ServeConfig {
                     poll: repository.poll,
                     webhook_secret: repository.webhook_secret,
                     branches,
+                    cancel_superseded: repository.cancel_superseded.unwrap_or(false),
                 },
             );
         }
@@ -433,6 +433,12 @@ mod tests {
             .expect("a filter");
         assert!(branches.selects("release/2") && !branches.selects("feature"));
         assert_eq!(config.repositories["lib"].branches, None, "every branch");
+        assert!(!config.repositories["app"].cancel_superseded);
+        let cancels = parsed("repositories:\n  app:\n    url: /a\n    cancel_superseded: true\n");
+        assert!(cancels.expect("valid").repositories["app"].cancel_superseded);
+        let error = parsed("repositories:\n  app:\n    url: /a\n    cancel_superseded: 2\n")
+            .expect_err("no bool");
+        assert!(error.starts_with("serve.yml:4:"), "{error}");
         let cases = [
             (
                 "repositories:\n  app:\n    url: /a\n    branches:\n      - main\n      - \"v[0-9\"\n",

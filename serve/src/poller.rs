@@ -133,9 +133,16 @@ pub fn queue_push(
     let plan = CommitPlan::read(&repo, &revision, Some(push), &PipelineChoice::All)?;
     drop(repo);
     let git_ref = Some(push.reference.clone());
+    let supersedes = runner.service().push_policy(repository).cancel_superseded;
     let mut queued = Vec::new();
     for run in planned_runs(plan, repository, git_ref, trigger) {
-        queued.extend(runner.enqueue(&run)?);
+        let Some(id) = runner.enqueue(&run)? else {
+            continue;
+        };
+        if supersedes {
+            runner.supersede(id)?;
+        }
+        queued.push(id);
     }
     Ok(queued)
 }

@@ -9,11 +9,17 @@ use crate::branch_filter::BranchFilter;
 pub struct PushPolicy {
     /// `None`: every branch.
     pub branches: Option<BranchFilter>,
+    /// A run queued for a push to a branch cancels the branch's older runs of the same
+    /// pipeline file that still wait or go on: their commit is no longer the branch's.
+    pub cancel_superseded: bool,
 }
 
 impl PushPolicy {
     /// The policy of a repository the config says nothing about.
-    pub const DEFAULT: PushPolicy = PushPolicy { branches: None };
+    pub const DEFAULT: PushPolicy = PushPolicy {
+        branches: None,
+        cancel_superseded: false,
+    };
 
     /// Whether a push of `reference` is tested at all. Only branches are filtered: tags
     /// (and anything else) go on to the pipelines' own `on:`.
@@ -33,6 +39,7 @@ mod tests {
     fn only_branches_are_filtered_and_tags_go_on() {
         let policy = PushPolicy {
             branches: Some(BranchFilter::new(["main"]).expect("valid")),
+            cancel_superseded: false,
         };
         assert!(policy.tests_ref("refs/heads/main"));
         assert!(!policy.tests_ref("refs/heads/feature"));

@@ -101,6 +101,22 @@ impl QueueRunner {
     /// Ctrl-C and ends `cancelled`.
     pub fn cancel(&self, id: i64) -> Result<Cancelled, StoreError> {
         let outcome = self.store().cancel(id, SystemTime::now())?;
+        self.carry_out(id, outcome);
+        Ok(outcome)
+    }
+
+    /// Cancels the runs that run `id` supersedes (see [`RunStore::supersede`]), as
+    /// [`QueueRunner::cancel`] cancels one. Their ids.
+    pub fn supersede(&self, id: i64) -> Result<Vec<i64>, StoreError> {
+        let superseded = self.store().supersede(id, SystemTime::now())?;
+        for (older, outcome) in &superseded {
+            self.carry_out(*older, *outcome);
+        }
+        Ok(superseded.into_iter().map(|(older, _)| older).collect())
+    }
+
+    /// What a cancel recorded in the store asks of the runs going on.
+    fn carry_out(&self, id: i64, outcome: Cancelled) {
         if outcome == Cancelled::Requested
             && let Some(handle) = self.running().get(&id)
         {
@@ -109,7 +125,6 @@ impl QueueRunner {
         if outcome == Cancelled::Dequeued {
             self.live.ended(id);
         }
-        Ok(outcome)
     }
 
     /// Works the queue until `shutdown`; then stops the runs going on as on Ctrl-C, records

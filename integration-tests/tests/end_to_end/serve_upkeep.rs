@@ -3,10 +3,14 @@
 //! the metrics say about jobs. The built binary with a config file, real git repositories,
 //! driven over HTTP by curl.
 
-use crate::common::{Server, binary, commit_all, git, served_repository as repository};
+use crate::common::{
+    Server, binary, commit_all, eventually, git, processes_with, served_repository as repository,
+};
+use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 /// A server over the repository `repo`, called `app`, with `settings` (indented lines) in
 /// its entry, and `top` at the top of the config file. Nothing is polled.
@@ -108,6 +112,91 @@ fn only_the_configured_branches_are_tested_but_tags_and_manual_runs_are() {
     );
 }
 
+/// A pipeline whose job sleeps (its command line holds `marker`) unless the commit has a
+/// file `fast`.
+fn slow_unless_fast(marker: &str) -> String {
+    format!("services:\n  slow:\n    command: test -e fast || {{ sleep 300; echo {marker}; }}\n")
+}
+
+#[test]
+fn a_newer_push_to_a_branch_cancels_its_older_run_and_leaves_other_branches_alone() {
+    let main_marker = format!("pipekit-superseded-main-{}", std::process::id());
+    let other_marker = format!("pipekit-superseded-other-{}", std::process::id());
+    let (repo, data) = repository(&slow_unless_fast(&main_marker));
+    let config_dir = tempfile::tempdir().expect("tempdir");
+    let first = git(repo.path(), &["rev-parse", "HEAD"]);
+    git(repo.path(), &["checkout", "-q", "-b", "other"]);
+    std::fs::write(
+        repo.path().join("pipekit.yml"),
+        slow_unless_fast(&other_marker),
+    )
+    .expect("write");
+    let other = commit_all(repo.path(), "Other");
+    git(repo.path(), &["checkout", "-q", "main"]);
+    std::fs::write(repo.path().join("fast"), "").expect("write");
+    let second = commit_all(repo.path(), "Fast now");
+    let server = server_of_app(
+        repo.path(),
+        data.path(),
+        config_dir.path(),
+        "max_runs: 3\n",
+        "    cancel_superseded: true\n",
+    );
+
+    let [older] = pushed(&server, "refs/heads/main", &first)[..] else {
+        panic!("one run for the first push");
+    };
+    let [elsewhere] = pushed(&server, "refs/heads/other", &other)[..] else {
+        panic!("one run for the other branch");
+    };
+    for (id, marker) in [(older, &main_marker), (elsewhere, &other_marker)] {
+        server.wait_for(id, &["running"]);
+        assert!(
+            eventually(Duration::from_secs(10), || !processes_with(marker)
+                .is_empty()),
+            "run {id}'s job never started"
+        );
+    }
+
+    let [newer] = pushed(&server, "refs/heads/main", &second)[..] else {
+        panic!("one run for the second push");
+    };
+    let cancelled = server.wait_for(older, &["cancelled", "passed", "failed", "errored"]);
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert!(
+        cancelled["problem"]
+            .as_str()
+            .is_some_and(|why| why.starts_with("superseded by run #3")),
+        "{cancelled}"
+    );
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(&main_marker)
+            .is_empty()),
+        "the superseded run's job is left"
+    );
+    let ran = server.wait_for(newer, &["passed", "failed", "cancelled", "errored"]);
+    assert_eq!(ran["status"], "passed", "{ran}");
+    assert_eq!(
+        server.run(elsewhere)["status"],
+        "running",
+        "another branch's run goes on"
+    );
+    assert!(!processes_with(&other_marker).is_empty());
+
+    // A push of the same commit again queues nothing, so it cancels nothing either.
+    assert_eq!(
+        pushed(&server, "refs/heads/other", &other),
+        Vec::<i64>::new()
+    );
+    assert_eq!(server.run(elsewhere)["status"], "running");
+    assert_eq!(server.stop(Signal::SIGTERM), Some(0));
+    assert!(
+        eventually(Duration::from_secs(10), || processes_with(&other_marker)
+            .is_empty()),
+        "the stopped server's job is left"
+    );
+}
+
 #[test]
 fn a_config_mistake_in_the_upkeep_keys_is_invalid_input_naming_where() {
     let (repo, _data) = repository("services:\n  a:\n    command: \"true\"\n");
@@ -115,6 +204,7 @@ fn a_config_mistake_in_the_upkeep_keys_is_invalid_input_naming_where() {
     let cases = [
         ("", "    branches: [main, \"v[0-9\"]\n", "serve.yml:5:22:"),
         ("", "    branches: []\n", "serve.yml:5:15:"),
+        ("", "    cancel_superseded: yes please\n", "serve.yml:5:"),
     ];
     for (top, settings, expected) in cases {
         let config = dir.path().join("serve.yml");

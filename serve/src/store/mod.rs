@@ -8,6 +8,7 @@ mod migrations;
 mod run_row;
 mod run_store;
 mod store_error;
+mod superseded_runs;
 mod users;
 
 pub use deliveries::KEPT_DELIVERIES;
