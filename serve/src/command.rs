@@ -9,6 +9,8 @@ use crate::error_chain::error_chain;
 use crate::poller::poll_every;
 use crate::push_policy::PushPolicy;
 use crate::queue_runner::QueueRunner;
+use crate::retention::Retention;
+use crate::run_pruner::prune_after_runs;
 use crate::service::Service;
 use crate::store::StoreError;
 use crate::webhook::WebhookSecret;
@@ -79,6 +81,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                     .public
                     .unwrap_or_else(|| listens_on_loopback(&listen)),
             },
+            keep: served.keep,
             max_runs,
             host_env: host_environment(),
             supervisor: HostSupervisor::for_process(),
@@ -132,6 +135,19 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 ))
             })
             .collect();
+        let pruner = served.keep.map(|keep| {
+            tokio::spawn(prune_after_runs(
+                runner.clone(),
+                keep,
+                stopping.clone(),
+                |problem| {
+                    err_line(&format!(
+                        "pipekit-ci serve: {}; trying again after the next run",
+                        crate::error_chain::error_chain(problem)
+                    ));
+                },
+            ))
+        });
         let app = router(runner).into_make_service_with_connect_info::<SocketAddr>();
         let http = axum::serve(listener, app).with_graceful_shutdown(async move {
             http_stopping.cancelled().await;
@@ -141,6 +157,9 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         signals.abort();
         for poller in pollers {
             let _ = poller.await;
+        }
+        if let Some(pruner) = pruner {
+            let _ = pruner.await;
         }
         let queued = queue
             .await
@@ -163,6 +182,7 @@ struct Served {
     public: Option<bool>,
     listen: Option<String>,
     max_runs: Option<usize>,
+    keep: Option<Retention>,
 }
 
 /// Without a config: the git repository the server is started in, named after its folder.
@@ -184,6 +204,7 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
         public: None,
         listen: None,
         max_runs: None,
+        keep: None,
     })
 }
 
@@ -245,6 +266,7 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
         public: config.public,
         listen: config.listen,
         max_runs: config.max_runs,
+        keep: config.keep,
     })
 }
 

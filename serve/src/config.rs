@@ -1,18 +1,21 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
 //! the API tokens and whether reads are public, and the repositories, each by path or
-//! `file://` URL, with their webhook secrets and the branches they test. Keys of spec 8
+//! `file://` URL, with their webhook secrets and the branches they test, and how much
+//! history is kept. Keys of spec 8
 //! that are not built yet are
 //! refused by name rather than ignored: a setting that silently did nothing would leave a
 //! server other than its owner thinks.
 
 use crate::access::Role;
 use crate::branch_filter::{BranchFilter, BranchFilterError};
+use crate::retention::Retention;
 use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A config file, read.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +24,8 @@ pub struct ServeConfig {
     pub file: String,
     pub listen: Option<String>,
     pub max_runs: Option<usize>,
+    /// How much history each repository keeps (`None`: all of it).
+    pub keep: Option<Retention>,
     /// Reads without a token (`None`: the server decides by where it listens).
     pub public: Option<bool>,
     pub tokens: Vec<TokenConfig>,
@@ -105,10 +110,17 @@ struct RawConfig {
     max_runs: Option<usize>,
     #[serde(default)]
     repositories: BTreeMap<String, RawRepository>,
-    keep: Option<IgnoredAny>,
+    keep: Option<Spanned<RawKeep>>,
     public: Option<bool>,
     #[serde(default)]
     tokens: Vec<TokenConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeep {
+    runs: Option<Spanned<u32>>,
+    days: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,9 +166,7 @@ impl ServeConfig {
             file: file.to_owned(),
             message,
         };
-        if raw.keep.is_some() {
-            return Err(invalid("`keep` is not supported yet (issue 11)".to_owned()));
-        }
+        let keep = raw.keep.map(|keep| retention(file, keep)).transpose()?;
         for (index, token) in raw.tokens.iter().enumerate() {
             if token.name.trim().is_empty() {
                 return Err(invalid(format!("token {}: `name` is empty", index + 1)));
@@ -225,6 +235,7 @@ impl ServeConfig {
             file: file.to_owned(),
             listen: raw.listen,
             max_runs: raw.max_runs,
+            keep,
             public: raw.public,
             tokens: raw.tokens,
             repositories,
@@ -267,6 +278,51 @@ fn branch_filter(
         value_error(file, at, format!("repository `{name}`: {error}"))
     })
 }
+
+/// `keep:`, each bound checked where it is written.
+fn retention(file: &str, keep: Spanned<RawKeep>) -> Result<Retention, ConfigError> {
+    let RawKeep { runs, days } = keep.value;
+    if runs.is_none() && days.is_none() {
+        return Err(value_error(
+            file,
+            keep.referenced,
+            "`keep` takes `runs`, `days` or both; leave it out to keep every run".to_owned(),
+        ));
+    }
+    if let Some(runs) = &runs
+        && runs.value == 0
+    {
+        return Err(value_error(
+            file,
+            runs.referenced,
+            "`keep.runs` must be at least 1".to_owned(),
+        ));
+    }
+    let max_age = match &days {
+        None => None,
+        Some(days) => Some(
+            (days.value > 0.0)
+                .then(|| Duration::try_from_secs_f64(days.value * SECONDS_A_DAY).ok())
+                .flatten()
+                .ok_or_else(|| {
+                    value_error(
+                        file,
+                        days.referenced,
+                        format!(
+                            "`keep.days` takes a number of days above 0, not `{}`",
+                            days.value
+                        ),
+                    )
+                })?,
+        ),
+    };
+    Ok(Retention {
+        runs: runs.map(|runs| runs.value),
+        max_age,
+    })
+}
+
+const SECONDS_A_DAY: f64 = 86_400.0;
 
 /// A [`ConfigError::Value`] at `at`.
 fn value_error(file: &str, at: Location, message: String) -> ConfigError {
@@ -325,10 +381,6 @@ mod tests {
                 // A secret is never written into the file itself.
                 "repositories:\n  app:\n    url: /a\n    webhook_secret: S\n",
                 "serve.yml:4:21: expected mapping",
-            ),
-            (
-                "keep: {runs: 5}\nrepositories:\n  app:\n    url: /a\n",
-                "`keep` is not supported yet",
             ),
             (
                 "tokens:\n  - {name: a, role: boss, value: {environment: A}}\nrepositories:\n  app:\n    url: /a\n",
@@ -459,6 +511,48 @@ mod tests {
         ];
         for (text, expected) in cases {
             let error = parsed(text).expect_err(text);
+            assert!(error.starts_with(expected), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn keep_bounds_the_history_by_runs_days_or_both() {
+        let repositories = "repositories:\n  app:\n    url: /a\n";
+        let keep = |text: &str| parsed(&format!("{text}{repositories}")).map(|config| config.keep);
+        assert_eq!(keep(""), Ok(None));
+        assert_eq!(
+            keep("keep: {runs: 200, days: 30}\n"),
+            Ok(Some(Retention {
+                runs: Some(200),
+                max_age: Some(Duration::from_secs(30 * 86_400)),
+            }))
+        );
+        assert_eq!(
+            keep("keep:\n  days: 0.5\n"),
+            Ok(Some(Retention {
+                runs: None,
+                max_age: Some(Duration::from_secs(43_200)),
+            }))
+        );
+        let cases = [
+            (
+                "keep: {runs: 0}\n",
+                "serve.yml:1:14: `keep.runs` must be at least 1",
+            ),
+            ("keep: {runs: -3}\n", "serve.yml:1:"),
+            (
+                "keep: {days: 0}\n",
+                "serve.yml:1:14: `keep.days` takes a number of days above 0",
+            ),
+            ("keep: {days: .inf}\n", "serve.yml:1:14: `keep.days`"),
+            (
+                "keep: {}\n",
+                "serve.yml:1:7: `keep` takes `runs`, `days` or both",
+            ),
+            ("keep: {runs: 5, weeks: 2}\n", "serve.yml:1:"),
+        ];
+        for (text, expected) in cases {
+            let error = keep(text).expect_err(text);
             assert!(error.starts_with(expected), "{text}: {error}");
         }
     }

@@ -18,6 +18,8 @@ pub mod poller;
 pub mod push_policy;
 pub mod queue_runner;
 pub mod queued_run;
+pub mod retention;
+pub mod run_pruner;
 pub mod run_tail;
 pub mod service;
 pub mod store;

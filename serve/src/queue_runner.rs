@@ -20,6 +20,8 @@ pub struct QueueRunner {
     store: Mutex<RunStore>,
     /// Something changed that may let a run start: a run was queued or ended.
     wake: Notify,
+    /// A run ended: there may be history to prune.
+    ended: Notify,
     /// The cancel of each run being tested, by run id.
     running: Mutex<HashMap<i64, CancelHandle>>,
     /// The service is stopping: runs it interrupts are queued again.
@@ -50,6 +52,7 @@ impl QueueRunner {
             service,
             store: Mutex::new(store),
             wake: Notify::new(),
+            ended: Notify::new(),
             running: Mutex::default(),
             stopping: AtomicBool::new(false),
             live: LiveRuns::default(),
@@ -65,6 +68,12 @@ impl QueueRunner {
     /// Who follows which run, to be woken when it changes.
     pub fn live(&self) -> &LiveRuns {
         &self.live
+    }
+
+    /// Returns once a run has ended since the last call returned (or since the start): a
+    /// run that ends while nobody waits is not missed, and several count as one.
+    pub async fn a_run_ended(&self) {
+        self.ended.notified().await;
     }
 
     /// The store, for reading the history (never held across an await).
@@ -192,6 +201,7 @@ impl QueueRunner {
         drop(store);
         self.live.ended(id);
         self.wake.notify_one();
+        self.ended.notify_one();
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 
 use crate::access::AccessPolicy;
 use crate::push_policy::PushPolicy;
+use crate::retention::Retention;
 use crate::webhook::WebhookSecret;
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::session::HostEnv;
@@ -25,6 +26,8 @@ pub struct Service {
     pub push_policies: BTreeMap<String, PushPolicy>,
     /// The API tokens, and whether reads need one.
     pub access: AccessPolicy,
+    /// How much history each repository keeps (`None`: all of it).
+    pub keep: Option<Retention>,
     /// Runs at once; the others wait in the queue.
     pub max_runs: usize,
     /// What jobs inherit, read by the caller (the library never reads the process's).

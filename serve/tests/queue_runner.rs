@@ -66,6 +66,7 @@ impl Served {
             webhook_secrets: BTreeMap::new(),
             push_policies: BTreeMap::new(),
             access: Default::default(),
+            keep: None,
             max_runs,
             host_env: BTreeMap::from([("PATH".to_owned(), "/usr/bin:/bin".to_owned())]),
             supervisor: HostSupervisor::for_process(),

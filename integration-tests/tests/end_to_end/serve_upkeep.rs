@@ -197,6 +197,115 @@ fn a_newer_push_to_a_branch_cancels_its_older_run_and_leaves_other_branches_alon
     );
 }
 
+/// Queues a run of `main` by hand and waits for its end; its id and status.
+fn ran_main(server: &Server) -> (i64, String) {
+    let (status, queued) = server.call(
+        "POST",
+        "/api/v1/runs",
+        Some(r#"{"repository": "app", "ref": "main"}"#),
+    );
+    assert_eq!(status, 201, "{queued}");
+    let id = queued["id"].as_i64().expect("an id");
+    let run = server.wait_for(id, &["passed", "failed", "errored", "invalid", "cancelled"]);
+    (id, run["status"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The ids the server lists, oldest first.
+fn listed_ids(server: &Server) -> Vec<i64> {
+    let (_, listed) = server.call("GET", "/api/v1/runs", None);
+    let mut ids: Vec<i64> = listed["runs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .filter_map(|run| run["id"].as_i64())
+        .collect();
+    ids.reverse();
+    ids
+}
+
+/// The run folders on disk, sorted.
+fn folders_of(data: &Path) -> Vec<String> {
+    let mut folders: Vec<String> = std::fs::read_dir(data.join("runs/app"))
+        .expect("the runs folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    folders
+}
+
+#[test]
+fn the_history_beyond_keep_goes_rows_and_folders_but_the_last_passed_run_stays() {
+    let (repo, data) = repository("services:\n  check:\n    command: test ! -e broken\n");
+    let config_dir = tempfile::tempdir().expect("tempdir");
+    let server = server_of_app(
+        repo.path(),
+        data.path(),
+        config_dir.path(),
+        "max_runs: 1\nkeep: {runs: 2}\n",
+        "",
+    );
+    let (passed, status) = ran_main(&server);
+    assert_eq!(status, "passed");
+    std::fs::write(repo.path().join("broken"), "").expect("write");
+    commit_all(repo.path(), "Broken");
+    let mut runs = vec![(passed, server.run(passed))];
+    for _ in 0..3 {
+        let (id, status) = ran_main(&server);
+        assert_eq!(status, "failed");
+        runs.push((id, server.run(id)));
+    }
+    let folder = |run: &Value| run["run_folder"].as_str().expect("a folder").to_owned();
+    let [first, second, third, fourth] = [0, 1, 2, 3].map(|index| runs[index].0);
+
+    // The newest two, and the last passed run of `main` whatever its age.
+    let mut pruned = Vec::new();
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            pruned = listed_ids(&server);
+            pruned == [first, third, fourth]
+        }),
+        "{pruned:?}"
+    );
+    let (status, answer) = server.call("GET", &format!("/api/v1/runs/{second}"), None);
+    assert_eq!(status, 404, "{answer}");
+    let mut kept: Vec<String> = [0, 2, 3]
+        .iter()
+        .map(|&index| folder(&runs[index].1))
+        .collect();
+    kept.sort();
+    assert_eq!(
+        folders_of(data.path()),
+        kept,
+        "the deleted run's folder is gone"
+    );
+    assert_eq!(server.stop(Signal::SIGTERM), Some(0));
+
+    // A smaller bound is applied as the server starts, before any run.
+    let server = server_of_app(
+        repo.path(),
+        data.path(),
+        config_dir.path(),
+        "keep: {runs: 1}\n",
+        "",
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || listed_ids(&server)
+            == [first, fourth]),
+        "{:?}",
+        listed_ids(&server)
+    );
+    let (status, _) = server.call("GET", &format!("/api/v1/runs/{third}"), None);
+    assert_eq!(status, 404);
+    let mut kept = vec![folder(&runs[0].1), folder(&runs[3].1)];
+    kept.sort();
+    assert!(
+        eventually(Duration::from_secs(10), || folders_of(data.path()) == kept),
+        "{:?}",
+        folders_of(data.path())
+    );
+}
+
 #[test]
 fn a_config_mistake_in_the_upkeep_keys_is_invalid_input_naming_where() {
     let (repo, _data) = repository("services:\n  a:\n    command: \"true\"\n");
@@ -205,6 +314,12 @@ fn a_config_mistake_in_the_upkeep_keys_is_invalid_input_naming_where() {
         ("", "    branches: [main, \"v[0-9\"]\n", "serve.yml:5:22:"),
         ("", "    branches: []\n", "serve.yml:5:15:"),
         ("", "    cancel_superseded: yes please\n", "serve.yml:5:"),
+        (
+            "keep: {runs: 0}\n",
+            "",
+            "serve.yml:1:14: `keep.runs` must be at least 1",
+        ),
+        ("keep: {days: -1}\n", "", "serve.yml:1:14: `keep.days`"),
     ];
     for (top, settings, expected) in cases {
         let config = dir.path().join("serve.yml");

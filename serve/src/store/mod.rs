@@ -5,6 +5,7 @@
 mod branch_tips;
 mod deliveries;
 mod migrations;
+mod run_pruning;
 mod run_row;
 mod run_store;
 mod store_error;
@@ -13,6 +14,7 @@ mod users;
 
 pub use deliveries::KEPT_DELIVERIES;
 pub use migrations::SCHEMA_VERSION;
+pub use run_pruning::{PrunableRun, PruneScope};
 pub use run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
 pub use run_store::RunStore;
 pub use store_error::StoreError;
