@@ -2,8 +2,10 @@
 //! own, its end recorded. The database is the only truth: what runs is what the store
 //! says is `running`, and a restart finds the queue as it was.
 
+use crate::job_durations::JobDurations;
 use crate::live_runs::LiveRuns;
 use crate::queued_run::test_queued_run;
+use crate::run_facts::RunFacts;
 use crate::service::{Service, is_repository_name};
 use crate::store::{Cancelled, NewRun, Recovered, RunRow, RunState, RunStore, StoreError};
 use pipekit_runner::session::{CancelHandle, CancelSignal, cancel_channel};
@@ -27,6 +29,8 @@ pub struct QueueRunner {
     /// The service is stopping: runs it interrupts are queued again.
     stopping: AtomicBool,
     live: LiveRuns,
+    /// How long the jobs of the runs that ended took, for the metrics.
+    job_durations: JobDurations,
 }
 
 impl QueueRunner {
@@ -56,6 +60,7 @@ impl QueueRunner {
             running: Mutex::default(),
             stopping: AtomicBool::new(false),
             live: LiveRuns::default(),
+            job_durations: JobDurations::default(),
         };
         Ok((Arc::new(runner), recovered))
     }
@@ -68,6 +73,11 @@ impl QueueRunner {
     /// Who follows which run, to be woken when it changes.
     pub fn live(&self) -> &LiveRuns {
         &self.live
+    }
+
+    /// How long the jobs of the runs that ended since the start took.
+    pub fn job_durations(&self) -> &JobDurations {
+        &self.job_durations
     }
 
     /// Returns once a run has ended since the last call returned (or since the start): a
@@ -193,12 +203,23 @@ impl QueueRunner {
         })
         .await;
         self.running().remove(&id);
-        let mut store = self.store();
-        let recorded = store.finish(id, end.state, end.problem.as_deref(), SystemTime::now())?;
-        if recorded == RunState::Interrupted && self.stopping.load(Ordering::SeqCst) {
-            store.requeue(id, SystemTime::now())?;
+        let folder = {
+            let mut store = self.store();
+            let recorded =
+                store.finish(id, end.state, end.problem.as_deref(), SystemTime::now())?;
+            if recorded == RunState::Interrupted && self.stopping.load(Ordering::SeqCst) {
+                store.requeue(id, SystemTime::now())?;
+            }
+            store.run(id)?.and_then(|run| run.run_folder)
+        };
+        if let Some(folder) = folder {
+            let folder = self.service.runs_dir(&row.repository).join(folder);
+            // Off the runtime's threads: the events file may be long.
+            let facts = tokio::task::spawn_blocking(move || RunFacts::read(&folder)).await;
+            if let Ok(facts) = facts {
+                self.job_durations.count_run(&facts);
+            }
         }
-        drop(store);
         self.live.ended(id);
         self.wake.notify_one();
         self.ended.notify_one();

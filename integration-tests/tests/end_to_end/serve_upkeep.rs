@@ -307,6 +307,85 @@ fn the_history_beyond_keep_goes_rows_and_folders_but_the_last_passed_run_stays()
 }
 
 #[test]
+fn the_queue_says_what_each_waiting_job_waits_on_and_the_metrics_time_the_jobs() {
+    let marker = format!("pipekit-queue-jobs-{}", std::process::id());
+    let (repo, data) = repository(&format!(
+        "services:\n  db:\n    command: sleep 300; echo {marker}\n    signals:\n      ready: Grep(stdout, \"never printed\")\n  test:\n    depends_on:\n      - db.ready\n    command: \"true\"\n  quick:\n    command: \"true\"\n"
+    ));
+    let config_dir = tempfile::tempdir().expect("tempdir");
+    let server = server_of_app(repo.path(), data.path(), config_dir.path(), "", "");
+    let (_, queued) = server.call(
+        "POST",
+        "/api/v1/runs",
+        Some(r#"{"repository": "app", "ref": "main"}"#),
+    );
+    let id = queued["id"].as_i64().expect("an id");
+    server.wait_for(id, &["running"]);
+    let mut queue = Value::Null;
+    let listed = eventually(Duration::from_secs(20), || {
+        queue = server.call("GET", "/api/v1/queue", None).1;
+        queue["jobs"].as_array().is_some_and(|jobs| {
+            jobs.iter()
+                .any(|job| job["waiting_on"] == json!(["db.ready"]))
+        })
+    });
+    assert!(listed, "{queue}");
+    assert_eq!(
+        queue["jobs"],
+        json!([{"run": id, "job": "test", "waiting_on": ["db.ready"], "reason": "waiting on db.ready"}]),
+        "only the job that waits"
+    );
+    // The page says the same.
+    let (status, page) = server.call("GET", "/queue", None);
+    assert_eq!(status, 200);
+    assert!(
+        page.as_str().is_some_and(|page| page.contains("db.ready")),
+        "{page}"
+    );
+
+    let metrics = || {
+        let output = Command::new("curl")
+            .arg("-s")
+            .arg(format!("{}/metrics", server.url))
+            .output()
+            .expect("curl runs");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(
+        !metrics().contains("pipekit_job_duration_seconds_count"),
+        "nothing counted before a run ends"
+    );
+    server.call("POST", &format!("/api/v1/runs/{id}/cancel"), None);
+    server.wait_for(id, &["cancelled"]);
+    let mut text = String::new();
+    let counted = eventually(Duration::from_secs(10), || {
+        text = metrics();
+        text.contains("pipekit_job_duration_seconds_count{state=\"passed\"} 1")
+    });
+    assert!(counted, "{text}");
+    assert!(
+        text.contains("# TYPE pipekit_job_duration_seconds histogram"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pipekit_job_duration_seconds_bucket{state=\"passed\",le=\"1\"} 1"),
+        "{text}"
+    );
+    // The stopped database job: cancelled after running; the job that never ran is not timed.
+    assert!(
+        text.contains("pipekit_job_duration_seconds_count{state=\"cancelled\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pipekit_job_duration_seconds_bucket{state=\"cancelled\",le=\"+Inf\"} 1")
+    );
+    assert!(eventually(Duration::from_secs(10), || processes_with(
+        &marker
+    )
+    .is_empty()));
+}
+
+#[test]
 fn a_config_mistake_in_the_upkeep_keys_is_invalid_input_naming_where() {
     let (repo, _data) = repository("services:\n  a:\n    command: \"true\"\n");
     let dir = tempfile::tempdir().expect("tempdir");
