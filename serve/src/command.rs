@@ -7,7 +7,10 @@ use crate::api::router;
 use crate::config::ServeConfig;
 use crate::error_chain::error_chain;
 use crate::poller::poll_every;
+use crate::push_policy::PushPolicy;
 use crate::queue_runner::QueueRunner;
+use crate::retention::Retention;
+use crate::run_pruner::prune_after_runs;
 use crate::service::Service;
 use crate::store::StoreError;
 use crate::webhook::WebhookSecret;
@@ -70,6 +73,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 .map(|(name, (path, _))| (name.clone(), path.clone()))
                 .collect(),
             webhook_secrets: served.webhook_secrets,
+            push_policies: served.push_policies,
             access: AccessPolicy {
                 tokens: served.tokens,
                 // Spec 8: reads are public by default only where nobody else can connect.
@@ -77,6 +81,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                     .public
                     .unwrap_or_else(|| listens_on_loopback(&listen)),
             },
+            keep: served.keep,
             max_runs,
             host_env: host_environment(),
             supervisor: HostSupervisor::for_process(),
@@ -130,6 +135,19 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 ))
             })
             .collect();
+        let pruner = served.keep.map(|keep| {
+            tokio::spawn(prune_after_runs(
+                runner.clone(),
+                keep,
+                stopping.clone(),
+                |problem| {
+                    err_line(&format!(
+                        "pipekit-ci serve: {}; trying again after the next run",
+                        crate::error_chain::error_chain(problem)
+                    ));
+                },
+            ))
+        });
         let app = router(runner).into_make_service_with_connect_info::<SocketAddr>();
         let http = axum::serve(listener, app).with_graceful_shutdown(async move {
             http_stopping.cancelled().await;
@@ -139,6 +157,9 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         signals.abort();
         for poller in pollers {
             let _ = poller.await;
+        }
+        if let Some(pruner) = pruner {
+            let _ = pruner.await;
         }
         let queued = queue
             .await
@@ -156,10 +177,12 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
 struct Served {
     repositories: BTreeMap<String, (PathBuf, Option<Duration>)>,
     webhook_secrets: BTreeMap<String, WebhookSecret>,
+    push_policies: BTreeMap<String, PushPolicy>,
     tokens: Vec<ApiToken>,
     public: Option<bool>,
     listen: Option<String>,
     max_runs: Option<usize>,
+    keep: Option<Retention>,
 }
 
 /// Without a config: the git repository the server is started in, named after its folder.
@@ -176,10 +199,12 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
     Ok(Served {
         repositories: BTreeMap::from([(repository_name(&root), (root, poll))]),
         webhook_secrets: BTreeMap::new(),
+        push_policies: BTreeMap::new(),
         tokens: Vec::new(),
         public: None,
         listen: None,
         max_runs: None,
+        keep: None,
     })
 }
 
@@ -190,6 +215,7 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
     let environment = host_environment();
     let mut repositories = BTreeMap::new();
     let mut webhook_secrets = BTreeMap::new();
+    let mut push_policies = BTreeMap::new();
     for (name, repository) in &config.repositories {
         if let Some(source) = &repository.webhook_secret {
             let what = format!("repository `{name}`: webhook_secret");
@@ -198,6 +224,11 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
                 .map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
             webhook_secrets.insert(name.clone(), WebhookSecret::new(secret));
         }
+        let policy = PushPolicy {
+            branches: repository.branches.clone(),
+            cancel_superseded: repository.cancel_superseded,
+        };
+        push_policies.insert(name.clone(), policy);
     }
     let mut tokens: Vec<ApiToken> = Vec::new();
     let mut values = BTreeMap::new();
@@ -230,10 +261,12 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
     Ok(Served {
         repositories,
         webhook_secrets,
+        push_policies,
         tokens,
         public: config.public,
         listen: config.listen,
         max_runs: config.max_runs,
+        keep: config.keep,
     })
 }
 

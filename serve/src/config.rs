@@ -1,15 +1,21 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
 //! the API tokens and whether reads are public, and the repositories, each by path or
-//! `file://` URL, with their webhook secrets. Keys of spec 8 that are not built yet are
+//! `file://` URL, with their webhook secrets and the branches they test, and how much
+//! history is kept. Keys of spec 8
+//! that are not built yet are
 //! refused by name rather than ignored: a setting that silently did nothing would leave a
 //! server other than its owner thinks.
 
 use crate::access::Role;
+use crate::branch_filter::{BranchFilter, BranchFilterError};
+use crate::retention::Retention;
 use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A config file, read.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +24,8 @@ pub struct ServeConfig {
     pub file: String,
     pub listen: Option<String>,
     pub max_runs: Option<usize>,
+    /// How much history each repository keeps (`None`: all of it).
+    pub keep: Option<Retention>,
     /// Reads without a token (`None`: the server decides by where it listens).
     pub public: Option<bool>,
     pub tokens: Vec<TokenConfig>,
@@ -34,6 +42,10 @@ pub struct RepositoryConfig {
     pub poll: Option<f64>,
     /// Where the secret its forge signs webhooks with comes from.
     pub webhook_secret: Option<SecretSource>,
+    /// The branches whose pushes are tested (`None`: every branch).
+    pub branches: Option<BranchFilter>,
+    /// A push to a branch cancels the branch's older runs still waiting or going on.
+    pub cancel_superseded: bool,
 }
 
 /// An API token: a name for people, a role, and where its value comes from.
@@ -70,6 +82,14 @@ pub enum ConfigError {
         column: usize,
         message: String,
     },
+    /// A value that reads but cannot be used, at the place it is written.
+    #[error("{file}:{line}:{column}: {message}")]
+    Value {
+        file: String,
+        line: u64,
+        column: u64,
+        message: String,
+    },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
     #[error(
@@ -90,7 +110,7 @@ struct RawConfig {
     max_runs: Option<usize>,
     #[serde(default)]
     repositories: BTreeMap<String, RawRepository>,
-    keep: Option<IgnoredAny>,
+    keep: Option<Spanned<RawKeep>>,
     public: Option<bool>,
     #[serde(default)]
     tokens: Vec<TokenConfig>,
@@ -98,11 +118,18 @@ struct RawConfig {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawKeep {
+    runs: Option<Spanned<u32>>,
+    days: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRepository {
     url: String,
     poll: Option<f64>,
-    branches: Option<IgnoredAny>,
-    cancel_superseded: Option<IgnoredAny>,
+    branches: Option<Spanned<Vec<Spanned<String>>>>,
+    cancel_superseded: Option<bool>,
     webhook_secret: Option<SecretSource>,
     status: Option<IgnoredAny>,
 }
@@ -139,9 +166,7 @@ impl ServeConfig {
             file: file.to_owned(),
             message,
         };
-        if raw.keep.is_some() {
-            return Err(invalid("`keep` is not supported yet (issue 11)".to_owned()));
-        }
+        let keep = raw.keep.map(|keep| retention(file, keep)).transpose()?;
         for (index, token) in raw.tokens.iter().enumerate() {
             if token.name.trim().is_empty() {
                 return Err(invalid(format!("token {}: `name` is empty", index + 1)));
@@ -167,11 +192,7 @@ impl ServeConfig {
                      not starting with a dot"
                 )));
             }
-            let not_yet = [
-                ("branches", repository.branches.is_some()),
-                ("cancel_superseded", repository.cancel_superseded.is_some()),
-                ("status", repository.status.is_some()),
-            ];
+            let not_yet = [("status", repository.status.is_some())];
             if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
                 return Err(invalid(format!(
                     "repository `{name}`: `{key}` is not supported yet (issue 11)"
@@ -192,12 +213,18 @@ impl ServeConfig {
                     repository.url
                 ))
             })?;
+            let branches = repository
+                .branches
+                .map(|branches| branch_filter(file, &name, branches))
+                .transpose()?;
             repositories.insert(
                 name,
                 RepositoryConfig {
                     path,
                     poll: repository.poll,
                     webhook_secret: repository.webhook_secret,
+                    branches,
+                    cancel_superseded: repository.cancel_superseded.unwrap_or(false),
                 },
             );
         }
@@ -208,6 +235,7 @@ impl ServeConfig {
             file: file.to_owned(),
             listen: raw.listen,
             max_runs: raw.max_runs,
+            keep,
             public: raw.public,
             tokens: raw.tokens,
             repositories,
@@ -233,6 +261,76 @@ impl ServeConfig {
                 variable: source.environment.clone(),
             }),
         }
+    }
+}
+
+/// The `branches:` of repository `name`; a pattern that is wrong is pointed at.
+fn branch_filter(
+    file: &str,
+    name: &str,
+    branches: Spanned<Vec<Spanned<String>>>,
+) -> Result<BranchFilter, ConfigError> {
+    BranchFilter::new(branches.value.iter().map(|entry| entry.value.as_str())).map_err(|error| {
+        let at = match &error {
+            BranchFilterError::Pattern { index, .. } => branches.value[*index].referenced,
+            BranchFilterError::Empty | BranchFilterError::OnlyExclusions => branches.referenced,
+        };
+        value_error(file, at, format!("repository `{name}`: {error}"))
+    })
+}
+
+/// `keep:`, each bound checked where it is written.
+fn retention(file: &str, keep: Spanned<RawKeep>) -> Result<Retention, ConfigError> {
+    let RawKeep { runs, days } = keep.value;
+    if runs.is_none() && days.is_none() {
+        return Err(value_error(
+            file,
+            keep.referenced,
+            "`keep` takes `runs`, `days` or both; leave it out to keep every run".to_owned(),
+        ));
+    }
+    if let Some(runs) = &runs
+        && runs.value == 0
+    {
+        return Err(value_error(
+            file,
+            runs.referenced,
+            "`keep.runs` must be at least 1".to_owned(),
+        ));
+    }
+    let max_age = match &days {
+        None => None,
+        Some(days) => Some(
+            (days.value > 0.0)
+                .then(|| Duration::try_from_secs_f64(days.value * SECONDS_A_DAY).ok())
+                .flatten()
+                .ok_or_else(|| {
+                    value_error(
+                        file,
+                        days.referenced,
+                        format!(
+                            "`keep.days` takes a number of days above 0, not `{}`",
+                            days.value
+                        ),
+                    )
+                })?,
+        ),
+    };
+    Ok(Retention {
+        runs: runs.map(|runs| runs.value),
+        max_age,
+    })
+}
+
+const SECONDS_A_DAY: f64 = 86_400.0;
+
+/// A [`ConfigError::Value`] at `at`.
+fn value_error(file: &str, at: Location, message: String) -> ConfigError {
+    ConfigError::Value {
+        file: file.to_owned(),
+        line: at.line().max(1),
+        column: at.column().max(1),
+        message,
     }
 }
 
@@ -283,10 +381,6 @@ mod tests {
                 // A secret is never written into the file itself.
                 "repositories:\n  app:\n    url: /a\n    webhook_secret: S\n",
                 "serve.yml:4:21: expected mapping",
-            ),
-            (
-                "keep: {runs: 5}\nrepositories:\n  app:\n    url: /a\n",
-                "`keep` is not supported yet",
             ),
             (
                 "tokens:\n  - {name: a, role: boss, value: {environment: A}}\nrepositories:\n  app:\n    url: /a\n",
@@ -376,6 +470,90 @@ mod tests {
                 error.starts_with("serve.yml: repository `app`: webhook_secret: the environment variable `APP_HOOKS` is not set"),
                 "{error}"
             );
+        }
+    }
+
+    #[test]
+    fn branches_are_names_and_globs_and_a_bad_one_is_pointed_at() {
+        let config = parsed(
+            "repositories:\n  app:\n    url: /a\n    branches: [main, \"release/*\"]\n  lib:\n    url: /b\n",
+        )
+        .expect("valid");
+        let branches = config.repositories["app"]
+            .branches
+            .as_ref()
+            .expect("a filter");
+        assert!(branches.selects("release/2") && !branches.selects("feature"));
+        assert_eq!(config.repositories["lib"].branches, None, "every branch");
+        assert!(!config.repositories["app"].cancel_superseded);
+        let cancels = parsed("repositories:\n  app:\n    url: /a\n    cancel_superseded: true\n");
+        assert!(cancels.expect("valid").repositories["app"].cancel_superseded);
+        let error = parsed("repositories:\n  app:\n    url: /a\n    cancel_superseded: 2\n")
+            .expect_err("no bool");
+        assert!(error.starts_with("serve.yml:4:"), "{error}");
+        let cases = [
+            (
+                "repositories:\n  app:\n    url: /a\n    branches:\n      - main\n      - \"v[0-9\"\n",
+                "serve.yml:6:9: repository `app`: `v[0-9` is not a branch pattern",
+            ),
+            (
+                "repositories:\n  app:\n    url: /a\n    branches: []\n",
+                "serve.yml:4:15: repository `app`: `branches` is empty",
+            ),
+            (
+                "repositories:\n  app:\n    url: /a\n    branches: [\"!main\"]\n",
+                "serve.yml:4:15: repository `app`: `branches` has only `!` patterns",
+            ),
+            (
+                "repositories:\n  app:\n    url: /a\n    branches: main\n",
+                "serve.yml:4:",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = parsed(text).expect_err(text);
+            assert!(error.starts_with(expected), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn keep_bounds_the_history_by_runs_days_or_both() {
+        let repositories = "repositories:\n  app:\n    url: /a\n";
+        let keep = |text: &str| parsed(&format!("{text}{repositories}")).map(|config| config.keep);
+        assert_eq!(keep(""), Ok(None));
+        assert_eq!(
+            keep("keep: {runs: 200, days: 30}\n"),
+            Ok(Some(Retention {
+                runs: Some(200),
+                max_age: Some(Duration::from_secs(30 * 86_400)),
+            }))
+        );
+        assert_eq!(
+            keep("keep:\n  days: 0.5\n"),
+            Ok(Some(Retention {
+                runs: None,
+                max_age: Some(Duration::from_secs(43_200)),
+            }))
+        );
+        let cases = [
+            (
+                "keep: {runs: 0}\n",
+                "serve.yml:1:14: `keep.runs` must be at least 1",
+            ),
+            ("keep: {runs: -3}\n", "serve.yml:1:"),
+            (
+                "keep: {days: 0}\n",
+                "serve.yml:1:14: `keep.days` takes a number of days above 0",
+            ),
+            ("keep: {days: .inf}\n", "serve.yml:1:14: `keep.days`"),
+            (
+                "keep: {}\n",
+                "serve.yml:1:7: `keep` takes `runs`, `days` or both",
+            ),
+            ("keep: {runs: 5, weeks: 2}\n", "serve.yml:1:"),
+        ];
+        for (text, expected) in cases {
+            let error = keep(text).expect_err(text);
+            assert!(error.starts_with(expected), "{text}: {error}");
         }
     }
 

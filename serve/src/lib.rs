@@ -8,17 +8,24 @@
 
 pub mod access;
 pub mod api;
+pub mod branch_filter;
 pub mod command;
 pub mod config;
 mod error_chain;
+pub mod job_durations;
 pub mod live_runs;
 mod planned_runs;
 pub mod poller;
+pub mod push_policy;
 pub mod queue_runner;
 pub mod queued_run;
+pub mod retention;
+pub mod run_facts;
+pub mod run_pruner;
 pub mod run_tail;
 pub mod service;
 pub mod store;
 mod user_command;
+pub mod waiting_jobs;
 mod web;
 pub mod webhook;

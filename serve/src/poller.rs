@@ -108,8 +108,9 @@ fn branch_tips(path: &Path) -> Result<BTreeMap<String, String>, PollError> {
 }
 
 /// Queues what a push of `sha` to `push.reference` asks for: every pipeline file of the
-/// commit whose `on:` takes the push. The ids queued (a commit and pipeline queued before
-/// are not queued again).
+/// commit whose `on:` takes the push, if the repository tests the branch at all. The ids
+/// queued (a commit and pipeline queued before are not queued again). Hooks, webhooks and
+/// polls all come here, so the repository's `branches:` is applied once, here.
 pub fn queue_push(
     runner: &QueueRunner,
     repository: &str,
@@ -122,14 +123,28 @@ pub fn queue_push(
         .repositories
         .get(repository)
         .ok_or_else(|| StoreError::UnknownRepository(repository.to_owned()))?;
+    if !runner
+        .service()
+        .push_policy(repository)
+        .tests_ref(&push.reference)
+    {
+        return Ok(Vec::new());
+    }
     let repo = SourceRepo::open(path, false)?;
     let revision = Revision::Commit(sha.to_owned());
     let plan = CommitPlan::read(&repo, &revision, Some(push), &PipelineChoice::All)?;
     drop(repo);
     let git_ref = Some(push.reference.clone());
+    let supersedes = runner.service().push_policy(repository).cancel_superseded;
     let mut queued = Vec::new();
     for run in planned_runs(plan, repository, git_ref, trigger) {
-        queued.extend(runner.enqueue(&run)?);
+        let Some(id) = runner.enqueue(&run)? else {
+            continue;
+        };
+        if supersedes {
+            runner.supersede(id)?;
+        }
+        queued.push(id);
     }
     Ok(queued)
 }

@@ -2,8 +2,10 @@
 //! own, its end recorded. The database is the only truth: what runs is what the store
 //! says is `running`, and a restart finds the queue as it was.
 
+use crate::job_durations::JobDurations;
 use crate::live_runs::LiveRuns;
 use crate::queued_run::test_queued_run;
+use crate::run_facts::RunFacts;
 use crate::service::{Service, is_repository_name};
 use crate::store::{Cancelled, NewRun, Recovered, RunRow, RunState, RunStore, StoreError};
 use pipekit_runner::session::{CancelHandle, CancelSignal, cancel_channel};
@@ -20,11 +22,15 @@ pub struct QueueRunner {
     store: Mutex<RunStore>,
     /// Something changed that may let a run start: a run was queued or ended.
     wake: Notify,
+    /// A run ended: there may be history to prune.
+    ended: Notify,
     /// The cancel of each run being tested, by run id.
     running: Mutex<HashMap<i64, CancelHandle>>,
     /// The service is stopping: runs it interrupts are queued again.
     stopping: AtomicBool,
     live: LiveRuns,
+    /// How long the jobs of the runs that ended took, for the metrics.
+    job_durations: JobDurations,
     /// Each repository's last failed read (poll), until one succeeds: shown on its page.
     read_problems: Mutex<BTreeMap<String, ReadProblem>>,
 }
@@ -60,10 +66,12 @@ impl QueueRunner {
             service,
             store: Mutex::new(store),
             wake: Notify::new(),
+            ended: Notify::new(),
             running: Mutex::default(),
             stopping: AtomicBool::new(false),
             live: LiveRuns::default(),
             read_problems: Mutex::default(),
+            job_durations: JobDurations::default(),
         };
         Ok((Arc::new(runner), recovered))
     }
@@ -103,6 +111,17 @@ impl QueueRunner {
             .clone()
     }
 
+    /// How long the jobs of the runs that ended since the start took.
+    pub fn job_durations(&self) -> &JobDurations {
+        &self.job_durations
+    }
+
+    /// Returns once a run has ended since the last call returned (or since the start): a
+    /// run that ends while nobody waits is not missed, and several count as one.
+    pub async fn a_run_ended(&self) {
+        self.ended.notified().await;
+    }
+
     /// The store, for reading the history (never held across an await).
     pub fn store(&self) -> MutexGuard<'_, RunStore> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
@@ -137,6 +156,22 @@ impl QueueRunner {
     /// Ctrl-C and ends `cancelled`.
     pub fn cancel(&self, id: i64) -> Result<Cancelled, StoreError> {
         let outcome = self.store().cancel(id, SystemTime::now())?;
+        self.carry_out(id, outcome);
+        Ok(outcome)
+    }
+
+    /// Cancels the runs that run `id` supersedes (see [`RunStore::supersede`]), as
+    /// [`QueueRunner::cancel`] cancels one. Their ids.
+    pub fn supersede(&self, id: i64) -> Result<Vec<i64>, StoreError> {
+        let superseded = self.store().supersede(id, SystemTime::now())?;
+        for (older, outcome) in &superseded {
+            self.carry_out(*older, *outcome);
+        }
+        Ok(superseded.into_iter().map(|(older, _)| older).collect())
+    }
+
+    /// What a cancel recorded in the store asks of the runs going on.
+    fn carry_out(&self, id: i64, outcome: Cancelled) {
         if outcome == Cancelled::Requested
             && let Some(handle) = self.running().get(&id)
         {
@@ -145,7 +180,6 @@ impl QueueRunner {
         if outcome == Cancelled::Dequeued {
             self.live.ended(id);
         }
-        Ok(outcome)
     }
 
     /// Works the queue until `shutdown`; then stops the runs going on as on Ctrl-C, records
@@ -205,14 +239,26 @@ impl QueueRunner {
         })
         .await;
         self.running().remove(&id);
-        let mut store = self.store();
-        let recorded = store.finish(id, end.state, end.problem.as_deref(), SystemTime::now())?;
-        if recorded == RunState::Interrupted && self.stopping.load(Ordering::SeqCst) {
-            store.requeue(id, SystemTime::now())?;
+        let folder = {
+            let mut store = self.store();
+            let recorded =
+                store.finish(id, end.state, end.problem.as_deref(), SystemTime::now())?;
+            if recorded == RunState::Interrupted && self.stopping.load(Ordering::SeqCst) {
+                store.requeue(id, SystemTime::now())?;
+            }
+            store.run(id)?.and_then(|run| run.run_folder)
+        };
+        if let Some(folder) = folder {
+            let folder = self.service.runs_dir(&row.repository).join(folder);
+            // Off the runtime's threads: the events file may be long.
+            let facts = tokio::task::spawn_blocking(move || RunFacts::read(&folder)).await;
+            if let Ok(facts) = facts {
+                self.job_durations.count_run(&facts);
+            }
         }
-        drop(store);
         self.live.ended(id);
         self.wake.notify_one();
+        self.ended.notify_one();
         Ok(())
     }
 

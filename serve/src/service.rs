@@ -1,6 +1,8 @@
 //! What every run of the service shares, decided once as it starts.
 
 use crate::access::AccessPolicy;
+use crate::push_policy::PushPolicy;
+use crate::retention::Retention;
 use crate::webhook::WebhookSecret;
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::session::HostEnv;
@@ -20,8 +22,12 @@ pub struct Service {
     /// The secret each repository's forge signs its webhooks with, by repository; one
     /// without takes forge webhooks from this machine only.
     pub webhook_secrets: BTreeMap<String, WebhookSecret>,
+    /// Which branches each repository tests, by repository; one not named tests all.
+    pub push_policies: BTreeMap<String, PushPolicy>,
     /// The API tokens, and whether reads need one.
     pub access: AccessPolicy,
+    /// How much history each repository keeps (`None`: all of it).
+    pub keep: Option<Retention>,
     /// Runs at once; the others wait in the queue.
     pub max_runs: usize,
     /// What jobs inherit, read by the caller (the library never reads the process's).
@@ -36,6 +42,13 @@ pub struct Service {
 }
 
 impl Service {
+    /// How `repository`'s pushes are taken.
+    pub fn push_policy(&self, repository: &str) -> &PushPolicy {
+        self.push_policies
+            .get(repository)
+            .unwrap_or(&DEFAULT_PUSH_POLICY)
+    }
+
     /// `pipekit.db` in the data folder.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("pipekit.db")
@@ -52,5 +65,9 @@ impl Service {
         self.data_dir.join("secrets").join(repository)
     }
 }
+
+/// A static rather than the constant itself: a policy holds patterns, so a reference to
+/// the constant would be to a temporary.
+static DEFAULT_PUSH_POLICY: PushPolicy = PushPolicy::DEFAULT;
 
 pub use pipekit_runner::git::is_repository_name;

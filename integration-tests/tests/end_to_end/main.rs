@@ -24,6 +24,7 @@ mod serve_browser;
 mod serve_pages;
 mod serve_repositories;
 mod serve_streams;
+mod serve_upkeep;
 mod serve_users;
 mod serve_webhooks;
 mod shared_storage;

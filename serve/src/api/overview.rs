@@ -1,11 +1,12 @@
-//! The service at a glance: the queue with each waiting run's place and reason, a branch's
-//! badge, the Prometheus metrics.
+//! The service at a glance: the queue with each waiting run's place and reason and each
+//! waiting job's, a branch's badge, the Prometheus metrics.
 
 use super::api_error::ApiError;
 use super::caller::Caller;
 use super::run_view::RunView;
 use crate::queue_runner::QueueRunner;
-use crate::store::RunState;
+use crate::store::{RunFilter, RunState};
+use crate::waiting_jobs::{WaitingJob, waiting_jobs};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -17,10 +18,23 @@ use std::sync::Arc;
 type Runner = State<Arc<QueueRunner>>;
 
 /// `GET /api/v1/queue`: the waiting runs in the order they will start, each with its
-/// position and why it waits.
+/// position and why it waits, and the waiting jobs of the runs going on with what they
+/// wait on.
 pub(super) async fn queue(State(runner): Runner, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.may_read()?;
     let state = QueueState::read(&runner)?;
+    let jobs: Vec<Value> = jobs_waiting(&runner)
+        .await?
+        .into_iter()
+        .map(|job| {
+            json!({
+                "run": job.run_id,
+                "job": job.job,
+                "waiting_on": job.waits_on,
+                "reason": job.reason(),
+            })
+        })
+        .collect();
     let waiting: Vec<Value> = state
         .waiting
         .into_iter()
@@ -32,9 +46,29 @@ pub(super) async fn queue(State(runner): Runner, caller: Caller) -> Result<Json<
             run
         })
         .collect();
-    Ok(Json(
-        json!({ "slots": state.slots, "running": state.running, "queue": waiting }),
-    ))
+    Ok(Json(json!({
+        "slots": state.slots,
+        "running": state.running,
+        "queue": waiting,
+        "jobs": jobs,
+    })))
+}
+
+/// The waiting jobs of the runs going on, read from their run folders.
+pub async fn jobs_waiting(runner: &Arc<QueueRunner>) -> Result<Vec<WaitingJob>, ApiError> {
+    let going_on = runner.store().runs(&RunFilter {
+        state: Some(RunState::Running),
+        ..RunFilter::default()
+    })?;
+    let runner = runner.clone();
+    tokio::task::spawn_blocking(move || {
+        waiting_jobs(&going_on, |row| {
+            let folder = row.run_folder.as_ref()?;
+            Some(runner.service().runs_dir(&row.repository).join(folder))
+        })
+    })
+    .await
+    .map_err(|error| ApiError::Internal(error.to_string()))
 }
 
 /// The queue as it stands: the waiting runs in order, and why they wait.
@@ -139,6 +173,7 @@ pub(super) async fn metrics(
     );
     let _ = writeln!(text, "# TYPE pipekit_run_slots gauge");
     let _ = writeln!(text, "pipekit_run_slots {}", runner.service().max_runs);
+    runner.job_durations().render(&mut text);
     let headers = [(header::CONTENT_TYPE, "text/plain; version=0.0.4")];
     Ok((headers, text))
 }

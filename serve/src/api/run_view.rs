@@ -66,8 +66,7 @@ impl From<RunRow> for RunView {
 /// Seconds since the epoch of the store's own `YYYY-MM-DDTHH:MM:SS.mmmZ` (UTC, as run.json
 /// and events.jsonl write times); `None` for any other text.
 pub(super) fn seconds_of(time: &str) -> Option<f64> {
-    pipekit_runner::run::Timestamp::parse(time)
-        .map(|at| at.millis_since_epoch() as f64 / 1000.0)
+    pipekit_runner::run::Timestamp::parse(time).map(|at| at.millis_since_epoch() as f64 / 1000.0)
 }
 
 #[cfg(test)]

@@ -5,13 +5,16 @@
 mod branch_tips;
 mod deliveries;
 mod migrations;
+mod run_pruning;
 mod run_row;
 mod run_store;
 mod store_error;
+mod superseded_runs;
 mod users;
 
 pub use deliveries::KEPT_DELIVERIES;
 pub use migrations::SCHEMA_VERSION;
+pub use run_pruning::{PrunableRun, PruneScope};
 pub use run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
 pub use run_store::RunStore;
 pub use store_error::StoreError;

@@ -166,7 +166,10 @@ impl RunStore {
             state => state,
         };
         transaction.execute(
-            "UPDATE runs SET state = ?2, finished_at = ?3, problem = ?4 WHERE id = ?1",
+            // A problem noted before the end (what superseded it) stays unless the end
+            // has one of its own.
+            "UPDATE runs SET state = ?2, finished_at = ?3, problem = COALESCE(?4, problem) \
+             WHERE id = ?1",
             params![id, recorded.as_str(), rfc3339(at), problem],
         )?;
         transaction.commit()?;
@@ -399,7 +402,7 @@ fn queue_again(conn: &Connection, run: RunRow, at: SystemTime) -> Result<i64, St
     insert_queued(conn, repository, &again, at)
 }
 
-fn find_run(conn: &Connection, id: i64) -> Result<Option<RunRow>, StoreError> {
+pub(super) fn find_run(conn: &Connection, id: i64) -> Result<Option<RunRow>, StoreError> {
     let mut runs = select_runs(conn, &format!("{RUN_COLUMNS} WHERE r.id = ?1"), params![id])?;
     Ok(runs.pop())
 }

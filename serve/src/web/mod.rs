@@ -11,7 +11,7 @@ mod page_error;
 mod queue_page;
 mod repositories_page;
 mod run_actions;
-mod run_facts;
+use crate::run_facts;
 mod run_line;
 mod run_list_page;
 mod run_page;

@@ -2,12 +2,10 @@
 //! going on that wait, with what they wait on — the question every CI user asks first.
 
 use super::page_error::{PageError, rendered};
-use super::run_facts::RunFacts;
 use super::run_line::RunLine;
 use crate::api::Caller;
-use crate::api::overview::QueueState;
+use crate::api::overview::{QueueState, jobs_waiting};
 use crate::queue_runner::QueueRunner;
-use crate::store::{RunFilter, RunState};
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
@@ -41,47 +39,19 @@ pub(super) async fn page(
 ) -> Result<Html<String>, PageError> {
     caller.may_read()?;
     let state = QueueState::read(&runner)?;
-    let going_on = runner.store().runs(&RunFilter {
-        state: Some(RunState::Running),
-        ..RunFilter::default()
-    })?;
-    let folders: Vec<_> = going_on
-        .iter()
-        .filter_map(|row| {
-            let folder = runner
-                .service()
-                .runs_dir(&row.repository)
-                .join(row.run_folder.as_ref()?);
-            Some((
-                row.id,
-                format!("{} #{}", row.repository, row.number),
-                folder,
-            ))
+    let waiting_jobs = jobs_waiting(&runner)
+        .await?
+        .into_iter()
+        .map(|job| WaitingJob {
+            run_id: job.run_id,
+            on: match job.waits_on.is_empty() {
+                true => "starting".to_owned(),
+                false => job.waits_on.join(", "),
+            },
+            run_label: job.run_label,
+            job: job.job,
         })
         .collect();
-    let waiting_jobs = tokio::task::spawn_blocking(move || {
-        folders
-            .into_iter()
-            .flat_map(|(run_id, run_label, folder)| {
-                RunFacts::read(&folder)
-                    .jobs
-                    .into_iter()
-                    .filter(|job| job.state == "waiting")
-                    .map(|job| WaitingJob {
-                        run_id,
-                        run_label: run_label.clone(),
-                        on: match job.waits_on.is_empty() {
-                            true => "starting".to_owned(),
-                            false => job.waits_on.join(", "),
-                        },
-                        job: job.name,
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    })
-    .await
-    .unwrap_or_default();
     let page = QueuePage {
         slots: state.slots,
         running: state.running,

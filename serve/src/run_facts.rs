@@ -1,6 +1,7 @@
-//! What a run page draws, folded from the run's `events.jsonl`: each job's place in the
-//! graph, when it waited, ran and fired its signals, and why it waits now. The events are
-//! the run's own account (spec 7), so the page needs nothing but the run folder.
+//! A run as its `events.jsonl` tells it, folded: each job's place in the graph, when it
+//! waited, ran and fired its signals, and why it waits now. The events are the run's own
+//! account (spec 7), so the run page, the queue (page and API) and the job durations of
+//! the metrics need nothing but the run folder.
 
 use pipekit_runner::report::JobState;
 use pipekit_runner::run::{EventEnvelope, EventKind, Timestamp};
