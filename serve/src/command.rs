@@ -90,7 +90,8 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
             log_limit: None,
         };
         let supervisor = service.supervisor.clone();
-        let (runner, recovered) = QueueRunner::open(service, true).map_err(store_error)?;
+        let (runner, recovered) =
+            QueueRunner::open(service, served.requeue_interrupted).map_err(store_error)?;
         if !recovered.interrupted.is_empty() {
             err_line(&format!(
                 "pipekit-ci serve: {} run(s) interrupted by the last stop, queued again",
@@ -183,6 +184,8 @@ struct Served {
     listen: Option<String>,
     max_runs: Option<usize>,
     keep: Option<Retention>,
+    /// Runs interrupted by a stop or a crash are queued again (spec 8's default).
+    requeue_interrupted: bool,
 }
 
 /// Without a config: the git repository the server is started in, named after its folder.
@@ -205,6 +208,7 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
         listen: None,
         max_runs: None,
         keep: None,
+        requeue_interrupted: true,
     })
 }
 
@@ -267,6 +271,7 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
         listen: config.listen,
         max_runs: config.max_runs,
         keep: config.keep,
+        requeue_interrupted: config.requeue_interrupted.unwrap_or(true),
     })
 }
 

@@ -29,6 +29,8 @@ pub struct ServeConfig {
     /// Reads without a token (`None`: the server decides by where it listens).
     pub public: Option<bool>,
     pub tokens: Vec<TokenConfig>,
+    /// Whether a run the server's stop (or death) interrupted is queued again (`None`: yes).
+    pub requeue_interrupted: Option<bool>,
     /// By name: the folder on this machine, and its options.
     pub repositories: BTreeMap<String, RepositoryConfig>,
 }
@@ -114,6 +116,7 @@ struct RawConfig {
     public: Option<bool>,
     #[serde(default)]
     tokens: Vec<TokenConfig>,
+    requeue_interrupted: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -238,6 +241,7 @@ impl ServeConfig {
             keep,
             public: raw.public,
             tokens: raw.tokens,
+            requeue_interrupted: raw.requeue_interrupted,
             repositories,
         })
     }

@@ -26,8 +26,10 @@ pub struct QueueRunner {
     ended: Notify,
     /// The cancel of each run being tested, by run id.
     running: Mutex<HashMap<i64, CancelHandle>>,
-    /// The service is stopping: runs it interrupts are queued again.
+    /// The service is stopping: runs it interrupts are queued again (with `requeue`).
     stopping: AtomicBool,
+    /// Interrupted runs are queued again (`requeue_interrupted`).
+    requeue: bool,
     live: LiveRuns,
     /// How long the jobs of the runs that ended took, for the metrics.
     job_durations: JobDurations,
@@ -69,6 +71,7 @@ impl QueueRunner {
             ended: Notify::new(),
             running: Mutex::default(),
             stopping: AtomicBool::new(false),
+            requeue,
             live: LiveRuns::default(),
             read_problems: Mutex::default(),
             job_durations: JobDurations::default(),
@@ -243,7 +246,10 @@ impl QueueRunner {
             let mut store = self.store();
             let recorded =
                 store.finish(id, end.state, end.problem.as_deref(), SystemTime::now())?;
-            if recorded == RunState::Interrupted && self.stopping.load(Ordering::SeqCst) {
+            if recorded == RunState::Interrupted
+                && self.requeue
+                && self.stopping.load(Ordering::SeqCst)
+            {
                 store.requeue(id, SystemTime::now())?;
             }
             store.run(id)?.and_then(|run| run.run_folder)

@@ -423,3 +423,28 @@ fn a_config_mistake_in_the_upkeep_keys_is_invalid_input_naming_where() {
         assert!(stderr.contains(expected), "{settings}: {stderr}");
     }
 }
+
+#[test]
+fn requeue_interrupted_false_leaves_a_run_the_stop_interrupted_as_it_is() {
+    let (repo, data) = repository("services:\n  slow:\n    command: sleep 300\n");
+    let config_dir = tempfile::tempdir().expect("tempdir");
+    let top = "requeue_interrupted: false\n";
+    let server = server_of_app(repo.path(), data.path(), config_dir.path(), top, "");
+    let (_, queued) = server.call(
+        "POST",
+        "/api/v1/runs",
+        Some(r#"{"repository": "app", "ref": "main"}"#),
+    );
+    let id = queued["id"].as_i64().expect("an id");
+    server.wait_for(id, &["running"]);
+    assert_eq!(server.stop(Signal::SIGTERM), Some(0));
+
+    let server = server_of_app(repo.path(), data.path(), config_dir.path(), top, "");
+    assert_eq!(server.run(id)["status"], "interrupted");
+    let (_, listed) = server.call("GET", "/api/v1/runs", None);
+    assert_eq!(
+        listed["runs"].as_array().map(Vec::len),
+        Some(1),
+        "nothing queued again: {listed}"
+    );
+}
