@@ -1,10 +1,12 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
-//! the API tokens and whether reads are public, and the repositories, each by path or
-//! `file://` URL, with their webhook secrets. Keys of spec 8 that are not built yet are
+//! the API tokens and whether reads are public, the server's public URL, and the
+//! repositories, each by path or `file://` URL, with their webhook secrets and the forge
+//! their commit statuses go to. Keys of spec 8 that are not built yet are
 //! refused by name rather than ignored: a setting that silently did nothing would leave a
 //! server other than its owner thinks.
 
 use crate::access::Role;
+use crate::status::{ApiBase, ForgeKind, ForgeRepository};
 use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -18,6 +20,9 @@ pub struct ServeConfig {
     pub file: String,
     pub listen: Option<String>,
     pub max_runs: Option<usize>,
+    /// The server's base URL as its users reach it, for the links in commit statuses
+    /// (`None`: `http://` and the address it listens on).
+    pub url: Option<ApiBase>,
     /// Reads without a token (`None`: the server decides by where it listens).
     pub public: Option<bool>,
     pub tokens: Vec<TokenConfig>,
@@ -34,6 +39,44 @@ pub struct RepositoryConfig {
     pub poll: Option<f64>,
     /// Where the secret its forge signs webhooks with comes from.
     pub webhook_secret: Option<SecretSource>,
+    /// Where its commit statuses go.
+    pub status: Option<StatusConfig>,
+}
+
+/// `status: {kind, api, repository, token}`: a repository's forge for commit statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawStatus")]
+pub struct StatusConfig {
+    pub kind: ForgeKind,
+    /// The API's base URL: `https://api.github.com`, `https://HOST/api/v1` (Gitea),
+    /// `https://HOST/api/v4` (GitLab).
+    pub api: ApiBase,
+    pub repository: ForgeRepository,
+    pub token: SecretSource,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatus {
+    kind: ForgeKind,
+    api: ApiBase,
+    repository: String,
+    token: SecretSource,
+}
+
+/// Checked as it is read, so that a repository wrong for its forge is reported where it
+/// is written.
+impl TryFrom<RawStatus> for StatusConfig {
+    type Error = String;
+
+    fn try_from(raw: RawStatus) -> Result<StatusConfig, String> {
+        Ok(StatusConfig {
+            kind: raw.kind,
+            repository: ForgeRepository::parse(raw.kind, &raw.repository)?,
+            api: raw.api,
+            token: raw.token,
+        })
+    }
 }
 
 /// An API token: a name for people, a role, and where its value comes from.
@@ -87,6 +130,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     listen: Option<String>,
+    url: Option<ApiBase>,
     max_runs: Option<usize>,
     #[serde(default)]
     repositories: BTreeMap<String, RawRepository>,
@@ -104,7 +148,7 @@ struct RawRepository {
     branches: Option<IgnoredAny>,
     cancel_superseded: Option<IgnoredAny>,
     webhook_secret: Option<SecretSource>,
-    status: Option<IgnoredAny>,
+    status: Option<StatusConfig>,
 }
 
 impl ServeConfig {
@@ -170,7 +214,6 @@ impl ServeConfig {
             let not_yet = [
                 ("branches", repository.branches.is_some()),
                 ("cancel_superseded", repository.cancel_superseded.is_some()),
-                ("status", repository.status.is_some()),
             ];
             if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
                 return Err(invalid(format!(
@@ -198,6 +241,7 @@ impl ServeConfig {
                     path,
                     poll: repository.poll,
                     webhook_secret: repository.webhook_secret,
+                    status: repository.status,
                 },
             );
         }
@@ -207,6 +251,7 @@ impl ServeConfig {
         Ok(ServeConfig {
             file: file.to_owned(),
             listen: raw.listen,
+            url: raw.url,
             max_runs: raw.max_runs,
             public: raw.public,
             tokens: raw.tokens,
@@ -375,6 +420,79 @@ mod tests {
             assert!(
                 error.starts_with("serve.yml: repository `app`: webhook_secret: the environment variable `APP_HOOKS` is not set"),
                 "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_status_names_its_forge_its_api_its_repository_and_its_token() {
+        let config = parsed(
+            "url: https://ci.example.com/\nrepositories:\n  app:\n    url: /a\n    status: {kind: gitlab, api: \"https://gitlab.example/api/v4\", repository: group/app,\n             token: {environment: GITLAB_TOKEN}}\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.url.map(|url| url.to_string()).as_deref(),
+            Some("https://ci.example.com")
+        );
+        let status = config.repositories["app"].status.clone().expect("a status");
+        assert_eq!(status.kind, ForgeKind::GitLab);
+        assert_eq!(status.api.to_string(), "https://gitlab.example/api/v4");
+        assert_eq!(status.repository.as_str(), "group/app");
+        assert_eq!(status.token.environment, "GITLAB_TOKEN");
+        let none = parsed("repositories:\n  app:\n    url: /a\n").expect("valid");
+        assert_eq!(
+            (none.url, none.repositories["app"].status.clone()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn a_wrong_status_is_an_error_where_it_is_written() {
+        let status = |fields: &str| {
+            format!("repositories:\n  app:\n    url: /a\n    status: {{{fields}}}\n")
+        };
+        let token = "token: {environment: T}";
+        let cases = [
+            (
+                status(&format!(
+                    "kind: bitbucket, api: \"https://x\", repository: o/a, {token}"
+                )),
+                "bitbucket",
+            ),
+            (
+                status(&format!(
+                    "kind: github, api: \"api.github.com\", repository: o/a, {token}"
+                )),
+                "not an http:// or https:// URL",
+            ),
+            (
+                status(&format!(
+                    "kind: github, api: \"https://x\", repository: app, {token}"
+                )),
+                "`app` is not a github repository: `owner/name`",
+            ),
+            (
+                status("kind: gitea, api: \"https://x\", repository: o/a, token: s3cret"),
+                "expected mapping",
+            ),
+            (
+                status(&format!(
+                    "kind: gitea, api: \"https://x\", repository: o/a, {token}, contex: x"
+                )),
+                "contex",
+            ),
+            (
+                format!("url: ci.example\n{}", status("kind: gitea")),
+                "not an http:// or https:// URL",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = parsed(&text).expect_err(&text);
+            assert!(error.contains(expected), "{text}: {error}");
+            let at: Vec<&str> = error.splitn(4, ':').collect();
+            assert!(
+                at.len() == 4 && at[1].parse::<usize>().is_ok() && at[2].parse::<usize>().is_ok(),
+                "{text}: not at a line and column: {error}"
             );
         }
     }

@@ -1,6 +1,7 @@
 //! What every run of the service shares, decided once as it starts.
 
 use crate::access::AccessPolicy;
+use crate::status::StatusSettings;
 use crate::webhook::WebhookSecret;
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::session::HostEnv;
@@ -20,6 +21,8 @@ pub struct Service {
     /// The secret each repository's forge signs its webhooks with, by repository; one
     /// without takes forge webhooks from this machine only.
     pub webhook_secrets: BTreeMap<String, WebhookSecret>,
+    /// Where each repository's commit statuses go, and what they link to.
+    pub statuses: StatusSettings,
     /// The API tokens, and whether reads need one.
     pub access: AccessPolicy,
     /// Runs at once; the others wait in the queue.

@@ -64,6 +64,7 @@ impl Served {
             data_dir: data.path().to_path_buf(),
             repositories: BTreeMap::from([("app".to_owned(), repo.path().to_path_buf())]),
             webhook_secrets: BTreeMap::new(),
+            statuses: Default::default(),
             access: Default::default(),
             max_runs,
             host_env: BTreeMap::from([("PATH".to_owned(), "/usr/bin:/bin".to_owned())]),

@@ -7,6 +7,7 @@ mod deliveries;
 mod migrations;
 mod run_row;
 mod run_store;
+mod status_rows;
 mod store_error;
 mod users;
 
@@ -14,6 +15,7 @@ pub use deliveries::KEPT_DELIVERIES;
 pub use migrations::SCHEMA_VERSION;
 pub use run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
 pub use run_store::RunStore;
+pub use status_rows::{OutboxOutcome, OutboxRow};
 pub use store_error::StoreError;
 pub use users::{SessionRow, UserRow};
 
