@@ -12,6 +12,7 @@ use crate::queue_runner::QueueRunner;
 use crate::retention::Retention;
 use crate::run_pruner::prune_after_runs;
 use crate::service::Service;
+use crate::status::{ApiBase, ForgeClient, ForgeTarget, ForgeToken, StatusSettings};
 use crate::store::StoreError;
 use crate::webhook::WebhookSecret;
 use pipekit_runner::cli::{CliError, ServeAction, ServeArgs, UserAction};
@@ -65,6 +66,20 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 None
             }
         };
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|error| {
+                CliError::Environment(format!("cannot listen on {listen}: {error}"))
+            })?;
+        let address = listener
+            .local_addr()
+            .map_err(|error| CliError::Environment(error.to_string()))?;
+        let client = ForgeClient::new().map_err(|error| {
+            CliError::Environment(format!(
+                "commit statuses: {}",
+                crate::error_chain::error_chain(&error)
+            ))
+        })?;
         let service = Service {
             data_dir,
             repositories: served
@@ -74,6 +89,14 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 .collect(),
             webhook_secrets: served.webhook_secrets,
             push_policies: served.push_policies,
+            statuses: StatusSettings {
+                // Spec 8: a job's status links to its page, which its forge's users must
+                // reach; without `url`, the address the server listens on.
+                public_url: served
+                    .url
+                    .map_or_else(|| format!("http://{address}"), |url| url.to_string()),
+                forges: served.statuses,
+            },
             access: AccessPolicy {
                 tokens: served.tokens,
                 // Spec 8: reads are public by default only where nobody else can connect.
@@ -98,14 +121,6 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 recovered.interrupted.len()
             ));
         }
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(|error| {
-                CliError::Environment(format!("cannot listen on {listen}: {error}"))
-            })?;
-        let address = listener
-            .local_addr()
-            .map_err(|error| CliError::Environment(error.to_string()))?;
         for (name, (path, _)) in &served.repositories {
             err_line(&format!("pipekit-ci serve: {name}: {}", path.display()));
         }
@@ -116,6 +131,17 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         let (stop, stopping) = cancel_channel();
         let mut http_stopping = stopping.clone();
         let queue = tokio::spawn(runner.clone().run(stopping.clone()));
+        // Stopped only once the queue has: the runs it stops still have statuses to tell.
+        let (status_stop, status_stopping) = cancel_channel();
+        let outbox = tokio::spawn({
+            let runner = runner.clone();
+            async move {
+                let warn = |line: String| err_line(&format!("pipekit-ci serve: {line}"));
+                runner
+                    .deliver_statuses(client, status_stopping, &warn)
+                    .await;
+            }
+        });
         let pollers: Vec<_> = served
             .repositories
             .iter()
@@ -162,9 +188,10 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         if let Some(pruner) = pruner {
             let _ = pruner.await;
         }
-        let queued = queue
-            .await
-            .map_err(|error| CliError::Environment(error.to_string()))?;
+        let queued = queue.await;
+        status_stop.cancel();
+        let _ = outbox.await;
+        let queued = queued.map_err(|error| CliError::Environment(error.to_string()))?;
         // No run of this process is going on any more: what shed its tag can go too.
         supervisor.kill_strays().await;
         http.map_err(|error| CliError::Environment(format!("the server failed: {error}")))?;
@@ -179,6 +206,9 @@ struct Served {
     repositories: BTreeMap<String, (PathBuf, Option<Duration>)>,
     webhook_secrets: BTreeMap<String, WebhookSecret>,
     push_policies: BTreeMap<String, PushPolicy>,
+    /// The forge of each repository whose commit statuses are sent.
+    statuses: BTreeMap<String, ForgeTarget>,
+    url: Option<ApiBase>,
     tokens: Vec<ApiToken>,
     public: Option<bool>,
     listen: Option<String>,
@@ -203,6 +233,8 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
         repositories: BTreeMap::from([(repository_name(&root), (root, poll))]),
         webhook_secrets: BTreeMap::new(),
         push_policies: BTreeMap::new(),
+        statuses: BTreeMap::new(),
+        url: None,
         tokens: Vec::new(),
         public: None,
         listen: None,
@@ -220,6 +252,7 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
     let mut repositories = BTreeMap::new();
     let mut webhook_secrets = BTreeMap::new();
     let mut push_policies = BTreeMap::new();
+    let mut statuses = BTreeMap::new();
     for (name, repository) in &config.repositories {
         if let Some(source) = &repository.webhook_secret {
             let what = format!("repository `{name}`: webhook_secret");
@@ -233,6 +266,21 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
             cancel_superseded: repository.cancel_superseded,
         };
         push_policies.insert(name.clone(), policy);
+        if let Some(status) = &repository.status {
+            let what = format!("repository `{name}`: status token");
+            let token = config
+                .secret(&status.token, &what, &environment)
+                .map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
+            statuses.insert(
+                name.clone(),
+                ForgeTarget {
+                    kind: status.kind,
+                    api: status.api.clone(),
+                    repository: status.repository.clone(),
+                    token: ForgeToken::new(token),
+                },
+            );
+        }
     }
     let mut tokens: Vec<ApiToken> = Vec::new();
     let mut values = BTreeMap::new();
@@ -266,6 +314,8 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
         repositories,
         webhook_secrets,
         push_policies,
+        statuses,
+        url: config.url,
         tokens,
         public: config.public,
         listen: config.listen,

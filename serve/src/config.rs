@@ -1,17 +1,17 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
-//! the API tokens and whether reads are public, and the repositories, each by path or
-//! `file://` URL, with their webhook secrets and the branches they test, and how much
-//! history is kept. Keys of spec 8
-//! that are not built yet are
+//! the API tokens and whether reads are public, the server's public URL, and the
+//! repositories, each by path or `file://` URL, with their webhook secrets, the branches
+//! they test and the forge their commit statuses go to, and how much history is kept. Keys
+//! of spec 8 that are not built yet are
 //! refused by name rather than ignored: a setting that silently did nothing would leave a
 //! server other than its owner thinks.
 
 use crate::access::Role;
 use crate::branch_filter::{BranchFilter, BranchFilterError};
 use crate::retention::Retention;
+use crate::status::{ApiBase, ForgeKind, ForgeRepository};
 use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +26,9 @@ pub struct ServeConfig {
     pub max_runs: Option<usize>,
     /// How much history each repository keeps (`None`: all of it).
     pub keep: Option<Retention>,
+    /// The server's base URL as its users reach it, for the links in commit statuses
+    /// (`None`: `http://` and the address it listens on).
+    pub url: Option<ApiBase>,
     /// Reads without a token (`None`: the server decides by where it listens).
     pub public: Option<bool>,
     pub tokens: Vec<TokenConfig>,
@@ -48,6 +51,44 @@ pub struct RepositoryConfig {
     pub branches: Option<BranchFilter>,
     /// A push to a branch cancels the branch's older runs still waiting or going on.
     pub cancel_superseded: bool,
+    /// Where its commit statuses go.
+    pub status: Option<StatusConfig>,
+}
+
+/// `status: {kind, api, repository, token}`: a repository's forge for commit statuses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawStatus")]
+pub struct StatusConfig {
+    pub kind: ForgeKind,
+    /// The API's base URL: `https://api.github.com`, `https://HOST/api/v1` (Gitea),
+    /// `https://HOST/api/v4` (GitLab).
+    pub api: ApiBase,
+    pub repository: ForgeRepository,
+    pub token: SecretSource,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatus {
+    kind: ForgeKind,
+    api: ApiBase,
+    repository: String,
+    token: SecretSource,
+}
+
+/// Checked as it is read, so that a repository wrong for its forge is reported where it
+/// is written.
+impl TryFrom<RawStatus> for StatusConfig {
+    type Error = String;
+
+    fn try_from(raw: RawStatus) -> Result<StatusConfig, String> {
+        Ok(StatusConfig {
+            kind: raw.kind,
+            repository: ForgeRepository::parse(raw.kind, &raw.repository)?,
+            api: raw.api,
+            token: raw.token,
+        })
+    }
 }
 
 /// An API token: a name for people, a role, and where its value comes from.
@@ -109,6 +150,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     listen: Option<String>,
+    url: Option<ApiBase>,
     max_runs: Option<usize>,
     #[serde(default)]
     repositories: BTreeMap<String, RawRepository>,
@@ -134,7 +176,7 @@ struct RawRepository {
     branches: Option<Spanned<Vec<Spanned<String>>>>,
     cancel_superseded: Option<bool>,
     webhook_secret: Option<SecretSource>,
-    status: Option<IgnoredAny>,
+    status: Option<StatusConfig>,
 }
 
 impl ServeConfig {
@@ -195,12 +237,6 @@ impl ServeConfig {
                      not starting with a dot"
                 )));
             }
-            let not_yet = [("status", repository.status.is_some())];
-            if let Some((key, _)) = not_yet.iter().find(|(_, given)| *given) {
-                return Err(invalid(format!(
-                    "repository `{name}`: `{key}` is not supported yet (issue 11)"
-                )));
-            }
             if repository
                 .poll
                 .is_some_and(|poll| !(poll >= 0.0 && poll.is_finite()))
@@ -228,6 +264,7 @@ impl ServeConfig {
                     webhook_secret: repository.webhook_secret,
                     branches,
                     cancel_superseded: repository.cancel_superseded.unwrap_or(false),
+                    status: repository.status,
                 },
             );
         }
@@ -237,6 +274,7 @@ impl ServeConfig {
         Ok(ServeConfig {
             file: file.to_owned(),
             listen: raw.listen,
+            url: raw.url,
             max_runs: raw.max_runs,
             keep,
             public: raw.public,
@@ -558,6 +596,79 @@ mod tests {
         for (text, expected) in cases {
             let error = keep(text).expect_err(text);
             assert!(error.starts_with(expected), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_status_names_its_forge_its_api_its_repository_and_its_token() {
+        let config = parsed(
+            "url: https://ci.example.com/\nrepositories:\n  app:\n    url: /a\n    status: {kind: gitlab, api: \"https://gitlab.example/api/v4\", repository: group/app,\n             token: {environment: GITLAB_TOKEN}}\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.url.map(|url| url.to_string()).as_deref(),
+            Some("https://ci.example.com")
+        );
+        let status = config.repositories["app"].status.clone().expect("a status");
+        assert_eq!(status.kind, ForgeKind::GitLab);
+        assert_eq!(status.api.to_string(), "https://gitlab.example/api/v4");
+        assert_eq!(status.repository.as_str(), "group/app");
+        assert_eq!(status.token.environment, "GITLAB_TOKEN");
+        let none = parsed("repositories:\n  app:\n    url: /a\n").expect("valid");
+        assert_eq!(
+            (none.url, none.repositories["app"].status.clone()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn a_wrong_status_is_an_error_where_it_is_written() {
+        let status = |fields: &str| {
+            format!("repositories:\n  app:\n    url: /a\n    status: {{{fields}}}\n")
+        };
+        let token = "token: {environment: T}";
+        let cases = [
+            (
+                status(&format!(
+                    "kind: bitbucket, api: \"https://x\", repository: o/a, {token}"
+                )),
+                "bitbucket",
+            ),
+            (
+                status(&format!(
+                    "kind: github, api: \"api.github.com\", repository: o/a, {token}"
+                )),
+                "not an http:// or https:// URL",
+            ),
+            (
+                status(&format!(
+                    "kind: github, api: \"https://x\", repository: app, {token}"
+                )),
+                "`app` is not a github repository: `owner/name`",
+            ),
+            (
+                status("kind: gitea, api: \"https://x\", repository: o/a, token: s3cret"),
+                "expected mapping",
+            ),
+            (
+                status(&format!(
+                    "kind: gitea, api: \"https://x\", repository: o/a, {token}, contex: x"
+                )),
+                "contex",
+            ),
+            (
+                format!("url: ci.example\n{}", status("kind: gitea")),
+                "not an http:// or https:// URL",
+            ),
+        ];
+        for (text, expected) in cases {
+            let error = parsed(&text).expect_err(&text);
+            assert!(error.contains(expected), "{text}: {error}");
+            let at: Vec<&str> = error.splitn(4, ':').collect();
+            assert!(
+                at.len() == 4 && at[1].parse::<usize>().is_ok() && at[2].parse::<usize>().is_ok(),
+                "{text}: not at a line and column: {error}"
+            );
         }
     }
 

@@ -4,7 +4,8 @@
 //! only state besides the run folders, so that a restart loses nothing. [`queue_runner`]
 //! works the queue: at most `max_runs` at once, each run tested as `run --commit` tests a
 //! commit ([`queued_run`]), through the runner's session. Pushes come in through the
-//! poller, the post-receive hook and forge webhooks ([`webhook`]).
+//! poller, the post-receive hook and forge webhooks ([`webhook`]). Each job's
+//! state goes back to the forge as a commit status through an outbox ([`status`]).
 
 pub mod access;
 pub mod api;
@@ -24,6 +25,7 @@ pub mod run_facts;
 pub mod run_pruner;
 pub mod run_tail;
 pub mod service;
+pub mod status;
 pub mod store;
 mod user_command;
 pub mod waiting_jobs;

@@ -7,8 +7,11 @@ use crate::live_runs::LiveRuns;
 use crate::queued_run::test_queued_run;
 use crate::run_facts::RunFacts;
 use crate::service::{Service, is_repository_name};
+use crate::status::{ForgeClient, StatusOutbox, StatusReporter};
 use crate::store::{Cancelled, NewRun, Recovered, RunRow, RunState, RunStore, StoreError};
+use pipekit_runner::run::Reporter;
 use pipekit_runner::session::{CancelHandle, CancelSignal, cancel_channel};
+use pipekit_schema::Pipeline;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -31,6 +34,8 @@ pub struct QueueRunner {
     /// Interrupted runs are queued again (`requeue_interrupted`).
     requeue: bool,
     live: LiveRuns,
+    /// The runs' commit statuses on their way to the forges.
+    statuses: StatusOutbox,
     /// How long the jobs of the runs that ended took, for the metrics.
     job_durations: JobDurations,
     /// Each repository's last failed read (poll), until one succeeds: shown on its page.
@@ -75,6 +80,7 @@ impl QueueRunner {
             live: LiveRuns::default(),
             read_problems: Mutex::default(),
             job_durations: JobDurations::default(),
+            statuses: StatusOutbox::default(),
         };
         Ok((Arc::new(runner), recovered))
     }
@@ -234,7 +240,12 @@ impl QueueRunner {
 
     async fn test(self: Arc<Self>, row: RunRow, cancel: CancelSignal) -> Result<(), StoreError> {
         let id = row.id;
-        let reporters = vec![self.live.reporter(id)];
+        let live = self.live.reporter(id);
+        let reporters = |pipeline: &Pipeline| {
+            let mut reporters = vec![live];
+            reporters.extend(self.status_reporter(&row, pipeline));
+            reporters
+        };
         let end = test_queued_run(&self.service, &row, cancel, reporters, |folder| {
             // Shown as soon as it exists; a failure here only delays it to the end.
             let _ = self.store().set_run_folder(id, folder);
@@ -266,6 +277,32 @@ impl QueueRunner {
         self.wake.notify_one();
         self.ended.notify_one();
         Ok(())
+    }
+
+    /// Sends the runs' commit statuses to their forges until `stop` (see
+    /// [`StatusOutbox::run`]: stop it after [`QueueRunner::run`] has returned).
+    pub async fn deliver_statuses(
+        &self,
+        client: ForgeClient,
+        stop: CancelSignal,
+        warn: &(dyn Fn(String) + Sync),
+    ) {
+        self.statuses
+            .run(&self.store, &self.service.statuses, &client, stop, warn)
+            .await;
+    }
+
+    /// The reporter of `row`'s commit statuses, if its repository has a forge for them.
+    fn status_reporter(&self, row: &RunRow, pipeline: &Pipeline) -> Option<Box<dyn Reporter>> {
+        let settings = &self.service.statuses;
+        settings.forges.get(&row.repository)?;
+        Some(Box::new(StatusReporter::new(
+            row.id,
+            &row.commit,
+            pipeline,
+            &settings.public_url,
+            self.statuses.sender(),
+        )))
     }
 
     fn running(&self) -> MutexGuard<'_, HashMap<i64, CancelHandle>> {

@@ -12,7 +12,7 @@ use pipekit_runner::session::{
     CancelSignal, PreparedRun, RunOutcome, RunPlan, RunRequest, RunSource, SessionOptions,
 };
 use pipekit_runner::storage::RunsDir;
-use pipekit_schema::Parsed;
+use pipekit_schema::{Parsed, Pipeline};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,14 +33,15 @@ impl RunEnd {
     }
 }
 
-/// Tests `row`'s pipeline file at its commit, its events also to `reporters`. `started`
-/// hears the run folder's id as soon as it exists. Never fails: what goes wrong is the
+/// Tests `row`'s pipeline file at its commit, its events also to the reporters
+/// `reporters` makes for its pipeline once read. `started` hears the run folder's id as
+/// soon as it exists. Never fails: what goes wrong is the
 /// run's end, `errored` with why.
 pub async fn test_queued_run(
     service: &Service,
     row: &RunRow,
     cancel: CancelSignal,
-    reporters: Vec<Box<dyn Reporter>>,
+    reporters: impl FnOnce(&Pipeline) -> Vec<Box<dyn Reporter>>,
     started: impl FnOnce(&str),
 ) -> RunEnd {
     let Some(repository) = service.repositories.get(&row.repository) else {
@@ -62,6 +63,7 @@ pub async fn test_queued_run(
         .unwrap_or(Path::new(""))
         .to_path_buf();
     let pipeline_dir = checkouts.exported().join(&folder);
+    let events = reporters(&parsed.pipeline);
     let pipeline = Arc::new(parsed.pipeline);
     // As `run` does: the engine only for a run that has container jobs, so that a run of
     // host jobs never waits for it (its network, its cleanup).
@@ -98,7 +100,7 @@ pub async fn test_queued_run(
         cancel,
         engine,
         supervisor: service.supervisor.clone(),
-        events: reporters,
+        events,
     };
     let prepared = match PreparedRun::prepare(request).await {
         Ok(prepared) => prepared,

@@ -3,6 +3,7 @@
 use crate::access::AccessPolicy;
 use crate::push_policy::PushPolicy;
 use crate::retention::Retention;
+use crate::status::StatusSettings;
 use crate::webhook::WebhookSecret;
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::session::HostEnv;
@@ -24,6 +25,8 @@ pub struct Service {
     pub webhook_secrets: BTreeMap<String, WebhookSecret>,
     /// Which branches each repository tests, by repository; one not named tests all.
     pub push_policies: BTreeMap<String, PushPolicy>,
+    /// Where each repository's commit statuses go, and what they link to.
+    pub statuses: StatusSettings,
     /// The API tokens, and whether reads need one.
     pub access: AccessPolicy,
     /// How much history each repository keeps (`None`: all of it).

@@ -65,6 +65,7 @@ impl Served {
             repositories: BTreeMap::from([("app".to_owned(), repo.path().to_path_buf())]),
             webhook_secrets: BTreeMap::new(),
             push_policies: BTreeMap::new(),
+            statuses: Default::default(),
             access: Default::default(),
             keep: None,
             max_runs,

@@ -8,6 +8,7 @@ mod migrations;
 mod run_pruning;
 mod run_row;
 mod run_store;
+mod status_rows;
 mod store_error;
 mod superseded_runs;
 mod users;
@@ -17,6 +18,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use run_pruning::{PrunableRun, PruneScope};
 pub use run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
 pub use run_store::RunStore;
+pub use status_rows::{OutboxOutcome, OutboxRow};
 pub use store_error::StoreError;
 pub use users::{SessionRow, UserRow};
 
