@@ -93,6 +93,7 @@ pub async fn test_queued_run(
             keep_running: false,
             log_limit: service.log_limit,
             extra_junit: None,
+            reuse: None,
         },
         host_env: service.host_env.clone(),
         cancel,
