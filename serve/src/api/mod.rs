@@ -6,6 +6,7 @@ mod caller;
 mod hooks;
 mod login;
 pub(crate) mod overview;
+pub(crate) mod rerun;
 mod run_detail;
 mod run_events;
 mod run_files;
@@ -33,7 +34,7 @@ pub fn router(runner: Arc<QueueRunner>) -> Router {
         .route("/api/v1/runs", get(runs::list).post(runs::queue))
         .route("/api/v1/runs/{id}", get(runs::show))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
-        .route("/api/v1/runs/{id}/rerun", post(runs::rerun))
+        .route("/api/v1/runs/{id}/rerun", post(rerun::rerun))
         .route("/api/v1/runs/{id}/events", get(run_events::events))
         .route("/api/v1/runs/{id}/jobs/{job}/log", get(run_files::log))
         .route("/api/v1/runs/{id}/junit.xml", get(run_files::junit))

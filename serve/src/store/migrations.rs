@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_branch_tips.sql"),
     include_str!("migrations/0004_deliveries.sql"),
     include_str!("migrations/0005_users.sql"),
+    include_str!("migrations/0006_rerun_jobs.sql"),
 ];
 
 /// The schema version this pipekit-ci writes.

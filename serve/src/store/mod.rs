@@ -5,6 +5,7 @@
 mod branch_tips;
 mod deliveries;
 mod migrations;
+mod partial_rerun;
 mod run_row;
 mod run_store;
 mod store_error;
@@ -12,6 +13,7 @@ mod users;
 
 pub use deliveries::KEPT_DELIVERIES;
 pub use migrations::SCHEMA_VERSION;
+pub use partial_rerun::{PartialRerun, RerunJobs};
 pub use run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
 pub use run_store::RunStore;
 pub use store_error::StoreError;
