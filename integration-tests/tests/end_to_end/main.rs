@@ -20,6 +20,7 @@ mod resources;
 mod secrets;
 mod serve;
 mod serve_auth;
+mod serve_rerun;
 mod serve_streams;
 mod serve_users;
 mod serve_webhooks;
