@@ -203,21 +203,18 @@ fn rerun_requests_that_cannot_be_served_get_a_4xx_and_nothing_runs() {
             "{body}: {answer}"
         );
     }
+    // `deploy` alone would reuse `test`, which failed: refused at once, as the run would.
+    let (status, answer) = rerun(&server, failed, r#"{"jobs": ["deploy"]}"#);
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("job `test` cannot be reused: it was failed")),
+        "{answer}"
+    );
     // Nothing was queued by any of them.
     let (_, listed) = server.call("GET", &format!("/api/v1/runs?repository={name}"), None);
     assert_eq!(listed["runs"].as_array().map(Vec::len), Some(2), "{listed}");
-
-    // `deploy` alone would reuse `test`, which failed: the run says so before any job.
-    let (status, queued) = rerun(&server, failed, r#"{"jobs": ["deploy"]}"#);
-    assert_eq!(status, 201, "{queued}");
-    let refused = server.wait_for(queued["id"].as_i64().expect("an id"), ENDED);
-    assert_eq!(refused["status"], "errored", "{refused}");
-    assert!(
-        refused["problem"]
-            .as_str()
-            .is_some_and(|problem| problem.contains("job `test` cannot be reused: it was failed")),
-        "{refused}"
-    );
 
     // Once the failed jobs passed, there is nothing failed left to run again.
     let (status, queued) = rerun(&server, failed, r#"{"failed": true}"#);

@@ -26,6 +26,15 @@ pub enum RerunSelection {
     Failed,
 }
 
+impl Reuse {
+    /// Whether a run of `pipeline` could reuse what this asks, as the run itself would
+    /// decide before it starts: for a caller that queues the run to refuse it at once.
+    /// Reads the earlier run's events (blocking).
+    pub fn check(&self, pipeline: &Pipeline) -> Result<(), ReuseError> {
+        ReusePlan::decide(pipeline, self).map(|_| ())
+    }
+}
+
 /// Why a re-run cannot reuse what it was asked to.
 #[derive(Debug, thiserror::Error)]
 pub enum ReuseError {

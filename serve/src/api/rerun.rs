@@ -4,13 +4,17 @@
 use super::api_error::ApiError;
 use super::caller::Caller;
 use super::run_folder::FoundRun;
+use crate::error_chain::error_chain;
 use crate::queue_runner::QueueRunner;
-use crate::store::{PartialRerun, RerunJobs};
+use crate::store::{PartialRerun, RerunJobs, RunRow};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use pipekit_runner::commit_test::{CommitPlan, FileOutcome, PipelineChoice};
+use pipekit_runner::git::{Revision, SourceRepo};
 use pipekit_runner::report::JobState;
+use pipekit_runner::session::{RerunSelection, Reuse, ReuseError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -79,7 +83,11 @@ pub(crate) async fn queue_rerun(
         (None, true) => Some(RerunJobs::Failed),
     };
     let partial = match jobs {
-        Some(jobs) => Some(partial_rerun(&found, jobs).await?),
+        Some(jobs) => {
+            let partial = partial_rerun(&found, jobs).await?;
+            check_reuse(runner, &found.row, &partial).await?;
+            Some(partial)
+        }
         None => None,
     };
     Ok(runner.rerun(found.row.id, partial)?)
@@ -132,4 +140,54 @@ async fn partial_rerun(found: &FoundRun, jobs: RerunJobs) -> Result<PartialRerun
         }
     }
     Ok(PartialRerun { jobs, reuse_folder })
+}
+
+/// Refuses now what the run would refuse before its first job: a job to reuse that did not
+/// pass (`deploy` alone would reuse a failed `test`). Decided as the run decides it, over
+/// the pipeline file at the run's commit and the earlier run's events.
+async fn check_reuse(
+    runner: &QueueRunner,
+    row: &RunRow,
+    partial: &PartialRerun,
+) -> Result<(), ApiError> {
+    let Some(repository) = runner.service().repositories.get(&row.repository).cloned() else {
+        return Err(ApiError::Unprocessable(format!(
+            "the repository `{}` is not served any more",
+            row.repository
+        )));
+    };
+    let reuse = Reuse {
+        from: runner
+            .service()
+            .runs_dir(&row.repository)
+            .join(&partial.reuse_folder),
+        rerun: match &partial.jobs {
+            RerunJobs::Named(jobs) => RerunSelection::Jobs(jobs.clone()),
+            RerunJobs::Failed => RerunSelection::Failed,
+        },
+    };
+    let (commit, pipeline) = (row.commit.clone(), row.pipeline.clone());
+    // Off the runtime's threads: the repository and the events are read from disk.
+    tokio::task::spawn_blocking(move || {
+        let repo = SourceRepo::open(&repository, false)
+            .map_err(|error| ApiError::Internal(error_chain(&error)))?;
+        let mut plan = CommitPlan::read(
+            &repo,
+            &Revision::Commit(commit),
+            None,
+            &PipelineChoice::File(pipeline.clone().into()),
+        )
+        .map_err(|error| ApiError::Unprocessable(error_chain(&error)))?;
+        let Some(FileOutcome::Run(parsed)) = plan.files.pop().map(|file| file.outcome) else {
+            return Err(ApiError::Unprocessable(format!(
+                "`{pipeline}` does not validate at the run's commit: there is nothing to reuse"
+            )));
+        };
+        reuse.check(&parsed.pipeline).map_err(|error| match error {
+            ReuseError::UnknownJob { .. } => ApiError::BadRequest(error.to_string()),
+            other => ApiError::Unprocessable(error_chain(&other)),
+        })
+    })
+    .await
+    .map_err(|error| ApiError::Internal(error.to_string()))?
 }
