@@ -17,7 +17,7 @@ pub(crate) mod runs;
 pub use api_error::ApiError;
 pub use caller::{Caller, Identity};
 pub use run_detail::{JobView, RunDetail, SignalView};
-pub use run_view::RunView;
+pub use run_view::{RerunView, RunView};
 
 use crate::queue_runner::QueueRunner;
 use axum::Router;
