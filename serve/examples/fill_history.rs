@@ -61,6 +61,7 @@ fn fill(data: &std::path::Path, repository: &str, count: u32) -> Result<Duration
             author: "Bench <bench@localhost>".to_owned(),
             trigger: Trigger::Hook,
             attempt_of: None,
+            rerun: None,
         };
         let id = store
             .enqueue(&run, queued_at)

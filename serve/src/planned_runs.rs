@@ -30,6 +30,7 @@ pub fn planned_runs(
             author: plan.commit.author.clone(),
             trigger,
             attempt_of: None,
+            rerun: None,
         })
         .collect()
 }

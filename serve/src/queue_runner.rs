@@ -8,7 +8,9 @@ use crate::queued_run::test_queued_run;
 use crate::run_facts::RunFacts;
 use crate::service::{Service, is_repository_name};
 use crate::status::{ForgeClient, StatusOutbox, StatusReporter};
-use crate::store::{Cancelled, NewRun, Recovered, RunRow, RunState, RunStore, StoreError};
+use crate::store::{
+    Cancelled, NewRun, PartialRerun, Recovered, RunRow, RunState, RunStore, StoreError,
+};
 use pipekit_runner::run::Reporter;
 use pipekit_runner::session::{CancelHandle, CancelSignal, cancel_channel};
 use pipekit_schema::Pipeline;
@@ -143,8 +145,9 @@ impl QueueRunner {
         Ok(queued)
     }
 
-    /// Queues run `id` again, whole, as a new run of the same commit and pipeline file.
-    pub fn rerun(&self, id: i64) -> Result<i64, StoreError> {
+    /// Queues run `id` again as a new run of the same commit and pipeline file: whole, or
+    /// (`partial`) only some jobs, the others reused from the earlier run's folder.
+    pub fn rerun(&self, id: i64, partial: Option<PartialRerun>) -> Result<i64, StoreError> {
         let row = self.store().run(id)?.ok_or(StoreError::UnknownRun(id))?;
         let again = NewRun {
             repository: row.repository,
@@ -156,6 +159,7 @@ impl QueueRunner {
             author: row.author,
             trigger: crate::store::Trigger::Rerun,
             attempt_of: Some(id),
+            rerun: partial,
         };
         // Not a push: never taken for a duplicate, so it always gets an id.
         self.enqueue(&again)?.ok_or(StoreError::UnknownRun(id))

@@ -3,13 +3,14 @@
 //! the session into `runs/<repository>/<run id>/`.
 
 use crate::service::Service;
-use crate::store::{RunRow, RunState};
+use crate::store::{RerunJobs, RunRow, RunState};
 use pipekit_runner::commit_test::{CommitPlan, FileOutcome, PipelineChoice, export};
 use pipekit_runner::git::{Checkouts, CommitInfo, Revision, SourceRepo};
 use pipekit_runner::report::RunStatus;
 use pipekit_runner::run::{Reporter, Workspaces};
 use pipekit_runner::session::{
-    CancelSignal, PreparedRun, RunOutcome, RunPlan, RunRequest, RunSource, SessionOptions,
+    CancelSignal, PreparedRun, RerunSelection, Reuse, RunOutcome, RunPlan, RunRequest, RunSource,
+    SessionOptions,
 };
 use pipekit_runner::storage::RunsDir;
 use pipekit_schema::{Parsed, Pipeline};
@@ -95,6 +96,7 @@ pub async fn test_queued_run(
             keep_running: false,
             log_limit: service.log_limit,
             extra_junit: None,
+            reuse: reuse_of(service, row),
         },
         host_env: service.host_env.clone(),
         cancel,
@@ -108,6 +110,22 @@ pub async fn test_queued_run(
     };
     started(prepared.run_id());
     end_of(&prepared.run().await)
+}
+
+/// What a re-run of only some jobs reuses: the jobs it does not run again, from the
+/// earlier run's folder (the runner refuses, before any job starts, a job there that did
+/// not pass).
+fn reuse_of(service: &Service, row: &RunRow) -> Option<Reuse> {
+    let partial = row.rerun.as_ref()?;
+    Some(Reuse {
+        from: service
+            .runs_dir(&row.repository)
+            .join(&partial.reuse_folder),
+        rerun: match &partial.jobs {
+            RerunJobs::Named(jobs) => RerunSelection::Jobs(jobs.clone()),
+            RerunJobs::Failed => RerunSelection::Failed,
+        },
+    })
 }
 
 /// The validated pipeline of a queued run and its commit, checked out.

@@ -194,6 +194,7 @@ mod tests {
             author: "Ada".to_owned(),
             trigger: Trigger::Manual,
             attempt_of: None,
+            rerun: None,
         };
         let id = store.enqueue(&run, SystemTime::now())?.unwrap_or_default();
         store.start_next(1, SystemTime::now())?;

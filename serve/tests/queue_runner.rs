@@ -98,6 +98,7 @@ impl Served {
             author: "Ada <ada@example.com>".to_owned(),
             trigger: Trigger::Manual,
             attempt_of: None,
+            rerun: None,
         };
         Ok(self.runner.enqueue(&run)?.ok_or("not queued")?)
     }

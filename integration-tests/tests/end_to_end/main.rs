@@ -23,6 +23,7 @@ mod serve_auth;
 mod serve_browser;
 mod serve_pages;
 mod serve_repositories;
+mod serve_rerun;
 mod serve_statuses;
 mod serve_streams;
 mod serve_upkeep;

@@ -204,6 +204,7 @@ impl Reporter for Console {
                 let _ = at;
                 let text = match outcome {
                     Outcome::Passed => "passed".to_string(),
+                    Outcome::Reused(reason) => format!("passed: {reason}"),
                     Outcome::Failed(reason) => format!("FAILED: {reason}"),
                     Outcome::Skipped(reason) => format!("skipped: {reason}"),
                     Outcome::Cancelled(reason) => format!("cancelled: {reason}"),

@@ -95,6 +95,7 @@ pub(super) async fn run_pipeline(
             keep_running: args.keep_running,
             log_limit: invocation.log_limit,
             extra_junit: args.junit.clone(),
+            reuse: None,
         },
         host_env: invocation.host_env.clone(),
         cancel: invocation.cancel.clone(),
@@ -139,6 +140,18 @@ pub(super) fn from_session(error: SessionError) -> CliError {
     match error {
         SessionError::InvalidInput(text) => CliError::InvalidInput(text),
         SessionError::Environment(text) => CliError::Environment(text),
+        SessionError::Reuse(error) if error.is_invalid_input() => {
+            CliError::InvalidInput(error.to_string())
+        }
+        SessionError::Reuse(error) => {
+            let mut text = error.to_string();
+            let mut cause = std::error::Error::source(&error);
+            while let Some(next) = cause {
+                text = format!("{text}: {next}");
+                cause = next.source();
+            }
+            CliError::Environment(text)
+        }
     }
 }
 

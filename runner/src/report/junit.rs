@@ -59,6 +59,9 @@ pub fn junit_report(record: &RunRecord, run_dir: &Path) -> Result<String, Report
 
 fn job_test_case(pipeline: &str, job: &JobRecord, log: &str) -> TestCase {
     let reason = job.reason.as_deref().map(sanitize);
+    // A passing case has no message: a passed job's reason (reused from an earlier run,
+    // left running) is kept as a property.
+    let passed_because = reason.clone().filter(|_| job.state == JobState::Passed);
     let status = match job.state {
         JobState::Passed => TestCaseStatus::success(),
         JobState::Failed => {
@@ -87,6 +90,9 @@ fn job_test_case(pipeline: &str, job: &JobRecord, log: &str) -> TestCase {
     test_case
         .set_classname(pipeline)
         .set_time(seconds(job.duration_seconds.unwrap_or(0.0)));
+    if let Some(reason) = passed_because {
+        test_case.add_property(Property::new("pipekit.reason", reason));
+    }
     if !log.is_empty() {
         test_case.set_system_out(log);
     }

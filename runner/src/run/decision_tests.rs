@@ -46,6 +46,7 @@ async fn run_fake(yaml: &str, fake: &FakeExecutor, keep_running: bool, interrupt
         secrets: Default::default(),
         artifacts: Arc::new(FolderStore(folder.clone())),
         host_env: Default::default(),
+        reused: Default::default(),
     };
     let (sender, receiver) = mpsc::unbounded_channel();
     let started = Instant::now();

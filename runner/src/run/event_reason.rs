@@ -24,6 +24,9 @@ pub struct EventReason {
     /// The job's own signal the reason is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<String>,
+    /// The earlier run a reused job's outcome comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
     /// The reason as the console and `run.json` say it.
     pub text: String,
 }
@@ -56,6 +59,8 @@ pub enum ReasonKind {
     EngineLost,
     /// Passed, and left running by `--keep-running`.
     LeftRunning,
+    /// Passed in an earlier run, not run again by a re-run: its files are that run's.
+    Reused,
     /// A failure of another kind (start failed, healthcheck, executor error).
     Failed,
     /// A cancellation of another kind.
@@ -73,6 +78,7 @@ impl EventReason {
             job: None,
             condition: None,
             signal: None,
+            run: None,
             text: text.into(),
         }
     }
@@ -84,6 +90,10 @@ impl EventReason {
         let mut reason = EventReason::new(ReasonKind::Failed, text);
         match outcome {
             Outcome::Passed => return None,
+            Outcome::Reused(reused) => {
+                reason.kind = ReasonKind::Reused;
+                reason.run = Some(reused.run.clone());
+            }
             Outcome::Skipped(SkipReason::ConditionNever { job, condition, .. }) => {
                 reason.kind = ReasonKind::ConditionNever;
                 reason.job = Some(job.clone());

@@ -127,7 +127,7 @@ impl EventTranslator {
 
     fn finished(&self, job: JobId, outcome: &Outcome, exit: Option<JobExit>) -> EventKind {
         let state = match outcome {
-            Outcome::Passed => JobState::Passed,
+            Outcome::Passed | Outcome::Reused(_) => JobState::Passed,
             Outcome::Failed(_) => JobState::Failed,
             Outcome::Skipped(_) => JobState::Skipped,
             Outcome::Cancelled(_) => JobState::Cancelled,

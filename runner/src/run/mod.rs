@@ -15,6 +15,7 @@ mod log_writer;
 mod output_pump;
 mod plan;
 mod recorder;
+mod reused_jobs;
 mod timestamp;
 mod workspaces;
 
@@ -28,6 +29,7 @@ pub use junit_files::{find_job_junit_files, find_junit_files};
 pub use log_limit::{format_size, parse_log_limit};
 pub use plan::RunPlan;
 pub use recorder::{Recorder, ReplayError};
+pub use reused_jobs::ReusedJobs;
 pub use timestamp::Timestamp;
 pub use workspaces::Workspaces;
 

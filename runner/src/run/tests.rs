@@ -70,6 +70,7 @@ async fn run_collected(
         host_env: std::env::vars_os()
             .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)))
             .collect(),
+        reused: Default::default(),
     };
     let (sender, receiver) = mpsc::unbounded_channel();
     if let Some(after) = interrupt_after {

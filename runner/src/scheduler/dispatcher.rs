@@ -13,6 +13,7 @@ use super::detached_jobs::DetachedJobs;
 use super::event::{Decision, JobExit, Outcome, SchedulerEvent, StopReason};
 use super::fail_reason::FailReason;
 use super::job_progress::{JobProgress, Phase};
+use super::reused_job::{ReuseReason, ReusedJob};
 use super::skip_reason::{NeverReason, SkipReason};
 use pipekit_schema::{Condition, JobId, Pipeline, SignalId};
 use std::collections::BTreeSet;
@@ -30,6 +31,8 @@ pub struct Dispatcher {
     fail_fast: bool,
     /// Per job: `--keep-running` applies, so it is left up instead of stopped at the end.
     keep_running: Vec<bool>,
+    /// Jobs a re-run takes over from an earlier run; they finish as they did there, first.
+    reused: Vec<ReusedJob>,
     /// Set once the whole run is being stopped, to the strongest reason seen so far.
     cancelling: Option<CancelReason>,
     /// Jobs in scope not finished yet: `is_done` is asked after every log line.
@@ -61,6 +64,7 @@ impl Dispatcher {
             conditions: ConditionBook::new(&pipeline),
             detached: DetachedJobs::new(&pipeline, &jobs),
             keep_running: vec![false; pipeline.jobs.len()],
+            reused: Vec::new(),
             pipeline,
             jobs,
             dependents,
@@ -82,9 +86,34 @@ impl Dispatcher {
         self
     }
 
-    /// The first decisions: every job without conditions starts.
+    /// A re-run: these jobs are not run. [`Dispatcher::begin`] finishes each (in scope) as
+    /// [`Outcome::Reused`], as having started, exited 0 and fired `fired`, so that its
+    /// dependents' conditions hold as they did in the earlier run.
+    pub fn reuse(mut self, jobs: impl IntoIterator<Item = ReusedJob>) -> Self {
+        self.reused.extend(jobs);
+        self
+    }
+
+    /// The first decisions: every reused job finishes, then every job whose conditions
+    /// hold (those without any first) starts.
     pub fn begin(&mut self) -> Vec<Decision> {
         let mut decisions = Vec::new();
+        for reused in std::mem::take(&mut self.reused) {
+            let id = reused.job;
+            if !self.is_waiting(id) {
+                continue;
+            }
+            let job = &mut self.jobs[id.0];
+            job.started = true;
+            job.exit = Some(JobExit::Code(0));
+            for signal in reused.fired {
+                if let Some(fired) = job.fired.get_mut(signal.0) {
+                    *fired = true;
+                }
+            }
+            let reason = ReuseReason { run: reused.run };
+            self.finish(id, Outcome::Reused(reason), &mut decisions);
+        }
         let all: Vec<JobId> = self.waiting.iter().copied().collect();
         for &id in &all {
             self.conditions.evaluate_all(&self.pipeline, &self.jobs, id);

@@ -3,6 +3,7 @@
 use super::cancel_reason::CancelReason;
 use super::fail_reason::FailReason;
 use super::reason::ReasonWithText;
+use super::reused_job::ReuseReason;
 use super::skip_reason::SkipReason;
 use pipekit_schema::{JobId, SignalId};
 use serde::Serialize;
@@ -132,18 +133,21 @@ pub enum Outcome {
     Skipped(SkipReason),
     /// It was running (or about to) when it or the run was stopped.
     Cancelled(CancelReason),
+    /// It passed in an earlier run and was not run again (a re-run): as passed as
+    /// [`Outcome::Passed`], with the run it comes from as its reason.
+    Reused(ReuseReason),
 }
 
 impl Outcome {
     /// Whether the job passed.
     pub fn is_passed(&self) -> bool {
-        matches!(self, Outcome::Passed)
+        matches!(self, Outcome::Passed | Outcome::Reused(_))
     }
 
     /// The state as `run.json` and the events name it.
     pub fn state(&self) -> &'static str {
         match self {
-            Outcome::Passed => "passed",
+            Outcome::Passed | Outcome::Reused(_) => "passed",
             Outcome::Failed(_) => "failed",
             Outcome::Skipped(_) => "skipped",
             Outcome::Cancelled(_) => "cancelled",
@@ -157,6 +161,7 @@ impl Outcome {
             Outcome::Failed(reason) => Some(reason.to_string()),
             Outcome::Skipped(reason) => Some(reason.to_string()),
             Outcome::Cancelled(reason) => Some(reason.to_string()),
+            Outcome::Reused(reason) => Some(reason.to_string()),
         }
     }
 
@@ -167,6 +172,8 @@ impl Outcome {
             Outcome::Failed(reason) => Outcome::Failed(reason.map_text(mask)),
             Outcome::Skipped(reason) => Outcome::Skipped(reason.map_text(mask)),
             Outcome::Cancelled(reason) => Outcome::Cancelled(reason.map_text(mask)),
+            // A run id: nothing of the user's to mask.
+            Outcome::Reused(reason) => Outcome::Reused(reason),
         }
     }
 }
@@ -186,6 +193,9 @@ impl Serialize for Outcome {
                 map.serialize_entry("reason", &ReasonWithText::new(reason))?
             }
             Outcome::Cancelled(reason) => {
+                map.serialize_entry("reason", &ReasonWithText::new(reason))?
+            }
+            Outcome::Reused(reason) => {
                 map.serialize_entry("reason", &ReasonWithText::new(reason))?
             }
         }

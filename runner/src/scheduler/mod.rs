@@ -11,6 +11,8 @@ mod fail_reason;
 mod job_progress;
 mod overlap;
 mod reason;
+mod rerun_scope;
+mod reused_job;
 mod skip_reason;
 
 pub use cancel_reason::CancelReason;
@@ -20,6 +22,8 @@ pub use event::{Decision, JobExit, Outcome, SchedulerEvent, StopReason};
 pub use fail_reason::FailReason;
 pub use overlap::may_overlap;
 pub use reason::ReasonWithText;
+pub use rerun_scope::RerunScope;
+pub use reused_job::{ReuseReason, ReusedJob};
 pub use skip_reason::{NeverReason, SkipReason};
 
 #[cfg(test)]

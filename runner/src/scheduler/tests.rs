@@ -865,3 +865,5 @@ fn masking_reaches_every_quoted_text_of_a_reason() {
         Some("`a.ExitCode(0)` can no longer hold: `a` failed: login ***")
     );
 }
+
+mod rerun;

@@ -27,6 +27,7 @@ impl PreparedRun {
             events,
             docker,
             local,
+            reused,
             ..
         } = self;
         let pipeline = request.pipeline.clone();
@@ -62,6 +63,7 @@ impl PreparedRun {
             secrets: secrets.clone(),
             artifacts: Arc::new(FolderStore(folder.clone())),
             host_env: request.host_env.clone(),
+            reused,
         };
         let interrupted = drive(context, reporters, request.cancel.into_messages()).await;
 

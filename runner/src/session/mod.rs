@@ -12,6 +12,7 @@ mod finish;
 mod outcome;
 mod prepare;
 mod request;
+mod reuse;
 
 pub use crate::executor::Placement;
 pub use crate::run::RunPlan;
@@ -20,7 +21,10 @@ pub use error::SessionError;
 pub use outcome::{ENVIRONMENT, FAILED, INTERRUPTED, INVALID_INPUT, PASSED, Problem, RunOutcome};
 pub use prepare::{PreparedRun, runs_dir};
 pub use request::{HostEnv, RunRequest, RunSource, SessionOptions};
+pub use reuse::{RerunSelection, Reuse, ReuseError};
 
+#[cfg(test)]
+mod reuse_tests;
 #[cfg(test)]
 mod tests;
 

@@ -3,10 +3,11 @@
 
 use super::error::{SessionError, with_cause};
 use super::request::RunRequest;
+use super::reuse::ReusePlan;
 use crate::executor::{DockerExecutor, LocalExecutor, Owner, RunIdentity};
 use crate::recovery::{DeadRun, claim, recover_dead_runs, release};
 use crate::report::{write_first_run_json, write_run_json};
-use crate::run::{EventLog, ProblemKind, Recorder, RunHeader, RunPlan};
+use crate::run::{EventLog, ProblemKind, Recorder, ReusedJobs, RunHeader, RunPlan};
 use crate::scheduler::may_overlap;
 use crate::secrets::{Masker, RunSecrets};
 use crate::storage::{RunFolder, RunsDir};
@@ -23,6 +24,8 @@ pub struct PreparedRun {
     pub(super) events: EventLog,
     pub(super) docker: Option<DockerExecutor>,
     pub(super) local: LocalExecutor,
+    /// A re-run's jobs taken over from the earlier run, their files already here.
+    pub(super) reused: ReusedJobs,
     recovered: Vec<DeadRun>,
 }
 
@@ -42,6 +45,11 @@ impl PreparedRun {
         )
         .map_err(|error| SessionError::Environment(error.to_string()))?;
         let secrets = Arc::new(secrets);
+        // Decided before the folder is made: a refused reuse leaves nothing behind.
+        let reuse = match &request.options.reuse {
+            Some(reuse) => Some(ReusePlan::decide(&pipeline, reuse)?),
+            None => None,
+        };
         let masker = secrets.masker().clone();
         let environment = |text: String| SessionError::Environment(mask(&masker, &text));
 
@@ -81,6 +89,16 @@ impl PreparedRun {
             release(&folder);
             environment(with_cause(error))
         })?;
+        if let Some(reuse) = &reuse
+            && let Err(error) = reuse.bring_over(&pipeline, &folder)
+        {
+            events.problem(ProblemKind::WriteFailure, &with_cause(&error));
+            let _ = events.finish_with_reports(|record| {
+                write_run_json(record, &folder.run_json_path()).map_err(with_cause)
+            });
+            release(&folder);
+            return Err(error.into());
+        }
         let docker = match request.engine.clone() {
             Some(engine) => {
                 let identity = RunIdentity {
@@ -119,6 +137,7 @@ impl PreparedRun {
             events,
             docker,
             local,
+            reused: reuse.map(|reuse| reuse.reused).unwrap_or_default(),
             recovered,
         })
     }

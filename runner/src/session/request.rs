@@ -1,6 +1,7 @@
 //! What a caller hands in to run a pipeline.
 
 use super::cancel::CancelSignal;
+use super::reuse::Reuse;
 use crate::executor::{Engine, HostSupervisor};
 use crate::git::CommitInfo;
 use crate::run::{Reporter, Workspaces};
@@ -68,4 +69,6 @@ pub struct SessionOptions {
     pub log_limit: Option<u64>,
     /// A copy of the JUnit report written there too (`--junit PATH`).
     pub extra_junit: Option<PathBuf>,
+    /// A re-run: only some jobs run again, the others are reused from an earlier run.
+    pub reuse: Option<Reuse>,
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Keeps every event of one run, and when the run's last one came.
 #[derive(Clone, Default)]
-struct Collector {
+pub(super) struct Collector {
     events: Arc<Mutex<Vec<RunEvent>>>,
     finished: Arc<Mutex<Option<Instant>>>,
 }
@@ -25,7 +25,7 @@ impl Reporter for Collector {
     }
 }
 
-fn pipeline(yaml: &str) -> Arc<Pipeline> {
+pub(super) fn pipeline(yaml: &str) -> Arc<Pipeline> {
     let source = Source {
         name: "pipekit.yml".into(),
         text: yaml.into(),
@@ -33,7 +33,11 @@ fn pipeline(yaml: &str) -> Arc<Pipeline> {
     Arc::new(parse(&source).expect("valid pipeline").pipeline)
 }
 
-fn request(pipeline: &Arc<Pipeline>, dir: &std::path::Path, collector: &Collector) -> RunRequest {
+pub(super) fn request(
+    pipeline: &Arc<Pipeline>,
+    dir: &std::path::Path,
+    collector: &Collector,
+) -> RunRequest {
     RunRequest {
         pipeline: pipeline.clone(),
         pipeline_file: "pipekit.yml".into(),
@@ -53,6 +57,7 @@ fn request(pipeline: &Arc<Pipeline>, dir: &std::path::Path, collector: &Collecto
             keep_running: false,
             log_limit: None,
             extra_junit: None,
+            reuse: None,
         },
         // Only what the jobs need: the library never reads the process's environment.
         host_env: [("PATH".to_string(), "/usr/bin:/bin".to_string())]

@@ -103,6 +103,21 @@ impl RunFolder {
         Ok(folder)
     }
 
+    /// The paths of a run folder that exists already (an earlier run's, to read from);
+    /// its id is its folder's name.
+    pub fn existing(root: &Path) -> RunFolder {
+        RunFolder {
+            id: root
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            shared_root: root.join("shared"),
+            root: root.to_owned(),
+            started_at: SystemTime::now(),
+            write_failure: Arc::default(),
+        }
+    }
+
     /// The run id, e.g. `20261122-001500-123-a1b2`.
     pub fn id(&self) -> &str {
         &self.id

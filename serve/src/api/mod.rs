@@ -7,6 +7,7 @@ mod hooks;
 mod login;
 pub(crate) mod overview;
 mod repositories;
+pub(crate) mod rerun;
 mod run_detail;
 mod run_events;
 mod run_files;
@@ -17,7 +18,7 @@ pub(crate) mod runs;
 pub use api_error::ApiError;
 pub use caller::{Caller, Identity};
 pub use run_detail::{JobView, RunDetail, SignalView};
-pub use run_view::RunView;
+pub use run_view::{RerunView, RunView};
 
 use crate::queue_runner::QueueRunner;
 use axum::Router;
@@ -34,7 +35,7 @@ pub fn router(runner: Arc<QueueRunner>) -> Router {
         .route("/api/v1/runs", get(runs::list).post(runs::queue))
         .route("/api/v1/runs/{id}", get(runs::show))
         .route("/api/v1/runs/{id}/cancel", post(runs::cancel))
-        .route("/api/v1/runs/{id}/rerun", post(runs::rerun))
+        .route("/api/v1/runs/{id}/rerun", post(rerun::rerun))
         .route("/api/v1/runs/{id}/events", get(run_events::events))
         .route("/api/v1/runs/{id}/jobs/{job}/log", get(run_files::log))
         .route("/api/v1/runs/{id}/junit.xml", get(run_files::junit))

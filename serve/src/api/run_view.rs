@@ -1,6 +1,6 @@
 //! A run as the API shows it (spec 8's fields).
 
-use crate::store::RunRow;
+use crate::store::{RerunJobs, RunRow};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -27,6 +27,19 @@ pub struct RunView {
     pub attempt_of: Option<i64>,
     /// Why it ended errored or invalid, when no report of its own says it.
     pub problem: Option<String>,
+    /// A re-run of only some jobs: which, and the run folder the others are reused from.
+    pub rerun: Option<RerunView>,
+}
+
+/// `{"jobs": ["test"], "reused_from": "<run folder>"}` or `{"failed": true, …}`: the
+/// request's own words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RerunView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub failed: bool,
+    pub reused_from: String,
 }
 
 impl From<RunRow> for RunView {
@@ -59,6 +72,17 @@ impl From<RunRow> for RunView {
             run_folder: row.run_folder,
             attempt_of: row.attempt_of,
             problem: row.problem,
+            rerun: row.rerun.map(|rerun| {
+                let (jobs, failed) = match rerun.jobs {
+                    RerunJobs::Named(jobs) => (Some(jobs), false),
+                    RerunJobs::Failed => (None, true),
+                };
+                RerunView {
+                    jobs,
+                    failed,
+                    reused_from: rerun.reuse_folder,
+                }
+            }),
         }
     }
 }

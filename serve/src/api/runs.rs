@@ -201,33 +201,3 @@ pub(crate) fn run_id(text: &str) -> Result<i64, ApiError> {
         .filter(|id| *id > 0)
         .ok_or_else(|| ApiError::BadRequest(format!("`{text}` is not a run id")))
 }
-
-/// What `POST /api/v1/runs/{id}/rerun` takes: nothing (the whole run), or the jobs to run
-/// again.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RerunRequest {
-    jobs: Option<Vec<String>>,
-    failed: Option<bool>,
-}
-
-/// `POST /api/v1/runs/{id}/rerun`: 201 `{id}` of the new run of the same commit and
-/// pipeline file.
-pub(super) async fn rerun(
-    State(runner): Runner,
-    caller: Caller,
-    Path(id): Path<String>,
-    body: Option<Json<RerunRequest>>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.may_change()?;
-    let id = run_id(&id)?;
-    let request = body.map(|Json(request)| request).unwrap_or_default();
-    if request.jobs.is_some() || request.failed == Some(true) {
-        return Err(ApiError::Unprocessable(
-            "re-running only some jobs is not built yet; POST with no body runs it all again"
-                .to_owned(),
-        ));
-    }
-    let again = runner.rerun(id)?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": again }))))
-}

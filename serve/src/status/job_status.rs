@@ -35,7 +35,8 @@ impl JobStatus {
     /// The status of a job that ended with `outcome`.
     pub fn of_outcome(outcome: &Outcome) -> JobStatus {
         match outcome {
-            Outcome::Passed => JobStatus::Passed,
+            // A job reused from an earlier run passed there: its commit passes it.
+            Outcome::Passed | Outcome::Reused(_) => JobStatus::Passed,
             Outcome::Failed(
                 FailReason::StartFailed { .. }
                 | FailReason::Executor { .. }

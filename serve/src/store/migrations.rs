@@ -14,9 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_branch_tips.sql"),
     include_str!("migrations/0004_deliveries.sql"),
     include_str!("migrations/0005_users.sql"),
-    // 0006 belongs to another branch, not merged yet: until it is, version 6 changes
-    // nothing. When merging, this line becomes its `include_str!`.
-    "",
+    include_str!("migrations/0006_rerun_jobs.sql"),
     include_str!("migrations/0007_status_outbox.sql"),
 ];
 

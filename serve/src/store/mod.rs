@@ -5,6 +5,7 @@
 mod branch_tips;
 mod deliveries;
 mod migrations;
+mod partial_rerun;
 mod run_pruning;
 mod run_row;
 mod run_store;
@@ -15,6 +16,7 @@ mod users;
 
 pub use deliveries::KEPT_DELIVERIES;
 pub use migrations::SCHEMA_VERSION;
+pub use partial_rerun::{PartialRerun, RerunJobs};
 pub use run_pruning::{PrunableRun, PruneScope};
 pub use run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
 pub use run_store::RunStore;

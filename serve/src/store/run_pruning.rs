@@ -208,6 +208,7 @@ mod tests {
             author: "Ada <ada@example.com>".to_owned(),
             trigger: Trigger::Manual,
             attempt_of: None,
+            rerun: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! A run as the service records it, and the words its columns hold.
 
+use super::partial_rerun::PartialRerun;
 use super::store_error::StoreError;
 use std::fmt;
 
@@ -149,6 +150,8 @@ pub struct NewRun {
     pub trigger: Trigger,
     /// The run this one repeats (a re-run, a requeue).
     pub attempt_of: Option<i64>,
+    /// A re-run of only some jobs, the others reused (`None`: every job runs).
+    pub rerun: Option<PartialRerun>,
 }
 
 /// A recorded run.
@@ -177,6 +180,8 @@ pub struct RunRow {
     pub finished_at: Option<String>,
     /// Why it ended errored or invalid, when no report of its own says it.
     pub problem: Option<String>,
+    /// A re-run of only some jobs, the others reused (`None`: every job runs).
+    pub rerun: Option<PartialRerun>,
 }
 
 /// Which runs a listing shows, newest first.

@@ -1,6 +1,7 @@
 //! The runs and the queue, on one SQLite connection.
 
 use super::migrations::migrate;
+use super::partial_rerun::{PartialRerun, RerunJobs};
 use super::run_row::{Cancelled, NewRun, Recovered, RunFilter, RunRow, RunState, Trigger};
 use super::store_error::StoreError;
 use pipekit_runner::storage::rfc3339;
@@ -16,7 +17,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Every column of a run, its repository by name, in the order [`run_row`] reads them.
 const RUN_COLUMNS: &str = "SELECT r.id, r.number, p.name, r.pipeline, r.branch, r.git_ref, \
     r.commit_sha, r.message, r.author, r.trigger, r.state, r.run_folder, r.attempt_of, \
-    r.cancel_requested, r.queued_at, r.started_at, r.finished_at, r.problem \
+    r.cancel_requested, r.queued_at, r.started_at, r.finished_at, r.problem, r.rerun_jobs, \
+    r.reuse_folder \
     FROM runs r JOIN repositories p ON p.id = r.repository_id";
 
 /// The service's database. Every change is one transaction, taken for writing before it
@@ -366,8 +368,8 @@ fn insert_queued(
     )?;
     conn.execute(
         "INSERT INTO runs (repository_id, number, pipeline, branch, git_ref, commit_sha, \
-         message, author, trigger, state, attempt_of, queued_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11)",
+         message, author, trigger, state, attempt_of, queued_at, rerun_jobs, reuse_folder) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?12, ?13)",
         params![
             repository,
             number,
@@ -379,7 +381,9 @@ fn insert_queued(
             run.author,
             run.trigger.as_str(),
             run.attempt_of,
-            rfc3339(at)
+            rfc3339(at),
+            run.rerun.as_ref().map(|rerun| rerun.jobs.to_column()),
+            run.rerun.as_ref().map(|rerun| rerun.reuse_folder.clone()),
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -398,6 +402,8 @@ fn queue_again(conn: &Connection, run: RunRow, at: SystemTime) -> Result<i64, St
         author: run.author,
         trigger: Trigger::Requeue,
         attempt_of: Some(run.id),
+        // Interrupted, it reuses what it was to reuse: the same earlier run.
+        rerun: run.rerun,
     };
     insert_queued(conn, repository, &again, at)
 }
@@ -447,6 +453,15 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Result<RunRow, StoreError>> {
         (Ok(trigger), Ok(state)) => (trigger, state),
         (Err(error), _) | (_, Err(error)) => return Ok(Err(error)),
     };
+    let rerun_jobs: Option<String> = row.get(18)?;
+    let reuse_folder: Option<String> = row.get(19)?;
+    let rerun = match (rerun_jobs, reuse_folder) {
+        (Some(jobs), Some(reuse_folder)) => match RerunJobs::from_column(jobs) {
+            Ok(jobs) => Some(PartialRerun { jobs, reuse_folder }),
+            Err(error) => return Ok(Err(error)),
+        },
+        _ => None,
+    };
     Ok(Ok(RunRow {
         id: row.get(0)?,
         number: row.get(1)?,
@@ -466,5 +481,6 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<Result<RunRow, StoreError>> {
         started_at: row.get(15)?,
         finished_at: row.get(16)?,
         problem: row.get(17)?,
+        rerun,
     }))
 }

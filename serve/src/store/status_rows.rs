@@ -264,6 +264,7 @@ mod tests {
             author: String::new(),
             trigger: Trigger::Manual,
             attempt_of: None,
+            rerun: None,
         };
         let id = store
             .enqueue(&run, at(0))?

@@ -80,6 +80,7 @@ mod tests {
             author: "Ada <ada@example.com>".to_owned(),
             trigger: Trigger::Hook,
             attempt_of: None,
+            rerun: None,
         }
     }
 

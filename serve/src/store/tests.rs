@@ -44,6 +44,7 @@ fn push(repository: &str, commit: &str, trigger: Trigger) -> NewRun {
         author: "Ada <ada@example.com>".to_owned(),
         trigger,
         attempt_of: None,
+        rerun: None,
     }
 }
 
@@ -532,4 +533,28 @@ fn state_and_trigger_words_read_back() {
     }
     assert_eq!(RunState::parse("Passed"), None);
     assert!(RunState::Invalid.is_finished() && !RunState::Running.is_finished());
+}
+
+#[test]
+fn a_partial_rerun_is_kept_and_an_interrupted_one_reuses_the_same_run_again() -> TestResult {
+    let scratch = Scratch::new()?;
+    let mut store = scratch.store()?;
+    let partial = PartialRerun {
+        jobs: RerunJobs::Named(vec!["test".into()]),
+        reuse_folder: "20261204-000000-000-abcd".into(),
+    };
+    let mut rerun = push("app", "a1", Trigger::Rerun);
+    rerun.rerun = Some(partial.clone());
+    let id = store.enqueue(&rerun, at(1))?.ok_or("not queued")?;
+    let whole = store
+        .enqueue(&push("app", "a1", Trigger::Rerun), at(1))?
+        .ok_or("not queued")?;
+    assert_eq!(store.run(id)?.ok_or("no run")?.rerun, Some(partial.clone()));
+    assert_eq!(store.run(whole)?.ok_or("no run")?.rerun, None);
+
+    store.start_next(1, at(2))?;
+    store.finish(id, RunState::Interrupted, None, at(3))?;
+    let again = store.requeue(id, at(4))?;
+    assert_eq!(store.run(again)?.ok_or("no run")?.rerun, Some(partial));
+    Ok(())
 }

@@ -32,6 +32,7 @@ pub fn routes() -> Router<Arc<QueueRunner>> {
         .route("/runs/{id}", get(run_page::page))
         .route("/runs/{id}/cancel", post(run_actions::cancel))
         .route("/runs/{id}/rerun", post(run_actions::rerun))
+        .route("/runs/{id}/rerun-failed", post(run_actions::rerun_failed))
         .route("/runs/{id}/jobs/{job}", get(job_log_page::page))
         .route("/login", get(login_page::page))
         .route("/queue", get(queue_page::page))

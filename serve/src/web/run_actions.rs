@@ -1,8 +1,10 @@
 //! The run page's buttons, as plain form posts (they work without the script): cancel a
-//! run, run it again. Each answers with a redirect to the run it leaves the user on.
+//! run, run it again, run its failed jobs again. Each answers with a redirect to the run
+//! it leaves the user on.
 
 use super::page_error::PageError;
 use crate::api::Caller;
+use crate::api::rerun::{RerunRequest, queue_rerun};
 use crate::api::runs::run_id;
 use crate::queue_runner::QueueRunner;
 use axum::Form;
@@ -37,6 +39,19 @@ pub(super) async fn rerun(
 ) -> Result<Redirect, PageError> {
     caller.may_change_with_form(form.csrf.as_deref())?;
     let id = run_id(&id)?;
-    let again = runner.rerun(id)?;
+    let again = runner.rerun(id, None)?;
+    Ok(Redirect::to(&format!("/runs/{again}")))
+}
+
+/// The failed jobs and what depends on them, the others reused, as the API's
+/// `{"failed": true}`.
+pub(super) async fn rerun_failed(
+    State(runner): State<Arc<QueueRunner>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Form(form): Form<ActionForm>,
+) -> Result<Redirect, PageError> {
+    caller.may_change_with_form(form.csrf.as_deref())?;
+    let again = queue_rerun(&runner, &id, RerunRequest::failed()).await?;
     Ok(Redirect::to(&format!("/runs/{again}")))
 }

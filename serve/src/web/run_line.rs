@@ -20,12 +20,23 @@ pub struct RunLine {
     pub duration: String,
     pub attempt_of: Option<i64>,
     pub attempt_of_id: i64,
+    /// What a re-run of only some jobs ran again (empty: every job).
+    pub rerun_of: String,
 }
 
 impl From<RunRow> for RunLine {
     fn from(row: RunRow) -> Self {
         let view = RunView::from(row);
+        let rerun_of = match &view.rerun {
+            Some(rerun) if rerun.failed => "its failed jobs, the others reused".to_owned(),
+            Some(rerun) => format!(
+                "{}, the others reused",
+                rerun.jobs.as_deref().unwrap_or_default().join(", ")
+            ),
+            None => String::new(),
+        };
         RunLine {
+            rerun_of,
             id: view.id,
             number: view.number,
             repository: view.repository,

@@ -23,6 +23,8 @@ use std::time::SystemTime;
 struct RunPage {
     run: RunLine,
     going_on: bool,
+    /// It ended with jobs that did not pass, and left a folder to reuse the others from.
+    has_failed_jobs: bool,
     /// Where the page's event stream resumes: after the events drawn.
     cursor: String,
     csrf: String,
@@ -62,8 +64,16 @@ pub(super) async fn page(
     let now = Timestamp::from_system_time(SystemTime::now());
     let run_id = found.row.id;
     let graph = job_graph(&facts, |job| format!("/runs/{run_id}/jobs/{job}"));
+    let going_on = !found.row.state.is_finished();
+    let has_failed_jobs = !going_on
+        && found.folder.is_some()
+        && facts
+            .jobs
+            .iter()
+            .any(|job| matches!(job.state, "failed" | "skipped" | "cancelled"));
     let page = RunPage {
-        going_on: !found.row.state.is_finished(),
+        going_on,
+        has_failed_jobs,
         cursor: format!("e={}@{}", facts.events_read.0, facts.events_read.1),
         csrf: caller.csrf_token().unwrap_or_default().to_owned(),
         problem: found.row.problem.clone(),

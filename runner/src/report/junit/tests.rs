@@ -244,3 +244,23 @@ fn sanitize_strips_escapes_and_invalid_characters() {
         assert_eq!(sanitize(input), expected, "{input:?}");
     }
 }
+
+#[test]
+fn a_reused_job_passes_with_its_reason_as_a_property() -> TestResult {
+    let run_dir = tempfile::tempdir()?;
+    let reused = job(
+        "build",
+        JobState::Passed,
+        Some("reused from run 20261204-040000-000-abcd"),
+        None,
+    );
+    let xml = junit_report(&record(vec![reused]), run_dir.path())?;
+    assert!(
+        xml.contains(
+            r#"<property name="pipekit.reason" value="reused from run 20261204-040000-000-abcd"/>"#
+        ),
+        "{xml}"
+    );
+    assert!(!xml.contains("<failure"), "{xml}");
+    Ok(())
+}

@@ -9,7 +9,9 @@ use crate::executor::{
     ContainerLaunch, ExecutorError, ImageSource, JobControl, JobLaunch, Placement, ProgressSink,
     SHARED_MOUNT, SpawnedJob, WORKSPACE_MOUNT,
 };
-use crate::scheduler::{CancelReason, Decision, Dispatcher, FailReason, JobExit, SchedulerEvent};
+use crate::scheduler::{
+    CancelReason, Decision, Dispatcher, FailReason, JobExit, Outcome, SchedulerEvent,
+};
 use crate::secrets::SecretFile;
 use crate::signals::{GrepMatcher, watch_health, watch_port};
 use crate::storage::{ArtifactStore, ExtractLimits, PackSummary, RunFolder, stage};
@@ -168,7 +170,8 @@ impl<'r> Driver<'r> {
             &context.options.only,
             context.options.fail_fast,
         )
-        .keep_running(kept);
+        .keep_running(kept)
+        .reuse(context.reused.jobs.iter().cloned());
         let mut health_awaited = vec![false; pipeline.jobs.len()];
         for job in &pipeline.jobs {
             for condition in &job.depends_on {
@@ -427,6 +430,9 @@ impl<'r> Driver<'r> {
             }
             Decision::LeaveRunning(id) => self.leave_running(id),
             Decision::Finish(id, outcome) => {
+                if matches!(outcome, Outcome::Reused(_)) {
+                    self.report_reused_archive(id);
+                }
                 let exit = self.dispatcher.exit(id);
                 self.emit(RunEvent::JobFinished {
                     job: id,
@@ -434,6 +440,25 @@ impl<'r> Driver<'r> {
                     exit,
                 });
             }
+        }
+    }
+
+    /// A reused job's archive, brought over from the earlier run, is the job's archive in
+    /// this run too: said as it was packed there.
+    fn report_reused_archive(&mut self, id: JobId) {
+        let archive = self
+            .context
+            .reused
+            .archives
+            .iter()
+            .find(|(job, _)| *job == id);
+        if let Some((_, summary)) = archive.copied() {
+            self.emit(RunEvent::ArtifactsPacked {
+                job: id,
+                files: summary.files,
+                bytes: summary.bytes,
+                compressed_bytes: summary.compressed_bytes,
+            });
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::executor::Executors;
 use crate::run::plan::RunPlan;
+use crate::run::reused_jobs::ReusedJobs;
 use crate::run::workspaces::Workspaces;
 use crate::secrets::RunSecrets;
 use crate::storage::{ArtifactStore, RunFolder};
@@ -46,4 +47,6 @@ pub struct RunContext {
     pub artifacts: Arc<dyn ArtifactStore>,
     /// The host environment jobs inherit (the caller's, never read here).
     pub host_env: BTreeMap<String, String>,
+    /// A re-run's jobs taken over from an earlier run (none for a run of its own).
+    pub reused: ReusedJobs,
 }
