@@ -50,6 +50,7 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         .clone()
         .or(served.listen)
         .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+    crate::malloc_arenas::limit_malloc_arenas();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

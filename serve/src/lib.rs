@@ -15,6 +15,7 @@ pub mod config;
 mod error_chain;
 pub mod job_durations;
 pub mod live_runs;
+mod malloc_arenas;
 mod planned_runs;
 pub mod poller;
 pub mod push_policy;
