@@ -3,7 +3,6 @@
 //! account (spec 7), so the run page, the queue (page and API) and the job durations of
 //! the metrics need nothing but the run folder.
 
-use pipekit_runner::report::JobState;
 use pipekit_runner::run::{EventEnvelope, EventKind, Timestamp};
 use std::path::Path;
 
@@ -110,7 +109,7 @@ impl RunFacts {
                 reason,
             } => {
                 if let Some(job) = self.job(&job) {
-                    job.state = state_name(state);
+                    job.state = state.as_str();
                     job.finished = Some(at);
                     job.exit_code = exit_code;
                     job.reason = reason.map(|reason| reason.text);
@@ -139,16 +138,5 @@ impl RunFacts {
     pub fn offset(&self, at: Timestamp) -> f64 {
         self.started
             .map_or(0.0, |started| at.seconds_since(started).max(0.0))
-    }
-}
-
-pub fn state_name(state: JobState) -> &'static str {
-    match state {
-        JobState::Waiting => "waiting",
-        JobState::Running => "running",
-        JobState::Passed => "passed",
-        JobState::Failed => "failed",
-        JobState::Skipped => "skipped",
-        JobState::Cancelled => "cancelled",
     }
 }

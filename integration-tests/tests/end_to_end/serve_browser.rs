@@ -12,13 +12,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 fn served_run(pipeline: &str) -> (tempfile::TempDir, tempfile::TempDir, Server, i64) {
     let (repo, data) = served_repository(pipeline);
     let server = Server::start(repo.path(), data.path());
-    let body = format!(
-        r#"{{"repository": "{}", "ref": "main"}}"#,
-        name_of(repo.path())
-    );
-    let (status, queued) = server.call("POST", "/api/v1/runs", Some(&body));
-    assert_eq!(status, 201, "{queued}");
-    let id = queued["id"].as_i64().expect("an id");
+    let id = server.queue_branch(&name_of(repo.path()), "main");
     (repo, data, server, id)
 }
 

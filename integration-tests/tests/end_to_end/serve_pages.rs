@@ -3,18 +3,11 @@
 //! reaches a file it should not.
 
 use crate::common::{Server, commit_all, name_of, served_repository};
-use std::process::Command;
 
-/// curl of `path`: the status and the body as text.
+/// The status and the body as text.
 fn page(server: &Server, path: &str) -> (u16, String) {
-    let output = Command::new("curl")
-        .args(["-s", "-w", "\n%{http_code}"])
-        .arg(format!("{}{path}", server.url))
-        .output()
-        .expect("curl runs");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, status) = text.rsplit_once('\n').unwrap_or(("", &text));
-    (status.trim().parse().unwrap_or(0), body.to_owned())
+    let answer = server.fetch(path);
+    (answer.status, answer.text())
 }
 
 #[test]
@@ -26,13 +19,7 @@ fn pages_show_runs_with_their_words_as_text_and_refuse_paths_out_of_the_run() {
     std::fs::write(repo.path().join("notes.txt"), "a change").expect("write");
     commit_all(repo.path(), &format!("Fix {hostile} & more"));
     let server = Server::start(repo.path(), data.path());
-    let body = format!(
-        r#"{{"repository": "{}", "ref": "main"}}"#,
-        name_of(repo.path())
-    );
-    let id = server.call("POST", "/api/v1/runs", Some(&body)).1["id"]
-        .as_i64()
-        .expect("an id");
+    let id = server.queue_branch(&name_of(repo.path()), "main");
     server.wait_for(id, &["passed"]);
 
     for path in [

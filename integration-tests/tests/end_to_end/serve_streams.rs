@@ -130,34 +130,6 @@ fn kinds_of(messages: &[Message]) -> Vec<String> {
         .collect()
 }
 
-/// curl of `path`: status, headers (lower-case names), body.
-fn fetch(server: &Server, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let output = Command::new("curl")
-        .args(["-s", "-D", "/dev/stderr"])
-        .arg(format!("{}{path}", server.url))
-        .output()
-        .expect("curl runs");
-    let head = String::from_utf8_lossy(&output.stderr);
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|line| line.split_once(": "))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_owned()))
-        .collect();
-    (status, headers, output.stdout)
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(known, _)| known == name)
-        .map(|(_, value)| value.as_str())
-}
-
 #[test]
 fn a_follower_sees_a_running_jobs_lines_as_they_are_printed_and_the_stream_ends_with_the_run() {
     let gate = tempfile::tempdir().expect("tempdir");
@@ -168,13 +140,7 @@ fn a_follower_sees_a_running_jobs_lines_as_they_are_printed_and_the_stream_ends_
     );
     let (repo, data) = repository(&pipeline);
     let server = Server::start(repo.path(), data.path());
-    let body = format!(
-        r#"{{"repository": "{}", "ref": "main"}}"#,
-        name_of(repo.path())
-    );
-    let (status, queued) = server.call("POST", "/api/v1/runs", Some(&body));
-    assert_eq!(status, 201, "{queued}");
-    let id = queued["id"].as_i64().expect("an id");
+    let id = server.queue_branch(&name_of(repo.path()), "main");
 
     // Followed from while it is queued: the stream waits for the run to start.
     let follower = Follower::start(&server, &format!("/api/v1/runs/{id}/events"), None);
@@ -235,13 +201,7 @@ fn last_event_id_resumes_right_after_it_with_nothing_lost_or_repeated() {
         "services:\n  count:\n    command: sh -c 'i=1; while [ $i -le 1500 ]; do echo line $i; i=$((i+1)); done'\n  after:\n    command: echo done\n    depends_on:\n      count: {condition: service_completed_successfully}\n",
     );
     let server = Server::start(repo.path(), data.path());
-    let body = format!(
-        r#"{{"repository": "{}", "ref": "main"}}"#,
-        name_of(repo.path())
-    );
-    let id = server.call("POST", "/api/v1/runs", Some(&body)).1["id"]
-        .as_i64()
-        .expect("an id");
+    let id = server.queue_branch(&name_of(repo.path()), "main");
     server.wait_for(id, &["passed"]);
     let path = format!("/api/v1/runs/{id}/events");
     let whole = Follower::start(&server, &path, None).until_it_ends();
@@ -276,8 +236,8 @@ fn last_event_id_resumes_right_after_it_with_nothing_lost_or_repeated() {
         "/events?last_event_id=e%3D99%4099999",
         "/events?last_event_id=junk",
     ] {
-        let (status, _, body) = fetch(&server, &format!("/api/v1/runs/{id}{bad}"));
-        let body = String::from_utf8_lossy(&body);
+        let answer = server.fetch(&format!("/api/v1/runs/{id}{bad}"));
+        let (status, body) = (answer.status, answer.text());
         assert!(status == 400 || status == 404, "{bad}: {status} {body}");
         assert!(body.contains("\"error\""), "{bad}: {body}");
     }
@@ -289,13 +249,7 @@ fn a_runs_log_report_and_artifacts_are_fetched_and_no_path_leaves_the_run_folder
         "services:\n  build:\n    command: sh -c 'mkdir -p out && echo built > out/app.txt && i=1; while [ $i -le 20 ]; do echo build line $i; i=$((i+1)); done'\n    artifacts:\n      - out/app.txt\n  test:\n    command: sh -c 'echo testing; exit 3'\n",
     );
     let server = Server::start(repo.path(), data.path());
-    let body = format!(
-        r#"{{"repository": "{}", "ref": "main"}}"#,
-        name_of(repo.path())
-    );
-    let id = server.call("POST", "/api/v1/runs", Some(&body)).1["id"]
-        .as_i64()
-        .expect("an id");
+    let id = server.queue_branch(&name_of(repo.path()), "main");
     let run = server.wait_for(id, &["failed"]);
     assert_eq!(
         (
@@ -311,38 +265,47 @@ fn a_runs_log_report_and_artifacts_are_fetched_and_no_path_leaves_the_run_folder
     );
 
     let log = format!("/api/v1/runs/{id}/jobs/build/log");
-    let (status, headers, whole) = fetch(&server, &log);
-    assert_eq!(status, 200);
-    assert!(header(&headers, "content-type").is_some_and(|kind| kind.starts_with("text/plain")));
-    let whole = String::from_utf8(whole).expect("text");
-    assert_eq!(whole.lines().count(), 20);
-
-    let (status, headers, tail) = fetch(&server, &format!("{log}?tail=3"));
-    assert_eq!(status, 200);
-    assert_eq!(
-        String::from_utf8_lossy(&tail),
-        "build line 18\nbuild line 19\nbuild line 20\n"
-    );
-    assert_eq!(header(&headers, "x-pipekit-log-first-line"), Some("18"));
-    let start = header(&headers, "x-pipekit-log-start").expect("where the tail starts");
-    let (_, headers, earlier) = fetch(&server, &format!("{log}?tail=2&before={start}"));
-    assert_eq!(
-        String::from_utf8_lossy(&earlier),
-        "build line 16\nbuild line 17\n"
-    );
-    assert_eq!(header(&headers, "x-pipekit-log-first-line"), Some("16"));
-
-    let (status, headers, report) = fetch(&server, &format!("/api/v1/runs/{id}/junit.xml"));
-    assert_eq!(status, 200);
-    assert!(header(&headers, "content-type").is_some_and(|kind| kind.contains("xml")));
-    assert!(String::from_utf8_lossy(&report).contains("<testsuites"));
-
-    let (status, headers, archive) = fetch(&server, &format!("/api/v1/runs/{id}/artifacts/build"));
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&archive));
+    let whole = server.fetch(&log);
+    assert_eq!(whole.status, 200);
     assert!(
-        header(&headers, "content-disposition").is_some_and(|value| value.contains("attachment"))
+        whole
+            .header("content-type")
+            .is_some_and(|kind| kind.starts_with("text/plain"))
     );
-    assert_eq!(&archive[..4], &[0x28, 0xb5, 0x2f, 0xfd], "a zstd frame");
+    assert_eq!(whole.text().lines().count(), 20);
+
+    let tail = server.fetch(&format!("{log}?tail=3"));
+    assert_eq!(tail.status, 200);
+    assert_eq!(tail.text(), "build line 18\nbuild line 19\nbuild line 20\n");
+    assert_eq!(tail.header("x-pipekit-log-first-line"), Some("18"));
+    let start = tail
+        .header("x-pipekit-log-start")
+        .expect("where the tail starts");
+    let earlier = server.fetch(&format!("{log}?tail=2&before={start}"));
+    assert_eq!(earlier.text(), "build line 16\nbuild line 17\n");
+    assert_eq!(earlier.header("x-pipekit-log-first-line"), Some("16"));
+
+    let report = server.fetch(&format!("/api/v1/runs/{id}/junit.xml"));
+    assert_eq!(report.status, 200);
+    assert!(
+        report
+            .header("content-type")
+            .is_some_and(|kind| kind.contains("xml"))
+    );
+    assert!(report.text().contains("<testsuites"));
+
+    let archive = server.fetch(&format!("/api/v1/runs/{id}/artifacts/build"));
+    assert_eq!(archive.status, 200, "{}", archive.text());
+    assert!(
+        archive
+            .header("content-disposition")
+            .is_some_and(|value| value.contains("attachment"))
+    );
+    assert_eq!(
+        &archive.body[..4],
+        &[0x28, 0xb5, 0x2f, 0xfd],
+        "a zstd frame"
+    );
 
     for bad in [
         format!("/api/v1/runs/{id}/artifacts/test"),
@@ -354,8 +317,8 @@ fn a_runs_log_report_and_artifacts_are_fetched_and_no_path_leaves_the_run_folder
         "/api/v1/runs/999/junit.xml".to_owned(),
         "/api/v1/runs/..%2F..%2Fetc/junit.xml".to_owned(),
     ] {
-        let (status, _, body) = fetch(&server, &bad);
-        let body = String::from_utf8_lossy(&body);
+        let answer = server.fetch(&bad);
+        let (status, body) = (answer.status, answer.text());
         assert!((400..500).contains(&status), "{bad}: {status} {body}");
         assert!(!body.contains("SQLite"), "{bad}: {body}");
     }

@@ -70,6 +70,20 @@ pub enum JobState {
     Cancelled,
 }
 
+impl JobState {
+    /// The word run.json and the service's API use for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Waiting => "waiting",
+            JobState::Running => "running",
+            JobState::Passed => "passed",
+            JobState::Failed => "failed",
+            JobState::Skipped => "skipped",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// A declared signal and when it fired.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SignalRecord {

@@ -64,14 +64,7 @@ fn job_view(job: &JobRecord, run_start: Option<f64>) -> JobView {
     };
     JobView {
         name: job.name.clone(),
-        state: match job.state {
-            JobState::Waiting => "waiting",
-            JobState::Running => "running",
-            JobState::Passed => "passed",
-            JobState::Failed => "failed",
-            JobState::Skipped => "skipped",
-            JobState::Cancelled => "cancelled",
-        },
+        state: job.state.as_str(),
         exit_code: job.exit_code,
         reason: job.reason.clone(),
         started_at: at(started),

@@ -105,6 +105,40 @@ impl Server {
         )
     }
 
+    /// Queues the tip of `branch` of `repository` by hand; the first run's id.
+    pub fn queue_branch(&self, repository: &str, branch: &str) -> i64 {
+        let body = format!(r#"{{"repository": "{repository}", "ref": "{branch}"}}"#);
+        let (status, queued) = self.call("POST", "/api/v1/runs", Some(&body));
+        assert_eq!(status, 201, "{queued}");
+        queued["id"].as_i64().expect("an id")
+    }
+
+    /// `curl` of `path` as a browser would get it: the status, the headers (names in lower
+    /// case) and the body as bytes.
+    pub fn fetch(&self, path: &str) -> Fetched {
+        let output = Command::new("curl")
+            .args(["-s", "-D", "/dev/stderr"])
+            .arg(format!("{}{path}", self.url))
+            .output()
+            .expect("curl runs");
+        let head = String::from_utf8_lossy(&output.stderr);
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.trim().to_owned()))
+            .collect();
+        Fetched {
+            status,
+            headers,
+            body: output.stdout,
+        }
+    }
+
     pub fn run(&self, id: i64) -> Value {
         self.call("GET", &format!("/api/v1/runs/{id}"), None).1
     }
@@ -155,4 +189,24 @@ pub fn name_of(repo: &Path) -> String {
         )
         .trim_start_matches('.')
         .to_owned()
+}
+
+/// An answer as [`Server::fetch`] got it.
+pub struct Fetched {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Fetched {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
 }
