@@ -10,7 +10,7 @@ const FIRST_RETRY: Duration = Duration::from_secs(1);
 const LONGEST_RETRY: Duration = Duration::from_secs(300);
 
 /// The wait before attempt `failed + 1`, after `failed` failed attempts (at least 1):
-/// 1 s, 2 s, 4 s, … up to [`LONGEST_RETRY`].
+/// 1 s, 2 s, 4 s, … up to `LONGEST_RETRY` (5 minutes).
 pub fn retry_delay(failed: u32) -> Duration {
     let doublings = failed.saturating_sub(1).min(31);
     FIRST_RETRY
