@@ -1,0 +1,140 @@
+//! A repository's `url:` (spec 8), told apart: a path on this machine is read where it is;
+//! a URL (`file://`, `git://`, `http://`) names an origin the server mirrors under its data
+//! folder and fetches before each read.
+
+use pipekit_runner::lexical_path::normalized;
+use std::path::{Path, PathBuf};
+
+/// Where a served repository's commits come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepositoryUrl {
+    /// A work tree or a bare repository on this machine, absolute.
+    Path(PathBuf),
+    /// An origin reached through a git transport, mirrored with git2.
+    Remote(String),
+}
+
+/// Why a `url:` cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepositoryUrlError {
+    #[error("`url` is empty")]
+    Empty,
+    #[error("`{0}` is not a file:// URL of an absolute path (`file:///srv/app.git`)")]
+    RelativeFileUrl(String),
+    #[error(
+        "`{0}`: https is not supported: this build of libgit2 has no TLS library (see the \
+         README); use git://, http:// or a path on this machine"
+    )]
+    Https(String),
+    #[error(
+        "`{0}`: ssh is not supported (the server holds no keys); use git://, http://, \
+         file:// or a path on this machine"
+    )]
+    Ssh(String),
+    #[error(
+        "`{url}`: `{scheme}://` is not a transport the server fetches with: file://, git://, http://"
+    )]
+    UnknownScheme { url: String, scheme: String },
+}
+
+impl RepositoryUrl {
+    /// `url` as written in the config file whose folder is `base` (where relative paths
+    /// start).
+    pub fn parse(url: &str, base: &Path) -> Result<RepositoryUrl, RepositoryUrlError> {
+        if url.trim().is_empty() {
+            return Err(RepositoryUrlError::Empty);
+        }
+        let Some((scheme, rest)) = url.split_once("://") else {
+            if is_scp_like(url) {
+                return Err(RepositoryUrlError::Ssh(url.to_owned()));
+            }
+            return Ok(RepositoryUrl::Path(normalized(&base.join(url))));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "file" if rest.starts_with('/') => Ok(RepositoryUrl::Remote(url.to_owned())),
+            "file" => Err(RepositoryUrlError::RelativeFileUrl(url.to_owned())),
+            "git" | "http" => Ok(RepositoryUrl::Remote(url.to_owned())),
+            "https" => Err(RepositoryUrlError::Https(url.to_owned())),
+            "ssh" | "git+ssh" | "ssh+git" => Err(RepositoryUrlError::Ssh(url.to_owned())),
+            _ => Err(RepositoryUrlError::UnknownScheme {
+                url: url.to_owned(),
+                scheme: scheme.to_owned(),
+            }),
+        }
+    }
+
+    /// What people call it: the path or the URL.
+    pub fn display(&self) -> String {
+        match self {
+            RepositoryUrl::Path(path) => path.display().to_string(),
+            RepositoryUrl::Remote(url) => url.clone(),
+        }
+    }
+}
+
+/// git's short form of an ssh URL, `git@host:owner/app.git`: a user and a host before the
+/// first colon, which comes before any slash. Taken as a path it would only fail later, at
+/// the open, with a puzzling "not a repository".
+fn is_scp_like(url: &str) -> bool {
+    match url.split_once(':') {
+        Some((before, _)) => before.contains('@') && !before.contains('/'),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_read_where_they_are_and_urls_are_mirrored() {
+        let base = Path::new("/etc/pipekit");
+        let cases = [
+            (
+                "../git/app.git",
+                RepositoryUrl::Path("/etc/git/app.git".into()),
+            ),
+            ("/srv/app", RepositoryUrl::Path("/srv/app".into())),
+            ("app", RepositoryUrl::Path("/etc/pipekit/app".into())),
+            // A colon in a folder's name is no URL.
+            (
+                "work:tree",
+                RepositoryUrl::Path("/etc/pipekit/work:tree".into()),
+            ),
+            (
+                "file:///srv/app.git",
+                RepositoryUrl::Remote("file:///srv/app.git".into()),
+            ),
+            (
+                "git://git.example/app.git",
+                RepositoryUrl::Remote("git://git.example/app.git".into()),
+            ),
+            (
+                "http://127.0.0.1:3000/app.git",
+                RepositoryUrl::Remote("http://127.0.0.1:3000/app.git".into()),
+            ),
+            ("GIT://h/app", RepositoryUrl::Remote("GIT://h/app".into())),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(RepositoryUrl::parse(url, base), Ok(expected), "{url}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_fetched_is_refused_with_why() {
+        let base = Path::new("/etc/pipekit");
+        let cases = [
+            ("", "`url` is empty"),
+            (" ", "`url` is empty"),
+            ("file://srv/app", "not a file:// URL of an absolute path"),
+            ("https://github.com/o/app.git", "https is not supported"),
+            ("ssh://git@h/app.git", "ssh is not supported"),
+            ("git@github.com:o/app.git", "ssh is not supported"),
+            ("ftp://h/app", "`ftp://` is not a transport"),
+        ];
+        for (url, expected) in cases {
+            let error = RepositoryUrl::parse(url, base).expect_err(url).to_string();
+            assert!(error.contains(expected), "{url}: {error}");
+        }
+    }
+}
