@@ -125,6 +125,12 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 recovered.interrupted.len()
             ));
         }
+        err_line(&format!(
+            "pipekit-ci serve: on http://{address}, data in {}",
+            args.data.display()
+        ));
+        // After the address: what reads the first `http://` on stderr gets the server's,
+        // not an origin's.
         for (name, (url, _)) in &served.repositories {
             let mirror = runner.service().mirrors.get(name);
             let text = match mirror {
@@ -135,10 +141,6 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
             };
             err_line(&format!("pipekit-ci serve: {name}: {text}"));
         }
-        err_line(&format!(
-            "pipekit-ci serve: on http://{address}, data in {}",
-            args.data.display()
-        ));
         let (stop, stopping) = cancel_channel();
         let mut http_stopping = stopping.clone();
         let queue = tokio::spawn(runner.clone().run(stopping.clone()));

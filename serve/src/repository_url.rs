@@ -32,6 +32,11 @@ pub enum RepositoryUrlError {
     )]
     Ssh(String),
     #[error(
+        "`{0}` has a password in it, which the API and the pages would show; credentials \
+         are not supported yet: use an origin that anyone may read"
+    )]
+    Password(String),
+    #[error(
         "`{url}`: `{scheme}://` is not a transport the server fetches with: file://, git://, http://"
     )]
     UnknownScheme { url: String, scheme: String },
@@ -53,6 +58,9 @@ impl RepositoryUrl {
         match scheme.to_ascii_lowercase().as_str() {
             "file" if rest.starts_with('/') => Ok(RepositoryUrl::Remote(url.to_owned())),
             "file" => Err(RepositoryUrlError::RelativeFileUrl(url.to_owned())),
+            "git" | "http" if has_password(rest) => {
+                Err(RepositoryUrlError::Password(url.to_owned()))
+            }
             "git" | "http" => Ok(RepositoryUrl::Remote(url.to_owned())),
             "https" => Err(RepositoryUrlError::Https(url.to_owned())),
             "ssh" | "git+ssh" | "ssh+git" => Err(RepositoryUrlError::Ssh(url.to_owned())),
@@ -70,6 +78,14 @@ impl RepositoryUrl {
             RepositoryUrl::Remote(url) => url.clone(),
         }
     }
+}
+
+/// Whether the authority of `rest` (what follows `scheme://`) is `user:password@host`.
+fn has_password(rest: &str) -> bool {
+    let authority = rest.split('/').next().unwrap_or_default();
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'))
 }
 
 /// git's short form of an ssh URL, `git@host:owner/app.git`: a user and a host before the
@@ -114,6 +130,11 @@ mod tests {
                 RepositoryUrl::Remote("http://127.0.0.1:3000/app.git".into()),
             ),
             ("GIT://h/app", RepositoryUrl::Remote("GIT://h/app".into())),
+            // A user alone is no secret.
+            (
+                "http://me@h/app.git",
+                RepositoryUrl::Remote("http://me@h/app.git".into()),
+            ),
         ];
         for (url, expected) in cases {
             assert_eq!(RepositoryUrl::parse(url, base), Ok(expected), "{url}");
@@ -131,6 +152,7 @@ mod tests {
             ("ssh://git@h/app.git", "ssh is not supported"),
             ("git@github.com:o/app.git", "ssh is not supported"),
             ("ftp://h/app", "`ftp://` is not a transport"),
+            ("http://me:s3cret@h/app.git", "has a password in it"),
         ];
         for (url, expected) in cases {
             let error = RepositoryUrl::parse(url, base).expect_err(url).to_string();

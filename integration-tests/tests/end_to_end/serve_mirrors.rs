@@ -3,7 +3,8 @@
 //! that does not answer is shown and tried again while the others are served.
 
 use crate::common::{
-    Server, binary, commit_all, eventually, free_port, git, init_and_commit, served_repository,
+    Server, binary, commit_all, eventually, free_port, git, init_and_commit, python3_available,
+    served_repository,
 };
 use serde_json::{Value, json};
 use std::net::TcpStream;
@@ -96,6 +97,98 @@ impl GitDaemon {
 }
 
 impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Smart HTTP: `git http-backend` for the bare repositories in `base`, at
+/// `http://127.0.0.1:<port>/<name>`, behind a small Python server that runs it per request
+/// as a CGI script (and sends its answers with a length, which libgit2 wants); killed when
+/// dropped.
+struct HttpBackend {
+    child: Child,
+}
+
+const HTTP_BACKEND: &str = r#"
+import http.server, os, subprocess, sys
+
+class Backend(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        self.backend()
+
+    def do_POST(self):
+        self.backend()
+
+    def body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                chunk = self.rfile.read(size + 2)[:size]
+                if size == 0:
+                    return body
+                body += chunk
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def backend(self):
+        path, _, query = self.path.partition("?")
+        body = self.body()
+        env = dict(os.environ, GIT_PROJECT_ROOT=sys.argv[1], GIT_HTTP_EXPORT_ALL="1",
+                   REQUEST_METHOD=self.command, PATH_INFO=path, QUERY_STRING=query,
+                   CONTENT_TYPE=self.headers.get("Content-Type", ""),
+                   CONTENT_LENGTH=str(len(body)), REMOTE_ADDR="127.0.0.1")
+        out = subprocess.run(["git", "http-backend"], input=body, env=env,
+                             capture_output=True).stdout
+        head, _, payload = out.partition(b"\r\n\r\n")
+        status, headers = 200, []
+        for line in head.decode().split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                headers.append((name, value.strip()))
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Backend).serve_forever()
+"#;
+
+impl HttpBackend {
+    fn start(base: &Path, port: u16) -> HttpBackend {
+        let child = Command::new("python3")
+            .args(["-c", HTTP_BACKEND])
+            .arg(base)
+            .arg(port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 starts");
+        let backend = HttpBackend { child };
+        assert!(
+            eventually(Duration::from_secs(10), || TcpStream::connect((
+                "127.0.0.1",
+                port
+            ))
+            .is_ok()),
+            "the HTTP server never listened on {port}"
+        );
+        backend
+    }
+}
+
+impl Drop for HttpBackend {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -244,6 +337,28 @@ fn a_git_daemon_url_is_fetched_and_run() {
         "the origin's pipeline ran"
     );
     assert!(served.listed("app")["problem"].is_null());
+}
+
+#[test]
+fn an_http_url_is_fetched_through_smart_http_and_run() {
+    if !python3_available() {
+        eprintln!("skipped: no python3 to put git http-backend behind");
+        return;
+    }
+    let origin = Origin::new("first");
+    let first = git(&origin.work, &["rev-parse", "HEAD"]);
+    let port = free_port();
+    let _backend = HttpBackend::start(origin.dir.path(), port);
+    let url = format!("http://127.0.0.1:{port}/origin.git");
+    let served = Mirrored::start(&[("app", &url, 0.2)]);
+    wait_until_mirrored(&served, "app", &first);
+
+    let second = origin.push("over-smart-http");
+    let run = served.wait_for_passed("app", &second);
+    assert!(
+        served.log_of(&run["id"]).contains("over-smart-http"),
+        "the origin's pipeline ran"
+    );
 }
 
 #[test]
