@@ -408,8 +408,8 @@ mod tests {
     fn what_cannot_be_served_is_refused_by_name() {
         let cases = [
             (
-                "repositories:\n  app:\n    url: https://x/app.git\n",
-                "serve.yml:3:10: repository `app`: `https://x/app.git`: https is not supported",
+                "repositories:\n  app:\n    url: ssh://x/app.git\n",
+                "serve.yml:3:10: repository `app`: `ssh://x/app.git`: ssh is not supported",
             ),
             (
                 "repositories:\n  lib:\n    url: /l\n  app:\n    poll: 1\n    url: \"git@h:o/app\"\n",

@@ -1,6 +1,6 @@
 //! A repository's `url:` (spec 8), told apart: a path on this machine is read where it is;
-//! a URL (`file://`, `git://`, `http://`) names an origin the server mirrors under its data
-//! folder and fetches before each read.
+//! a URL (`file://`, `git://`, `http://`, `https://`) names an origin the server mirrors
+//! under its data folder and fetches before each read.
 
 use pipekit_runner::lexical_path::normalized;
 use std::path::{Path, PathBuf};
@@ -22,13 +22,8 @@ pub enum RepositoryUrlError {
     #[error("`{0}` is not a file:// URL of an absolute path (`file:///srv/app.git`)")]
     RelativeFileUrl(String),
     #[error(
-        "`{0}`: https is not supported: this build of libgit2 has no TLS library (see the \
-         README); use git://, http:// or a path on this machine"
-    )]
-    Https(String),
-    #[error(
-        "`{0}`: ssh is not supported (the server holds no keys); use git://, http://, \
-         file:// or a path on this machine"
+        "`{0}`: ssh is not supported (the server holds no keys); use https://, \
+         git://, http://, file:// or a path on this machine"
     )]
     Ssh(String),
     #[error(
@@ -37,7 +32,7 @@ pub enum RepositoryUrlError {
     )]
     Password(String),
     #[error(
-        "`{url}`: `{scheme}://` is not a transport the server fetches with: file://, git://, http://"
+        "`{url}`: `{scheme}://` is not a transport the server fetches with: file://, git://, http://, https://"
     )]
     UnknownScheme { url: String, scheme: String },
 }
@@ -58,11 +53,10 @@ impl RepositoryUrl {
         match scheme.to_ascii_lowercase().as_str() {
             "file" if rest.starts_with('/') => Ok(RepositoryUrl::Remote(url.to_owned())),
             "file" => Err(RepositoryUrlError::RelativeFileUrl(url.to_owned())),
-            "git" | "http" if has_password(rest) => {
+            "git" | "http" | "https" if has_password(rest) => {
                 Err(RepositoryUrlError::Password(url.to_owned()))
             }
-            "git" | "http" => Ok(RepositoryUrl::Remote(url.to_owned())),
-            "https" => Err(RepositoryUrlError::Https(url.to_owned())),
+            "git" | "http" | "https" => Ok(RepositoryUrl::Remote(url.to_owned())),
             "ssh" | "git+ssh" | "ssh+git" => Err(RepositoryUrlError::Ssh(url.to_owned())),
             _ => Err(RepositoryUrlError::UnknownScheme {
                 url: url.to_owned(),
@@ -129,6 +123,10 @@ mod tests {
                 "http://127.0.0.1:3000/app.git",
                 RepositoryUrl::Remote("http://127.0.0.1:3000/app.git".into()),
             ),
+            (
+                "https://github.com/o/app.git",
+                RepositoryUrl::Remote("https://github.com/o/app.git".into()),
+            ),
             ("GIT://h/app", RepositoryUrl::Remote("GIT://h/app".into())),
             // A user alone is no secret.
             (
@@ -148,11 +146,11 @@ mod tests {
             ("", "`url` is empty"),
             (" ", "`url` is empty"),
             ("file://srv/app", "not a file:// URL of an absolute path"),
-            ("https://github.com/o/app.git", "https is not supported"),
             ("ssh://git@h/app.git", "ssh is not supported"),
             ("git@github.com:o/app.git", "ssh is not supported"),
             ("ftp://h/app", "`ftp://` is not a transport"),
             ("http://me:s3cret@h/app.git", "has a password in it"),
+            ("https://me:s3cret@h/app.git", "has a password in it"),
         ];
         for (url, expected) in cases {
             let error = RepositoryUrl::parse(url, base).expect_err(url).to_string();

@@ -1,6 +1,7 @@
-//! Repositories that live elsewhere (spec 8): a `file://` or `git://` URL is mirrored under
-//! `<data>/mirrors/<name>.git` and fetched before each poll and each hook notice; an origin
-//! that does not answer is shown and tried again while the others are served.
+//! Repositories that live elsewhere (spec 8): a `file://`, `git://`, `http://` or
+//! `https://` URL is mirrored under `<data>/mirrors/<name>.git` and fetched before each poll
+//! and each hook notice; an origin that does not answer is shown and tried again while the
+//! others are served.
 
 use crate::common::{
     Server, binary, commit_all, eventually, free_port, git, init_and_commit, python3_available,
@@ -104,7 +105,7 @@ impl Drop for GitDaemon {
 }
 
 /// Smart HTTP: `git http-backend` for the bare repositories in `base`, at
-/// `http://127.0.0.1:<port>/<name>`, behind a small Python server that runs it per request
+/// `http://127.0.0.1:<port>/<name>` (or `https://`, with a certificate), behind a small Python server that runs it per request
 /// as a CGI script (and sends its answers with a length, which libgit2 wants); killed when
 /// dropped.
 struct HttpBackend {
@@ -161,15 +162,31 @@ class Backend(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Backend).serve_forever()
+server = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Backend)
+if len(sys.argv) > 4:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
 "#;
 
 impl HttpBackend {
     fn start(base: &Path, port: u16) -> HttpBackend {
+        HttpBackend::start_with(base, port, &[])
+    }
+
+    /// Over TLS with `certificate` (and its key `key`), both PEM files.
+    fn start_tls(base: &Path, port: u16, certificate: &Path, key: &Path) -> HttpBackend {
+        HttpBackend::start_with(base, port, &[certificate, key])
+    }
+
+    fn start_with(base: &Path, port: u16, tls: &[&Path]) -> HttpBackend {
         let child = Command::new("python3")
             .args(["-c", HTTP_BACKEND])
             .arg(base)
             .arg(port.to_string())
+            .args(tls)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -205,6 +222,11 @@ struct Mirrored {
 
 impl Mirrored {
     fn start(repositories: &[(&str, &str, f64)]) -> Mirrored {
+        Mirrored::start_with_env(repositories, &[])
+    }
+
+    /// With the environment variables `env` besides the test's own.
+    fn start_with_env(repositories: &[(&str, &str, f64)], env: &[(&str, &str)]) -> Mirrored {
         let config_dir = tempfile::tempdir().expect("tempdir");
         let data = tempfile::tempdir().expect("tempdir");
         let mut text = String::from("repositories:\n");
@@ -216,7 +238,8 @@ impl Mirrored {
         let config = config_dir.path().join("serve.yml");
         std::fs::write(&config, text).expect("write the config");
         let config = config.to_str().expect("utf-8").to_owned();
-        let server = Server::start_with(config_dir.path(), data.path(), &["--config", &config]);
+        let server =
+            Server::start_with_env(config_dir.path(), data.path(), &["--config", &config], env);
         Mirrored {
             server,
             data,
@@ -361,6 +384,73 @@ fn an_http_url_is_fetched_through_smart_http_and_run() {
     );
 }
 
+/// A self-signed certificate for `127.0.0.1` and its key, made with `openssl`; `None`
+/// without it.
+fn self_signed_certificate(dir: &Path) -> Option<(PathBuf, PathBuf)> {
+    let (certificate, key) = (dir.join("certificate.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    made.status.success().then_some((certificate, key))
+}
+
+#[test]
+fn an_https_url_is_fetched_with_the_certificates_the_server_trusts() {
+    let certificates = tempfile::tempdir().expect("tempdir");
+    let Some((certificate, key)) =
+        self_signed_certificate(certificates.path()).filter(|_| python3_available())
+    else {
+        eprintln!("skipped: no openssl to make a certificate or no python3 to serve https");
+        return;
+    };
+    let origin = Origin::new("first");
+    let first = git(&origin.work, &["rev-parse", "HEAD"]);
+    let port = free_port();
+    let _backend = HttpBackend::start_tls(origin.dir.path(), port, &certificate, &key);
+    let url = format!("https://127.0.0.1:{port}/origin.git");
+
+    // A certificate nobody vouches for is refused, and shown.
+    let untrusting = Mirrored::start(&[("app", &url, 0.2)]);
+    assert!(
+        eventually(Duration::from_secs(15), || {
+            untrusting.listed("app")["problem"]["text"]
+                .as_str()
+                .is_some_and(|text| {
+                    text.contains("cannot fetch") && text.to_lowercase().contains("certificate")
+                })
+        }),
+        "the untrusted certificate is shown: {}",
+        untrusting.listed("app")
+    );
+    assert_eq!(untrusting.mirrored_main("app"), None);
+    drop(untrusting);
+
+    // Trusted (OpenSSL's SSL_CERT_FILE, as for any OpenSSL program): fetched and run.
+    let trusted = certificate.to_str().expect("utf-8");
+    let served = Mirrored::start_with_env(&[("app", &url, 0.2)], &[("SSL_CERT_FILE", trusted)]);
+    wait_until_mirrored(&served, "app", &first);
+    let second = origin.push("over-https");
+    let run = served.wait_for_passed("app", &second);
+    assert!(
+        served.log_of(&run["id"]).contains("over-https"),
+        "the origin's pipeline ran"
+    );
+}
+
 #[test]
 fn an_origin_down_at_the_start_is_shown_the_others_served_and_fetched_once_it_answers() {
     let origin = Origin::new("first");
@@ -460,7 +550,10 @@ fn a_url_the_server_cannot_fetch_with_is_refused_at_its_line_and_column() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("serve.yml");
     let cases = [
-        ("https://git.example/app.git", "https is not supported"),
+        (
+            "https://me:s3cret@git.example/app.git",
+            "has a password in it",
+        ),
         ("ssh://git@git.example/app.git", "ssh is not supported"),
         (
             "file://relative/app.git",
