@@ -69,13 +69,11 @@ struct GitDaemon {
 
 impl GitDaemon {
     fn start(base: &Path, port: u16) -> GitDaemon {
-        let child = Command::new("git")
-            .args([
-                "daemon",
-                "--export-all",
-                "--reuseaddr",
-                "--listen=127.0.0.1",
-            ])
+        // `git-daemon` itself, not `git daemon`: `git` would run it as a child of its own,
+        // which killing `git` would leave behind.
+        let program = Path::new(&git(base, &["--exec-path"])).join("git-daemon");
+        let child = Command::new(program)
+            .args(["--export-all", "--reuseaddr", "--listen=127.0.0.1"])
             .arg(format!("--port={port}"))
             .arg(format!("--base-path={}", base.display()))
             .arg(base)
@@ -575,4 +573,45 @@ fn a_url_the_server_cannot_fetch_with_is_refused_at_its_line_and_column() {
         assert!(stderr.contains(&at), "{url}: {stderr}");
         assert!(stderr.contains(why), "{url}: {stderr}");
     }
+}
+
+#[test]
+fn a_forge_webhook_for_a_mirror_fetches_first_and_a_failed_fetch_leaves_the_delivery_to_retry() {
+    let origin = Origin::new("first");
+    let first = git(&origin.work, &["rev-parse", "HEAD"]);
+    let url = origin.file_url();
+    let served = Mirrored::start(&[("app", &url, 0.0)]);
+    wait_until_mirrored(&served, "app", &first);
+    let second = origin.push("told-by-the-forge");
+    let push = json!({"ref": "refs/heads/main", "before": first, "after": second}).to_string();
+    let deliver = |delivery: &str| {
+        let delivery = format!("X-GitHub-Delivery: {delivery}");
+        let headers = [
+            "X-GitHub-Event: push",
+            delivery.as_str(),
+            "content-type: application/json",
+        ];
+        served
+            .server
+            .call_with("POST", "/hooks/app", &headers, Some(push.as_bytes()))
+    };
+
+    // The origin away: a 502, and the delivery id is not used up.
+    let moved = origin.dir.path().join("moved.git");
+    std::fs::rename(origin.bare(), &moved).expect("move");
+    let (status, answer) = deliver("d-1");
+    assert_eq!(status, 502, "{answer}");
+
+    // The forge delivers again once the origin is back: fetched, found, run.
+    std::fs::rename(&moved, origin.bare()).expect("move back");
+    let (status, answer) = deliver("d-1");
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(
+        answer["queued"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    let run = served.wait_for_passed("app", &second);
+    assert_eq!(run["trigger"], "webhook", "{run}");
+    assert!(served.listed("app")["problem"].is_null());
 }
