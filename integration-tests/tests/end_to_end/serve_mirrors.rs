@@ -525,6 +525,16 @@ fn a_push_notice_for_a_mirror_fetches_first_so_the_pushed_commit_is_found() {
     assert_eq!(run["trigger"], "hook", "{run}");
     assert!(served.log_of(&run["id"]).contains("told-by-the-hook"));
 
+    // A run asked for by ref fetches too: `main` is the origin's, pushed since.
+    let third = origin.push("asked-for-by-hand");
+    let (status, answer) = served.server.call(
+        "POST",
+        "/api/v1/runs",
+        Some(r#"{"repository": "app", "ref": "main"}"#),
+    );
+    assert_eq!(status, 201, "{answer}");
+    served.wait_for_passed("app", &third);
+
     // The origin gone: the notice is a 502 (a forge would deliver again), and it is shown.
     std::fs::rename(origin.bare(), origin.dir.path().join("moved.git")).expect("move");
     let (status, told) = served.server.call_with(
@@ -541,6 +551,13 @@ fn a_push_notice_for_a_mirror_fetches_first_so_the_pushed_commit_is_found() {
         "{told}"
     );
     assert!(served.listed("app")["problem"]["text"].is_string());
+    // So is a run asked for by ref: the origin's `main` cannot be known.
+    let (status, answer) = served.server.call(
+        "POST",
+        "/api/v1/runs",
+        Some(r#"{"repository": "app", "ref": "main"}"#),
+    );
+    assert_eq!(status, 502, "{answer}");
 }
 
 #[test]
