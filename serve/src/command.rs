@@ -6,12 +6,14 @@ use crate::access::{AccessPolicy, ApiToken};
 use crate::api::router;
 use crate::config::ServeConfig;
 use crate::error_chain::error_chain;
-use crate::poller::poll_every;
+use crate::mirror::Mirror;
+use crate::poller::{fetch_mirror, poll_every};
 use crate::push_policy::PushPolicy;
 use crate::queue_runner::QueueRunner;
+use crate::repository_url::RepositoryUrl;
 use crate::retention::Retention;
 use crate::run_pruner::prune_after_runs;
-use crate::service::Service;
+use crate::service::{Service, mirror_path};
 use crate::status::{ApiBase, ForgeClient, ForgeTarget, ForgeToken, StatusSettings};
 use crate::store::StoreError;
 use crate::webhook::WebhookSecret;
@@ -22,6 +24,7 @@ use pipekit_runner::session::{CancelHandle, cancel_channel};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -42,6 +45,9 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         CliError::Environment(format!("cannot create `{}`: {error}", args.data.display()))
     })?;
     let data_dir = std::path::absolute(&args.data).unwrap_or(args.data.clone());
+    let sources = RepositorySources::open(&served.repositories, &data_dir)?;
+    crate::mirror::limit_fetch_waits()
+        .map_err(|error| CliError::Environment(format!("cannot set up libgit2: {error}")))?;
     let max_runs = served
         .max_runs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
@@ -83,11 +89,8 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
         })?;
         let service = Service {
             data_dir,
-            repositories: served
-                .repositories
-                .iter()
-                .map(|(name, (path, _))| (name.clone(), path.clone()))
-                .collect(),
+            repositories: sources.paths,
+            mirrors: sources.mirrors,
             webhook_secrets: served.webhook_secrets,
             push_policies: served.push_policies,
             statuses: StatusSettings {
@@ -122,13 +125,22 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 recovered.interrupted.len()
             ));
         }
-        for (name, (path, _)) in &served.repositories {
-            err_line(&format!("pipekit-ci serve: {name}: {}", path.display()));
-        }
         err_line(&format!(
             "pipekit-ci serve: on http://{address}, data in {}",
             args.data.display()
         ));
+        // After the address: what reads the first `http://` on stderr gets the server's,
+        // not an origin's.
+        for (name, (url, _)) in &served.repositories {
+            let mirror = runner.service().mirrors.get(name);
+            let text = match mirror {
+                Some(mirror) => {
+                    format!("{}, mirrored in {}", url.display(), mirror.path().display())
+                }
+                None => url.display(),
+            };
+            err_line(&format!("pipekit-ci serve: {name}: {text}"));
+        }
         let (stop, stopping) = cancel_channel();
         let mut http_stopping = stopping.clone();
         let queue = tokio::spawn(runner.clone().run(stopping.clone()));
@@ -163,6 +175,25 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
                 ))
             })
             .collect();
+        // A mirror that no poll fetches is fetched once now, so that its branches are there
+        // to run by name before the first hook or webhook comes.
+        for name in served
+            .repositories
+            .iter()
+            .filter(|(_, (_, every))| every.is_none())
+            .map(|(name, _)| name.clone())
+            .filter(|name| runner.service().mirrors.contains_key(name))
+        {
+            let runner = runner.clone();
+            tokio::task::spawn_blocking(move || {
+                if let Err(error) = fetch_mirror(&runner, &name) {
+                    err_line(&format!(
+                        "pipekit-ci serve: {}; trying again at the next hook or webhook",
+                        crate::error_chain::error_chain(&error)
+                    ));
+                }
+            });
+        }
         let pruner = served.keep.map(|keep| {
             tokio::spawn(prune_after_runs(
                 runner.clone(),
@@ -202,9 +233,9 @@ pub fn serve(args: ServeArgs) -> Result<u8, CliError> {
     })
 }
 
-/// What to serve: each repository with its folder and poll interval (`None`: never).
+/// What to serve: each repository with where it is and its poll interval (`None`: never).
 struct Served {
-    repositories: BTreeMap<String, (PathBuf, Option<Duration>)>,
+    repositories: BTreeMap<String, (RepositoryUrl, Option<Duration>)>,
     webhook_secrets: BTreeMap<String, WebhookSecret>,
     push_policies: BTreeMap<String, PushPolicy>,
     /// The forge of each repository whose commit statuses are sent.
@@ -231,7 +262,7 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
     })?;
     let root = repo.workdir().unwrap_or(repo.git_dir()).to_path_buf();
     Ok(Served {
-        repositories: BTreeMap::from([(repository_name(&root), (root, poll))]),
+        repositories: BTreeMap::from([(repository_name(&root), (RepositoryUrl::Path(root), poll))]),
         webhook_secrets: BTreeMap::new(),
         push_policies: BTreeMap::new(),
         statuses: BTreeMap::new(),
@@ -245,7 +276,8 @@ fn this_repository(poll: Option<Duration>) -> Result<Served, CliError> {
     })
 }
 
-/// The config's repositories, each of which must be a repository on this machine.
+/// The config's repositories: each path must be a repository on this machine; a URL's
+/// origin may be unreachable for now (its mirror is fetched later, and again).
 fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, CliError> {
     let config =
         ServeConfig::read(file).map_err(|error| CliError::InvalidInput(error_chain(&error)))?;
@@ -301,15 +333,17 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
         tokens.push(ApiToken::new(&token.name, token.role, &value));
     }
     for (name, repository) in config.repositories {
-        SourceRepo::open(&repository.path, false).map_err(|error| {
-            CliError::InvalidInput(format!("{}: repository `{name}`: {error}", file.display()))
-        })?;
+        if let RepositoryUrl::Path(path) = &repository.url {
+            SourceRepo::open(path, false).map_err(|error| {
+                CliError::InvalidInput(format!("{}: repository `{name}`: {error}", file.display()))
+            })?;
+        }
         let poll = match repository.poll {
             Some(seconds) => poll_interval(seconds)
                 .ok_or_else(|| invalid_poll(&format!("repository `{name}`: poll"), seconds))?,
             None => default_poll,
         };
-        repositories.insert(name, (repository.path, poll));
+        repositories.insert(name, (repository.url, poll));
     }
     Ok(Served {
         repositories,
@@ -324,6 +358,45 @@ fn from_config(file: &Path, default_poll: Option<Duration>) -> Result<Served, Cl
         keep: config.keep,
         requeue_interrupted: config.requeue_interrupted.unwrap_or(true),
     })
+}
+
+/// Where the service reads each repository, and the mirrors among them.
+struct RepositorySources {
+    paths: BTreeMap<String, PathBuf>,
+    mirrors: BTreeMap<String, Arc<Mirror>>,
+}
+
+impl RepositorySources {
+    /// The mirrors of the repositories elsewhere are created under `data_dir` (not fetched:
+    /// that is the poll's and the hooks' work, which a server down its origin survives).
+    fn open(
+        repositories: &BTreeMap<String, (RepositoryUrl, Option<Duration>)>,
+        data_dir: &Path,
+    ) -> Result<RepositorySources, CliError> {
+        let mut sources = RepositorySources {
+            paths: BTreeMap::new(),
+            mirrors: BTreeMap::new(),
+        };
+        for (name, (url, _)) in repositories {
+            let path = match url {
+                RepositoryUrl::Path(path) => path.clone(),
+                RepositoryUrl::Remote(url) => {
+                    let mirror = Mirror::new(url, &mirror_path(data_dir, name));
+                    mirror.create().map_err(|error| {
+                        CliError::Environment(format!(
+                            "repository `{name}`: {}",
+                            error_chain(&error)
+                        ))
+                    })?;
+                    let path = mirror.path().to_owned();
+                    sources.mirrors.insert(name.clone(), Arc::new(mirror));
+                    path
+                }
+            };
+            sources.paths.insert(name.clone(), path);
+        }
+        Ok(sources)
+    }
 }
 
 /// Whether `listen` is an address only this machine can reach (a name other than

@@ -1,6 +1,6 @@
 //! `pipekit-ci serve --config FILE` (spec 8): where to listen, how many runs at once, and
 //! the API tokens and whether reads are public, the server's public URL, and the
-//! repositories, each by path or `file://` URL, with their webhook secrets, the branches
+//! repositories, each by path or by URL (mirrored; see [`RepositoryUrl`]), with their webhook secrets, the branches
 //! they test and the forge their commit statuses go to, and how much history is kept. Keys
 //! of spec 8 that are not built yet are
 //! refused by name rather than ignored: a setting that silently did nothing would leave a
@@ -8,9 +8,9 @@
 
 use crate::access::Role;
 use crate::branch_filter::{BranchFilter, BranchFilterError};
+use crate::repository_url::RepositoryUrl;
 use crate::retention::Retention;
 use crate::status::{ApiBase, ForgeKind, ForgeRepository};
-use pipekit_runner::lexical_path::normalized;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeMap;
@@ -40,9 +40,9 @@ pub struct ServeConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepositoryConfig {
-    /// A work tree or a bare repository, absolute (relative paths start at the config
-    /// file's folder).
-    pub path: PathBuf,
+    /// A work tree or a bare repository on this machine, absolute (relative paths start
+    /// at the config file's folder), or the URL of one to mirror.
+    pub url: RepositoryUrl,
     /// Seconds between two reads of its branches (`None`: the server's default; 0: never).
     pub poll: Option<f64>,
     /// Where the secret its forge signs webhooks with comes from.
@@ -171,7 +171,7 @@ struct RawKeep {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRepository {
-    url: String,
+    url: Spanned<String>,
     poll: Option<f64>,
     branches: Option<Spanned<Vec<Spanned<String>>>>,
     cancel_superseded: Option<bool>,
@@ -245,12 +245,12 @@ impl ServeConfig {
                     "repository `{name}`: `poll` takes a number of seconds, 0 for never"
                 )));
             }
-            let path = local_path(&repository.url, base).ok_or_else(|| {
-                invalid(format!(
-                    "repository `{name}`: `{}` is not a path or a file:// URL (https \
-                     repositories are not supported yet)",
-                    repository.url
-                ))
+            let url = RepositoryUrl::parse(&repository.url.value, base).map_err(|error| {
+                value_error(
+                    file,
+                    repository.url.referenced,
+                    format!("repository `{name}`: {error}"),
+                )
             })?;
             let branches = repository
                 .branches
@@ -259,7 +259,7 @@ impl ServeConfig {
             repositories.insert(
                 name,
                 RepositoryConfig {
-                    path,
+                    url,
                     poll: repository.poll,
                     webhook_secret: repository.webhook_secret,
                     branches,
@@ -376,17 +376,6 @@ fn value_error(file: &str, at: Location, message: String) -> ConfigError {
     }
 }
 
-/// A path, or a `file://` URL, as an absolute path.
-fn local_path(url: &str, base: &Path) -> Option<PathBuf> {
-    let path = match url.strip_prefix("file://") {
-        Some(path) if path.starts_with('/') => PathBuf::from(path),
-        Some(_) => return None,
-        None if url.contains("://") || url.is_empty() => return None,
-        None => base.join(url),
-    };
-    Some(normalized(&path))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn repositories_by_path_or_file_url_with_their_poll() {
+    fn repositories_by_path_or_url_with_their_poll() {
         let config = parsed(
             "listen: 127.0.0.1:9000\nmax_runs: 3\nrepositories:\n  app:\n    url: ../git/app.git\n    poll: 5\n  lib:\n    url: file:///srv/lib\n",
         );
@@ -404,11 +393,14 @@ mod tests {
         assert_eq!(config.listen.as_deref(), Some("127.0.0.1:9000"));
         assert_eq!(config.max_runs, Some(3));
         assert_eq!(
-            config.repositories["app"].path,
-            Path::new("/etc/git/app.git")
+            config.repositories["app"].url,
+            RepositoryUrl::Path("/etc/git/app.git".into())
         );
         assert_eq!(config.repositories["app"].poll, Some(5.0));
-        assert_eq!(config.repositories["lib"].path, Path::new("/srv/lib"));
+        assert_eq!(
+            config.repositories["lib"].url,
+            RepositoryUrl::Remote("file:///srv/lib".into())
+        );
         assert_eq!(config.repositories["lib"].poll, None);
     }
 
@@ -416,8 +408,16 @@ mod tests {
     fn what_cannot_be_served_is_refused_by_name() {
         let cases = [
             (
-                "repositories:\n  app:\n    url: https://x/app.git\n",
-                "https repositories are not supported yet",
+                "repositories:\n  app:\n    url: ssh://x/app.git\n",
+                "serve.yml:3:10: repository `app`: `ssh://x/app.git`: ssh is not supported",
+            ),
+            (
+                "repositories:\n  lib:\n    url: /l\n  app:\n    poll: 1\n    url: \"git@h:o/app\"\n",
+                "serve.yml:6:10: repository `app`: `git@h:o/app`: ssh is not supported",
+            ),
+            (
+                "repositories:\n  app:\n    url: \"\"\n",
+                "serve.yml:3:10: repository `app`: `url` is empty",
             ),
             (
                 // A secret is never written into the file itself.

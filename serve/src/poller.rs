@@ -1,7 +1,11 @@
 //! Polling (spec 8): each served repository's branches are read every so often, and what
 //! moved is queued as a push of it would be: every pipeline file of the new tip whose
-//! `on:` takes the push. The first poll of a repository only learns its branches.
+//! `on:` takes the push. The first poll of a repository only learns its branches. A
+//! repository elsewhere is fetched into its mirror first, so that every poll reads what the
+//! origin has now.
 
+use crate::error_chain::error_chain;
+use crate::mirror::MirrorError;
 use crate::planned_runs::planned_runs;
 use crate::queue_runner::QueueRunner;
 use crate::store::{StoreError, Trigger};
@@ -23,6 +27,8 @@ pub enum PollError {
         source: git2::Error,
     },
     #[error(transparent)]
+    Fetch(#[from] MirrorError),
+    #[error(transparent)]
     Git(#[from] GitError),
     #[error(transparent)]
     Plan(#[from] CommitPlanError),
@@ -39,6 +45,9 @@ pub fn poll_once(runner: &QueueRunner, repository: &str) -> Result<Vec<i64>, Pol
         .get(repository)
         .ok_or_else(|| StoreError::UnknownRepository(repository.to_owned()))?
         .clone();
+    if let Some(mirror) = runner.service().mirrors.get(repository) {
+        mirror.fetch()?;
+    }
     let tips = branch_tips(&path)?;
     let known = runner.store().branch_tips(repository)?;
     let mut queued = Vec::new();
@@ -73,7 +82,7 @@ pub async fn poll_every(
         let polled = tokio::task::spawn_blocking(move || match poll_once(&runner, &name) {
             Ok(_) => runner.note_read(&name, None),
             Err(error) => {
-                runner.note_read(&name, Some(crate::error_chain::error_chain(&error)));
+                runner.note_read(&name, Some(error_chain(&error)));
                 failed(&name, &error);
             }
         });
@@ -83,6 +92,18 @@ pub async fn poll_every(
             () = stop.cancelled() => return,
         }
     }
+}
+
+/// Fetches `repository` into its mirror, if it lives elsewhere (blocking: the network).
+/// How it went is noted as the repository's read: a failure is shown until a read works.
+pub fn fetch_mirror(runner: &QueueRunner, repository: &str) -> Result<(), MirrorError> {
+    let Some(mirror) = runner.service().mirrors.get(repository) else {
+        return Ok(());
+    };
+    let fetched = mirror.fetch();
+    let problem = fetched.as_ref().err().map(|error| error_chain(error));
+    runner.note_read(repository, problem);
+    fetched
 }
 
 /// Every local branch's tip commit.

@@ -68,7 +68,12 @@ impl QueueRunner {
         }
         let mut store = RunStore::open(&service.database_path())?;
         for (name, path) in &service.repositories {
-            store.add_repository(name, &path.display().to_string())?;
+            // A mirror is recorded by its origin: the copy under the data folder is ours.
+            let url = match service.mirrors.get(name) {
+                Some(mirror) => mirror.url().to_owned(),
+                None => path.display().to_string(),
+            };
+            store.add_repository(name, &url)?;
         }
         let recovered = store.recover(requeue, SystemTime::now())?;
         let runner = QueueRunner {

@@ -1,6 +1,7 @@
 //! What every run of the service shares, decided once as it starts.
 
 use crate::access::AccessPolicy;
+use crate::mirror::Mirror;
 use crate::push_policy::PushPolicy;
 use crate::retention::Retention;
 use crate::status::StatusSettings;
@@ -8,7 +9,7 @@ use crate::webhook::WebhookSecret;
 use pipekit_runner::executor::{Engine, HostSupervisor};
 use pipekit_runner::session::HostEnv;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,9 +18,13 @@ use std::time::Duration;
 pub struct Service {
     /// Where the database, the run folders and the checkouts go.
     pub data_dir: PathBuf,
-    /// Each served repository by name: a work tree or a bare repository on this machine.
-    /// Names are folder names (see [`is_repository_name`]).
+    /// Each served repository by name: where its commits are read, a work tree or a bare
+    /// repository on this machine (for one elsewhere, its mirror). Names are folder names
+    /// (see [`is_repository_name`]).
     pub repositories: BTreeMap<String, PathBuf>,
+    /// The repositories that live elsewhere, by name: fetched into their mirror (the path
+    /// in `repositories`) before each poll, hook notice and webhook.
+    pub mirrors: BTreeMap<String, Arc<Mirror>>,
     /// The secret each repository's forge signs its webhooks with, by repository; one
     /// without takes forge webhooks from this machine only.
     pub webhook_secrets: BTreeMap<String, WebhookSecret>,
@@ -67,6 +72,11 @@ impl Service {
     pub fn secrets_dir(&self, repository: &str) -> PathBuf {
         self.data_dir.join("secrets").join(repository)
     }
+}
+
+/// `mirrors/<name>.git` in the data folder `data_dir`.
+pub fn mirror_path(data_dir: &Path, name: &str) -> PathBuf {
+    data_dir.join("mirrors").join(format!("{name}.git"))
 }
 
 /// A static rather than the constant itself: a policy holds patterns, so a reference to

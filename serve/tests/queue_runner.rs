@@ -63,6 +63,7 @@ impl Served {
         let service = Service {
             data_dir: data.path().to_path_buf(),
             repositories: BTreeMap::from([("app".to_owned(), repo.path().to_path_buf())]),
+            mirrors: BTreeMap::new(),
             webhook_secrets: BTreeMap::new(),
             push_policies: BTreeMap::new(),
             statuses: Default::default(),

@@ -21,6 +21,7 @@ mod secrets;
 mod serve;
 mod serve_auth;
 mod serve_browser;
+mod serve_mirrors;
 mod serve_pages;
 mod serve_repositories;
 mod serve_rerun;

@@ -32,6 +32,10 @@ use std::process::ExitCode;
 /// Entry point of the binary: runs the command and turns its result into the spec's
 /// exit code.
 pub fn main(serve: ServeCommand) -> ExitCode {
+    // git2's first use sets SSL_CERT_FILE and SSL_CERT_DIR for its OpenSSL (the service's
+    // https mirrors) unless they are set: done now, while this is the only thread, because
+    // setting the environment races with another thread reading it.
+    let _ = git2::Config::new();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

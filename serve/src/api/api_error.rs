@@ -21,6 +21,8 @@ pub enum ApiError {
     Unprocessable(String),
     /// 500: the server's own failure (its database, its disk).
     Internal(String),
+    /// 502: a repository's origin could not be fetched (worth a forge's retry).
+    BadGateway(String),
 }
 
 impl ApiError {
@@ -34,6 +36,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -46,7 +49,8 @@ impl ApiError {
             | ApiError::NotFound(reason)
             | ApiError::PayloadTooLarge(reason)
             | ApiError::Unprocessable(reason)
-            | ApiError::Internal(reason) => reason,
+            | ApiError::Internal(reason)
+            | ApiError::BadGateway(reason) => reason,
         }
     }
 }

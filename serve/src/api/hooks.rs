@@ -1,10 +1,12 @@
 //! `POST /hooks/{repository}`: what a push tells the server. Forge webhooks (GitHub,
 //! Gitea/Forgejo, GitLab; spec 8), signed with the repository's `webhook_secret`, and the
-//! post-receive hook's notice (`X-Pipekit-Event: push`, from this machine).
+//! post-receive hook's notice (`X-Pipekit-Event: push`, from this machine). A repository
+//! elsewhere is fetched into its mirror first: the commit pushed is the origin's, not yet
+//! here.
 
 use super::api_error::ApiError;
 use crate::error_chain::error_chain;
-use crate::poller::queue_push;
+use crate::poller::{fetch_mirror, queue_push};
 use crate::queue_runner::QueueRunner;
 use crate::store::Trigger;
 use crate::webhook::{ForgeDelivery, ForgeEvent, ForgePush};
@@ -74,6 +76,7 @@ pub(super) async fn push(
     let notice: PushNotice = serde_json::from_slice(&body)
         .map_err(|error| ApiError::BadRequest(format!("not a push notice: {error}")))?;
     let queued = tokio::task::spawn_blocking(move || {
+        fetched(&runner, &repository)?;
         let mut queued = Vec::new();
         for update in notice.updates {
             queued.extend(queue_update(
@@ -130,8 +133,7 @@ async fn forge_webhook(
             let answer = json!({ "queued": [], "repeated_delivery": id });
             return Ok((StatusCode::ACCEPTED, Json(answer)));
         }
-        // The repository is on this machine: the forge pushed into it, so the commit is
-        // there to read without a fetch.
+        fetched(&runner, &repository)?;
         let queued = queue_update(
             &runner,
             &repository,
@@ -172,6 +174,12 @@ fn queue_update(
     let push = PushEvent::new(reference, Some(before));
     queue_push(runner, repository, &push, after, trigger)
         .map_err(|error| ApiError::Unprocessable(error_chain(&error)))
+}
+
+/// `repository` fetched into its mirror if it has one; a 502 if its origin cannot be
+/// fetched, so that a forge delivers again later (the delivery is not noted as taken).
+fn fetched(runner: &QueueRunner, repository: &str) -> Result<(), ApiError> {
+    fetch_mirror(runner, repository).map_err(|error| ApiError::BadGateway(error_chain(&error)))
 }
 
 /// Only clients on this machine, for what carries no secret: `why` says what.

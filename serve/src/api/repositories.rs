@@ -25,6 +25,8 @@ pub(super) async fn list(
         repositories.push(json!({
             "name": name,
             "path": path.display().to_string(),
+            // Set for a repository elsewhere, whose `path` is its mirror here.
+            "mirror_of": runner.service().mirrors.get(name).map(|mirror| mirror.url()),
             "branches": branches,
             "problem": problem,
         }));

@@ -7,6 +7,7 @@ use super::run_folder::FoundRun;
 use super::run_view::RunView;
 use crate::error_chain::error_chain;
 use crate::planned_runs::planned_runs;
+use crate::poller::fetch_mirror;
 use crate::queue_runner::QueueRunner;
 use crate::store::{Cancelled, NewRun, RunFilter, RunState, Trigger};
 use axum::Json;
@@ -131,10 +132,15 @@ pub(super) async fn queue(
     // between threads while in use.
     let repository = request.repository.clone();
     let git_ref = request.git_ref.clone();
-    let runs =
-        tokio::task::spawn_blocking(move || plan_runs(&path, &repository, &revision, git_ref))
-            .await
-            .map_err(|error| ApiError::Internal(error.to_string()))??;
+    let fetching = runner.clone();
+    let runs = tokio::task::spawn_blocking(move || {
+        // A repository elsewhere: the ref named is the origin's as it is now.
+        fetch_mirror(&fetching, &repository)
+            .map_err(|error| ApiError::BadGateway(error_chain(&error)))?;
+        plan_runs(&path, &repository, &revision, git_ref)
+    })
+    .await
+    .map_err(|error| ApiError::Internal(error.to_string()))??;
     let mut ids = Vec::with_capacity(runs.len());
     for run in &runs {
         if let Some(id) = runner.enqueue(run)? {

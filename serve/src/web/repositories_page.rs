@@ -43,7 +43,11 @@ pub(super) async fn page(
                 .get(name)
                 .map(|problem| (problem.text.clone(), problem.at.clone())),
             name: name.clone(),
-            path: path.display().to_string(),
+            // Its origin for a mirror: where people push, not the copy under the data folder.
+            path: runner.service().mirrors.get(name).map_or_else(
+                || path.display().to_string(),
+                |mirror| mirror.url().to_owned(),
+            ),
             branches: branches
                 .into_iter()
                 .map(|branch| Branch {
