@@ -79,33 +79,42 @@
     return Math.floor(whole / 3600) + " h " + String(Math.floor(whole % 3600 / 60)).padStart(2, "0") + " min";
   }
 
-  // A run page: redrawn from the server (debounced) on each of the run's events.
+  // A run page: redrawn from the server (debounced) on each of the run's events. The run's
+  // end is in its folder a little before the store records it, so after `run_finished` the
+  // page is asked again until it no longer says the run is going on.
   function followRun(live) {
     if (live.getAttribute("data-going-on") !== "true") return;
     var id = live.getAttribute("data-live-run");
     var cursor = live.getAttribute("data-cursor");
     var source = new EventSource("/api/v1/runs/" + id + "/events?lines=false&last_event_id=" + encodeURIComponent(cursor));
     var pending = null;
-    function redraw() {
+    var ended = false;
+    function redraw(attempt) {
       pending = null;
       fetch(location.href).then(function (response) { return response.text(); }).then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live");
         var current = document.getElementById("live");
         if (fresh && current) current.replaceWith(fresh);
+        var settled = fresh && fresh.getAttribute("data-going-on") !== "true";
+        if (ended && !settled && attempt < 60) setTimeout(function () { redraw(attempt + 1); }, 250);
       });
+    }
+    function end() {
+      if (ended) return;
+      ended = true;
+      source.close();
+      if (pending) clearTimeout(pending);
+      setTimeout(function () { redraw(0); }, 100);
     }
     source.onmessage = function (message) {
       var event = JSON.parse(message.data);
-      if (event.kind === "run_finished") {
-        source.close();
-        // The store records the end just after the run folder does.
-        setTimeout(redraw, 300);
-        return;
-      }
-      if (!pending) pending = setTimeout(redraw, 250);
+      if (event.kind === "run_finished") { end(); return; }
+      if (!pending) pending = setTimeout(function () { redraw(0); }, 250);
     };
+    // The stream also ends (closed by the server) for a run that ended without
+    // `run_finished`: a cancelled queued run, a server that died.
     source.onerror = function () {
-      if (source.readyState === EventSource.CLOSED) setTimeout(redraw, 300);
+      if (source.readyState === EventSource.CLOSED || source.readyState === EventSource.CONNECTING) end();
     };
   }
 
@@ -190,6 +199,14 @@
         if (event.kind === "job_started" && event.job === job) setState("running");
         if (event.kind === "job_finished" && event.job === job) setState(event.state);
         if (event.kind === "run_finished") source.close();
+      };
+      // The browser reconnects with the last id by itself (a restarted server resumes the
+      // stream); a run that is over, without `run_finished` (its server died), is let go.
+      var runUrl = pre.getAttribute("data-events").replace(/\/events$/, "");
+      source.onerror = function () {
+        fetch(runUrl).then(function (response) { return response.json(); }).then(function (run) {
+          if (run.status !== "queued" && run.status !== "running") source.close();
+        }).catch(function () {});
       };
     }
 
