@@ -67,6 +67,25 @@ fn alias_bombs_fail_fast() {
 }
 
 #[test]
+fn a_long_file_may_reuse_a_few_anchors_often() {
+    // As sentry self-hosted's Compose file does: a handful of `x-` anchors merged into every
+    // service (there 142 aliases of 10 anchors in 34 KB).
+    let mut text = String::from(
+        "x-defaults: &defaults\n  command: \"true\"\n  environment:\n    A: a\n    B: b\n",
+    );
+    text.push_str("x-env: &env\n  C: c\n");
+    text.push_str("services:\n");
+    for n in 0..150 {
+        text.push_str(&format!(
+            "  service-{n}:\n    <<: *defaults\n    labels:\n      <<: *env\n      purpose: the service numbered {n} in a long file\n      owner: the team that looks after service {n}\n      docs: https://example.com/services/{n}/readme\n"
+        ));
+    }
+    assert!(text.len() > 20_000, "{}", text.len());
+    let parsed = parse(&text).unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
+    assert_eq!(parsed.pipeline.job_ids().count(), 150);
+}
+
+#[test]
 fn truncated_pipelines_never_panic() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/valid/compose.yml");
     let text = std::fs::read_to_string(path).expect("fixture");

@@ -111,7 +111,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
 /// Parses YAML text into a spanned tree, or one diagnostic saying why it is not valid YAML.
 pub(super) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> {
-    serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Node>>(index.text(), options())
+    let options = options(index.text().len());
+    serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Node>>(index.text(), options)
         .map(spanned)
         .map_err(|error| yaml_error(index, &error))
 }
@@ -120,7 +121,7 @@ pub(super) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> 
 /// own; `None` if the text is not one scalar. The event reader asks this for every plain
 /// scalar that may be a number, so that both readers type the same text the same way.
 pub(super) fn plain_scalar(text: &str) -> Option<Node> {
-    match serde_saphyr::from_str_with_options::<Node>(text, options()) {
+    match serde_saphyr::from_str_with_options::<Node>(text, options(text.len())) {
         Ok(node @ (Node::Null | Node::Bool(_) | Node::Int(_) | Node::Float(_) | Node::Str(_))) => {
             Some(node)
         }
@@ -128,12 +129,24 @@ pub(super) fn plain_scalar(text: &str) -> Option<Node> {
     }
 }
 
-fn options() -> Options {
+/// Events aliases may replay in all, per byte of the file, beyond [`MIN_REPLAYED_EVENTS`].
+const REPLAYED_EVENTS_PER_BYTE: usize = 4;
+/// What any file may replay, however short.
+const MIN_REPLAYED_EVENTS: usize = 10_000;
+/// Bytes of file per alias before the aliases-per-anchor ratio is checked at all.
+const BYTES_PER_ALIAS: usize = 64;
+
+/// The parser's options for a text of `len` bytes. The alias budgets grow with the file: a
+/// long Compose file reuses a few anchors very often (sentry self-hosted's 34 KB file has
+/// 142 aliases of 10 anchors, past serde-saphyr's fixed "more than ten aliases per anchor
+/// once there are 100" rule), while a "billion laughs" file is small and grows
+/// exponentially, past any budget linear in its size, within milliseconds.
+fn options(len: usize) -> Options {
     let mut alias_limits = AliasLimits::default();
-    // A pipeline reuses an anchor a few dozen times at most; these bounds stop a
-    // "billion laughs" file within milliseconds instead of after a million replayed events.
-    alias_limits.max_total_replayed_events = 10_000;
+    alias_limits.max_total_replayed_events =
+        MIN_REPLAYED_EVENTS.saturating_add(len.saturating_mul(REPLAYED_EVENTS_PER_BYTE));
     alias_limits.max_alias_expansions_per_anchor = 1_000;
+    let ratio_from = (len / BYTES_PER_ALIAS).max(100);
     serde_saphyr::options! {
         with_snippet: false,
         // YAML 1.2, as Compose reads it: a job named `n`, `yes` or `on` keeps its name
@@ -143,6 +156,7 @@ fn options() -> Options {
         // Parsing recurses per nesting level (tens of KiB of stack each in debug builds);
         // pipelines nest about six levels deep, and 24 stays safe on a 2 MiB thread stack.
         budget: serde_saphyr::budget! {
+            alias_anchor_min_aliases: ratio_from,
             max_depth: super::MAX_DEPTH,
             flow_nesting_limit: super::MAX_DEPTH,
             max_aliases: 10_000,
