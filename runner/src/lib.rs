@@ -11,6 +11,7 @@ pub mod executor;
 pub mod git;
 pub mod hooks;
 pub mod lexical_path;
+pub mod pipeline_files;
 pub mod recovery;
 pub mod report;
 pub mod run;

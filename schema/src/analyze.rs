@@ -11,6 +11,7 @@ use crate::context::Context;
 use crate::diagnostic::{Diagnostics, Severity};
 use crate::fields;
 use crate::graph;
+use crate::interpolate;
 use crate::job::{self, JobDraft};
 use crate::line_index::LineIndex;
 use crate::pipeline::Pipeline;
@@ -19,17 +20,22 @@ use crate::resolve;
 use crate::secrets;
 use crate::suggest;
 use crate::triggers;
-use crate::{MAX_PIPELINE_BYTES, Parsed, Source};
+use crate::{MAX_PIPELINE_BYTES, Options, Parsed, Source};
 
 const TOP_LEVEL_KEYS: [&str; 6] = ["version", "name", "on", "env", "secrets", "services"];
 /// Compose's top-level keys that load but do nothing yet.
 const IGNORED_TOP_LEVEL_KEYS: [&str; 3] = ["networks", "volumes", "configs"];
 
-/// Parses and validates `source`, returning every finding on failure.
+/// Parses and validates `source` on its own, returning every finding on failure.
 pub(crate) fn analyze(source: &Source) -> Result<Parsed, Diagnostics> {
+    analyze_with(source, &Options::default())
+}
+
+/// Parses and validates `source` as a Compose project with `options`.
+pub(crate) fn analyze_with(source: &Source, options: &Options<'_>) -> Result<Parsed, Diagnostics> {
     let index = LineIndex::new(&source.text);
     let mut cx = Context::new(&index);
-    let pipeline = build(&mut cx, source);
+    let pipeline = build(&mut cx, source, options);
     let mut items = cx.diagnostics;
     items.sort_by_key(|diagnostic| {
         diagnostic
@@ -51,7 +57,7 @@ pub(crate) fn analyze(source: &Source) -> Result<Parsed, Diagnostics> {
     }
 }
 
-fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
+fn build(cx: &mut Context<'_>, source: &Source, options: &Options<'_>) -> Option<Pipeline> {
     if source.text.len() > MAX_PIPELINE_BYTES {
         cx.error(
             cx.index.locate(0, 0),
@@ -64,13 +70,17 @@ fn build(cx: &mut Context<'_>, source: &Source) -> Option<Pipeline> {
         .with_hint("a pipeline file this large is almost certainly not a pipeline");
         return None;
     }
-    let tree = match raw::parse(cx.index) {
+    let mut tree = match raw::parse(cx.index) {
         Ok(tree) => tree,
         Err(diagnostic) => {
             cx.push_diagnostic(diagnostic);
             return None;
         }
     };
+    // Compose's order: each file is interpolated on its own, then the files are merged.
+    let variables = interpolate::Variables::new(cx, options);
+    interpolate::interpolate(cx, &mut tree, &variables);
+    let tree = tree;
     let entries = match &tree.value {
         Node::Map(entries) => entries,
         Node::Null => {

@@ -14,9 +14,11 @@ mod filter_pattern;
 pub mod fuzzing;
 mod graph;
 mod healthcheck;
+mod interpolate;
 mod job;
 mod line_index;
 mod memory_size;
+mod options;
 mod pipeline;
 mod port;
 mod raw;
@@ -30,6 +32,7 @@ mod triggers;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 pub use filter_pattern::{FilterPattern, FilterPatternError};
+pub use options::{FileReader, Options};
 pub use pipeline::{
     Awaited, Build, Command, Condition, Healthcheck, Job, JobId, MemoryLimit, Pipeline,
     PushTrigger, SecretSource, Signal, SignalId, SignalKind, Stream, Triggers,
@@ -55,7 +58,15 @@ pub struct Parsed {
     pub notes: Vec<Diagnostic>,
 }
 
-/// Parses and validates a pipeline file; on failure returns every problem found.
+/// Parses and validates a pipeline file on its own (no variables, no other files); on
+/// failure returns every problem found.
 pub fn parse(source: &Source) -> Result<Parsed, Diagnostics> {
     analyze::analyze(source)
+}
+
+/// Parses and validates a pipeline file as Compose reads a project: interpolated from
+/// `options`' variables, merged with its override files, includes and extends, profiles
+/// applied.
+pub fn parse_with(source: &Source, options: &Options<'_>) -> Result<Parsed, Diagnostics> {
+    analyze::analyze_with(source, options)
 }

@@ -21,7 +21,7 @@ pub enum Command {
     /// Run the pipeline in the working tree.
     Run(RunArgs),
     /// Check the pipeline file and report every problem in it.
-    Validate(FileArg),
+    Validate(ProjectArgs),
     /// Print the job graph.
     Graph(GraphArgs),
     /// Remove the containers `run --keep-running` left up for this pipeline file.
@@ -83,6 +83,28 @@ pub enum UserAction {
     },
 }
 
+/// The pipeline as Compose reads a project: its files, profiles and env files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProjectArgs {
+    /// Pipeline file (default: pipekit.yml, else pipekit.yaml, in the current directory);
+    /// given again, each later file is merged over the ones before, as Compose's `-f`.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Also run the jobs of this Compose profile (jobs with `profiles:` are out otherwise).
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    /// Read `${VAR}` values from this file instead of the `.env` beside the pipeline file.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+}
+
+impl ProjectArgs {
+    /// The first `-f` file: the one the run folder and the paths are relative to.
+    pub fn file(&self) -> Option<&PathBuf> {
+        self.files.first()
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct FileArg {
     /// Pipeline file (default: pipekit.yml, else pipekit.yaml, in the current directory).
@@ -93,7 +115,7 @@ pub struct FileArg {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    pub file: FileArg,
+    pub project: ProjectArgs,
     /// Where jobs run: `auto` puts `image`/`build` jobs in containers and the rest on the
     /// host; `docker` requires a reachable Docker engine (jobs without an image still run
     /// on the host); `local` runs every job's command on the host and ignores images.
@@ -160,7 +182,7 @@ pub enum ExecutorChoice {
 #[derive(Debug, Args)]
 pub struct GraphArgs {
     #[command(flatten)]
-    pub file: FileArg,
+    pub project: ProjectArgs,
     #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
     pub format: GraphFormat,
 }

@@ -34,7 +34,7 @@ pub(super) async fn run_checkouts(
     }
     let cwd = std::env::current_dir()
         .map_err(|error| CliError::Environment(format!("no current directory: {error}")))?;
-    let start = match &args.file.file {
+    let start = match args.project.file() {
         Some(file) => normalized(&cwd.join(file))
             .parent()
             .map(Path::to_path_buf)
@@ -43,7 +43,7 @@ pub(super) async fn run_checkouts(
         None => cwd.clone(),
     };
     let repo = SourceRepo::open(&start, git_dir_set()).map_err(environment)?;
-    let choice = match (&args.file.file, push.is_some()) {
+    let choice = match (args.project.file(), push.is_some()) {
         (Some(file), _) => PipelineChoice::File(in_repository(&repo, file, &cwd)?),
         (None, true) => PipelineChoice::All,
         (None, false) => PipelineChoice::DefaultIn(in_repository(&repo, Path::new("."), &cwd)?),

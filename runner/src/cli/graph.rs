@@ -6,7 +6,7 @@ use super::load::load;
 use pipekit_schema::{Awaited, Pipeline};
 
 pub fn print(args: &GraphArgs) -> Result<u8, CliError> {
-    let loaded = load(&args.file.file)?;
+    let loaded = load(&args.project)?;
     let pipeline = &loaded.parsed.pipeline;
     let text = match args.format {
         GraphFormat::Text => text(pipeline),

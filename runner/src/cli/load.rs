@@ -1,7 +1,9 @@
 //! Finding, reading and validating the pipeline file.
 
+use super::args::ProjectArgs;
 use super::error::CliError;
-use pipekit_schema::{MAX_PIPELINE_BYTES, Parsed, Source};
+use crate::pipeline_files::DiskFiles;
+use pipekit_schema::{MAX_PIPELINE_BYTES, Options, Parsed, Source};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -14,18 +16,32 @@ pub struct Loaded {
     pub dir: PathBuf,
 }
 
-/// Reads and validates the pipeline file; every problem comes back rendered, exit 2.
-pub fn load(file: &Option<PathBuf>) -> Result<Loaded, CliError> {
-    let path = locate(file)?;
-    let name = path.display().to_string();
-    load_as(path, name)
-}
-
-fn load_as(path: PathBuf, name: String) -> Result<Loaded, CliError> {
-    let bytes = read_capped(&path)?;
-    let source = Source::from_bytes(name, bytes)
-        .map_err(|error| CliError::InvalidInput(error.to_string()))?;
-    let parsed = pipekit_schema::parse(&source)
+/// Reads and validates the pipeline file (with its override files, env files and
+/// profiles); every problem comes back rendered, exit 2.
+pub fn load(project: &ProjectArgs) -> Result<Loaded, CliError> {
+    let path = locate(&project.file().cloned())?;
+    let source = read_source(&path)?;
+    let overrides = project
+        .files
+        .iter()
+        .skip(1)
+        .map(|path| read_source(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let files = DiskFiles::new(".");
+    let options = Options {
+        environment: std::env::vars().collect(),
+        env_files: (!project.env_files.is_empty()).then(|| {
+            project
+                .env_files
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect()
+        }),
+        profiles: project.profiles.clone(),
+        overrides,
+        files: Some(&files),
+    };
+    let parsed = pipekit_schema::parse_with(&source, &options)
         .map_err(|diagnostics| CliError::InvalidInput(diagnostics.render(use_color())))?;
     let dir = std::path::absolute(&path)
         .ok()
@@ -34,9 +50,15 @@ fn load_as(path: PathBuf, name: String) -> Result<Loaded, CliError> {
     Ok(Loaded { parsed, path, dir })
 }
 
+fn read_source(path: &Path) -> Result<Source, CliError> {
+    let bytes = read_capped(path)?;
+    Source::from_bytes(path.display().to_string(), bytes)
+        .map_err(|error| CliError::InvalidInput(error.to_string()))
+}
+
 /// `pipekit-ci validate`: prints the notes, or every problem, and says how it went.
-pub fn validate(file: &Option<PathBuf>) -> Result<u8, CliError> {
-    let loaded = load(file)?;
+pub fn validate(project: &ProjectArgs) -> Result<u8, CliError> {
+    let loaded = load(project)?;
     let name = loaded.path.display().to_string();
     let color = use_color();
     // Read again only to show notes: most files have none, and this one may be 2 MiB.

@@ -50,7 +50,7 @@ pub fn main(serve: ServeCommand) -> ExitCode {
     };
     let result = match cli.command {
         args::Command::Run(run) => run_command::run(run),
-        args::Command::Validate(validate) => load::validate(&validate.file),
+        args::Command::Validate(validate) => load::validate(&validate),
         args::Command::Graph(graph) => graph::print(&graph),
         args::Command::Down(file) => containers::down(&file.file),
         args::Command::Gc(file) => containers::gc(&file.file),

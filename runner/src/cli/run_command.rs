@@ -94,7 +94,7 @@ async fn run_working_tree(
     invocation: &Invocation,
     push: Option<&PushEvent>,
 ) -> Result<u8, CliError> {
-    let loaded = load(&args.file.file)?;
+    let loaded = load(&args.project)?;
     let workspace = source_tree(&loaded.dir);
     let repo = SourceRepo::open(&loaded.dir, git_dir_set()).ok();
     let commit = repo.as_ref().and_then(SourceRepo::head);
