@@ -15,6 +15,7 @@ use crate::interpolate;
 use crate::job::{self, JobDraft};
 use crate::line_index::LineIndex;
 use crate::pipeline::Pipeline;
+use crate::project;
 use crate::raw::{self, Node};
 use crate::resolve;
 use crate::secrets;
@@ -36,23 +37,26 @@ pub(crate) fn analyze_with(source: &Source, options: &Options<'_>) -> Result<Par
     let index = LineIndex::new(&source.text);
     let mut cx = Context::new(&index);
     let pipeline = build(&mut cx, source, options);
+    let included = cx.included_sources();
     let mut items = cx.diagnostics;
     items.sort_by_key(|diagnostic| {
-        diagnostic
-            .location
-            .map_or((0, 0), |location| (location.offset, location.len))
+        diagnostic.location.map_or((0, 0, 0), |location| {
+            (location.file, location.offset, location.len)
+        })
     });
     match pipeline {
         Some(pipeline) if !items.iter().any(|item| item.severity == Severity::Error) => {
             Ok(Parsed {
                 pipeline,
                 notes: items,
+                included,
             })
         }
         _ => Err(Diagnostics {
             source_name: source.name.clone(),
             source_text: source.text.clone(),
             items,
+            included,
         }),
     }
 }
@@ -73,14 +77,14 @@ fn build(cx: &mut Context<'_>, source: &Source, options: &Options<'_>) -> Option
     let mut tree = match raw::parse(cx.index) {
         Ok(tree) => tree,
         Err(diagnostic) => {
-            cx.push_diagnostic(diagnostic);
+            cx.push_diagnostic(*diagnostic);
             return None;
         }
     };
     // Compose's order: each file is interpolated on its own, then the files are merged.
     let variables = interpolate::Variables::new(cx, options);
     interpolate::interpolate(cx, &mut tree, &variables);
-    let tree = tree;
+    let tree = project::assemble(cx, tree, source, options, &variables);
     let entries = match &tree.value {
         Node::Map(entries) => entries,
         Node::Null => {

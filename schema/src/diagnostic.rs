@@ -15,13 +15,16 @@ pub enum Severity {
     Error,
 }
 
-/// A place in the pipeline file: 1-based line and column (in characters), byte range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A place in a pipeline file: 1-based line and column (in characters), byte range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Location {
     pub line: usize,
     pub column: usize,
     pub offset: usize,
     pub len: usize,
+    /// Which file: 0 is the file parsed, `n` is [`Diagnostics::included`]`[n - 1]` (an
+    /// override file, an `include`d or `extends`ed one).
+    pub file: usize,
 }
 
 /// One finding.
@@ -42,8 +45,11 @@ pub struct Diagnostic {
 pub struct Diagnostics {
     pub source_name: String,
     pub source_text: String,
-    /// Sorted by position; at least one has [`Severity::Error`].
+    /// Sorted by file and position; at least one has [`Severity::Error`].
     pub items: Vec<Diagnostic>,
+    /// The other files read with it (override files, includes, extends), which
+    /// [`Location::file`] counts from 1.
+    pub included: Vec<crate::Source>,
 }
 
 impl Diagnostic {
@@ -101,13 +107,23 @@ const MAX_RENDERED: usize = 100;
 impl Diagnostics {
     /// Renders every finding, then a summary like "error: 3 problems in pipekit.yml".
     pub fn render(&self, color: bool) -> String {
-        let source: Arc<str> = Arc::from(self.source_text.as_str());
+        let main: Arc<str> = Arc::from(self.source_text.as_str());
+        let others: Vec<Arc<str>> = self
+            .included
+            .iter()
+            .map(|source| Arc::from(source.text.as_str()))
+            .collect();
         let mut output = String::new();
         for item in self.items.iter().take(MAX_RENDERED) {
-            output.push_str(
-                item.render_shared(&self.source_name, &source, color)
-                    .trim_end(),
-            );
+            let file = item.location.map_or(0, |location| location.file);
+            let (name, text) = match file
+                .checked_sub(1)
+                .and_then(|at| Some((self.included.get(at)?, others.get(at)?)))
+            {
+                Some((source, text)) => (source.name.as_str(), text),
+                None => (self.source_name.as_str(), &main),
+            };
+            output.push_str(item.render_shared(name, text, color).trim_end());
             output.push_str("\n\n");
         }
         let hidden = self.items.len().saturating_sub(MAX_RENDERED);
@@ -246,6 +262,7 @@ mod tests {
             column: 18,
             offset: 67,
             len: 4,
+            file: 0,
         })
     }
 
@@ -286,6 +303,7 @@ mod tests {
             column: 1,
             offset: 10_000,
             len: 50,
+            file: 0,
         };
         let rendered = finding(Severity::Warning, Some(location)).render("pipekit.yml", "é", true);
         assert!(rendered.contains("redy"), "{rendered}");
@@ -301,6 +319,7 @@ mod tests {
                 finding(Severity::Warning, located()),
                 finding(Severity::Note, located()),
             ],
+            included: Vec::new(),
         };
         let shown = diagnostics.to_string();
         assert!(

@@ -116,6 +116,7 @@ mod tests {
                             column: *target + 1,
                             offset: 0,
                             len: 0,
+                            file: 0,
                         },
                     })
                     .collect()

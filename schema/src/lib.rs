@@ -21,6 +21,7 @@ mod memory_size;
 mod options;
 mod pipeline;
 mod port;
+mod project;
 mod raw;
 mod resolve;
 mod secrets;
@@ -56,6 +57,9 @@ pub struct Parsed {
     pub pipeline: Pipeline,
     /// Non-fatal findings (fields the local executor ignores, and the like).
     pub notes: Vec<Diagnostic>,
+    /// The other files read with it (override files, includes, extends), which a note's
+    /// [`Location::file`] counts from 1.
+    pub included: Vec<Source>,
 }
 
 /// Parses and validates a pipeline file on its own (no variables, no other files); on

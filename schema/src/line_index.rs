@@ -1,11 +1,14 @@
 //! Conversions between byte offsets and line/column positions in the pipeline text.
 
+use std::borrow::Cow;
+
 use crate::diagnostic::Location;
 
 /// Where each line of a text starts, to turn byte offsets into [`Location`]s.
 #[derive(Debug)]
 pub(crate) struct LineIndex<'a> {
-    text: &'a str,
+    /// Borrowed for the file being parsed, owned for the files it names.
+    text: Cow<'a, str>,
     line_starts: Vec<usize>,
     /// Per line: all ASCII, so a column is a byte difference rather than a character count
     /// (a 50-entry flow list on one line is located once per entry).
@@ -13,7 +16,8 @@ pub(crate) struct LineIndex<'a> {
 }
 
 impl<'a> LineIndex<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: impl Into<Cow<'a, str>>) -> Self {
+        let text = text.into();
         let line_starts: Vec<usize> = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(at, _)| at + 1))
             .collect();
@@ -34,8 +38,8 @@ impl<'a> LineIndex<'a> {
         }
     }
 
-    pub(crate) fn text(&self) -> &'a str {
-        self.text
+    pub(crate) fn text(&self) -> &str {
+        &self.text
     }
 
     /// A location for `len` bytes at `offset`, clamped to the text and to character boundaries.
@@ -83,6 +87,7 @@ impl<'a> LineIndex<'a> {
                 column,
                 offset,
                 len: end - offset,
+                file: 0,
             }
         })
     }
@@ -102,7 +107,7 @@ impl<'a> LineIndex<'a> {
     }
 
     /// The text of the 1-based line `line`, without its line break.
-    pub(crate) fn line_text(&self, line: usize) -> Option<&'a str> {
+    pub(crate) fn line_text(&self, line: usize) -> Option<&str> {
         let start = *self.line_starts.get(line.checked_sub(1)?)?;
         let rest = self.text.get(start..)?;
         let line_text = rest.split('\n').next().unwrap_or_default();

@@ -8,6 +8,7 @@ mod artifacts_hostile;
 mod cli;
 mod commits;
 mod common;
+mod compose_projects;
 mod containers;
 mod events;
 mod failures;

@@ -68,7 +68,15 @@ pub fn validate(project: &ProjectArgs) -> Result<u8, CliError> {
         std::fs::read_to_string(&loaded.path).unwrap_or_default()
     };
     for note in &loaded.parsed.notes {
-        err_println!("{}", note.render(&name, &source_text, color));
+        // A note about a merged-in value is in the file it was written in.
+        let file = note.location.map_or(0, |location| location.file);
+        match file
+            .checked_sub(1)
+            .and_then(|at| loaded.parsed.included.get(at))
+        {
+            Some(other) => err_println!("{}", note.render(&other.name, &other.text, color)),
+            None => err_println!("{}", note.render(&name, &source_text, color)),
+        }
     }
     let jobs = loaded.parsed.pipeline.jobs.len();
     out_println!(

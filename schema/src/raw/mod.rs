@@ -107,7 +107,7 @@ fn widen(value: u32) -> usize {
 }
 
 /// Parses YAML text into a spanned tree, or one diagnostic saying why it is not valid YAML.
-pub(crate) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> {
+pub(crate) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Box<Diagnostic>> {
     match events::parse(index.text()) {
         Some(tree) => Ok(tree),
         None => saphyr::parse(index),

@@ -110,11 +110,11 @@ impl<'de> Visitor<'de> for NodeVisitor {
 }
 
 /// Parses YAML text into a spanned tree, or one diagnostic saying why it is not valid YAML.
-pub(super) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Diagnostic> {
+pub(super) fn parse(index: &LineIndex<'_>) -> Result<Spanned<Node>, Box<Diagnostic>> {
     let options = options(index.text().len());
     serde_saphyr::from_str_with_options::<serde_saphyr::Spanned<Node>>(index.text(), options)
         .map(spanned)
-        .map_err(|error| yaml_error(index, &error))
+        .map_err(|error| Box::new(yaml_error(index, &error)))
 }
 
 /// A plain scalar as serde-saphyr types it (`8080` an integer, `.5` a number), read on its
@@ -329,7 +329,7 @@ fn first_occurrence(index: &LineIndex<'_>, key: &str, duplicate: Location) -> Op
 mod tests {
     use super::*;
 
-    fn parse_text(text: &str) -> Result<Spanned<Node>, Diagnostic> {
+    fn parse_text(text: &str) -> Result<Spanned<Node>, Box<Diagnostic>> {
         parse(&LineIndex::new(text))
     }
 
