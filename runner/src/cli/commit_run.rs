@@ -25,6 +25,18 @@ pub(super) async fn run_checkouts(
     push: Option<&PushEvent>,
     revision: &Revision,
 ) -> Result<u8, CliError> {
+    if args.project.files.len() > 1
+        || !args.project.profiles.is_empty()
+        || !args.project.env_files.is_empty()
+    {
+        // The commit's own files are read from its objects; override files, profiles and
+        // env files from outside it would make the run test something the commit is not.
+        return Err(CliError::InvalidInput(
+            "--commit/--staged test one pipeline file as committed: a second -f, --profile and \
+             --env-file are for runs of the working tree"
+                .into(),
+        ));
+    }
     if args.keep_running && !args.keep_workspace {
         return Err(CliError::InvalidInput(
             "--keep-running with --commit/--staged leaves containers using checkouts that the \

@@ -125,7 +125,7 @@ fn resolve(
             &paths::folder_of(file),
         );
     }
-    merge::merge_value("", &mut merged, service);
+    merge::merge_service(&mut merged, service);
     Some(merged)
 }
 

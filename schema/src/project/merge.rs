@@ -43,7 +43,7 @@ pub(crate) fn merge_files(base: &mut Spanned<Node>, over: Spanned<Node>) {
 }
 
 /// Merges `services:` mappings: a service in both is merged, a new one added.
-pub(crate) fn merge_services(base: &mut Spanned<Node>, over: Spanned<Node>) {
+fn merge_services(base: &mut Spanned<Node>, over: Spanned<Node>) {
     match (&mut base.value, over.value) {
         (Node::Map(base_services), Node::Map(over_services)) => {
             for (name, service) in over_services {
@@ -51,7 +51,7 @@ pub(crate) fn merge_services(base: &mut Spanned<Node>, over: Spanned<Node>) {
                     .iter_mut()
                     .find(|(existing, _)| existing.value == name.value)
                 {
-                    Some((_, existing)) => merge_value("", existing, service),
+                    Some((_, existing)) => merge_service(existing, service),
                     None => base_services.push((name, service)),
                 }
             }
@@ -60,6 +60,34 @@ pub(crate) fn merge_services(base: &mut Spanned<Node>, over: Spanned<Node>) {
             base.value = value;
             base.referenced = over.referenced;
             base.defined = over.defined;
+        }
+    }
+}
+
+/// Merges one service over another. A field the later one sets to nothing (Compose's
+/// `field: !reset`; the tag itself is not kept by the YAML reader) is removed.
+pub(crate) fn merge_service(base: &mut Spanned<Node>, over: Spanned<Node>) {
+    if !matches!(base.value, Node::Map(_)) {
+        merge_plain(base, over);
+        return;
+    }
+    let (Node::Map(base_fields), Node::Map(over_fields)) = (&mut base.value, over.value) else {
+        return;
+    };
+    for (key, value) in over_fields {
+        let existing = base_fields
+            .iter()
+            .position(|(name, _)| name.value == key.value);
+        match (existing, &value.value) {
+            (Some(at), Node::Null) => {
+                base_fields.remove(at);
+            }
+            (Some(at), _) => {
+                if let Some((_, field)) = base_fields.get_mut(at) {
+                    merge_value(&key.value, field, value);
+                }
+            }
+            (None, _) => base_fields.push((key, value)),
         }
     }
 }

@@ -288,3 +288,15 @@ fn a_mistake_in_an_override_file_names_that_file() {
     assert_eq!(found.len(), 1);
     assert!(found[0].starts_with("app/override.yml:"), "{found:?}");
 }
+
+#[test]
+fn a_field_set_to_nothing_by_the_later_file_is_reset() {
+    let parsed = ok(project(
+        "services:\n  init:\n    image: alpine\n    command: sleep infinity\n  base:\n    extends: {service: init}\n    command: !reset\n",
+        &[],
+        &[],
+        &[],
+    ));
+    assert_eq!(job(&parsed, "base").command, None);
+    assert_eq!(job(&parsed, "base").image.as_deref(), Some("alpine"));
+}
