@@ -84,7 +84,7 @@ fn build(cx: &mut Context<'_>, source: &Source, options: &Options<'_>) -> Option
     // Compose's order: each file is interpolated on its own, then the files are merged.
     let variables = interpolate::Variables::new(cx, options);
     interpolate::interpolate(cx, &mut tree, &variables);
-    let tree = project::assemble(cx, tree, source, options, &variables);
+    let (tree, left_out) = project::assemble(cx, tree, source, options, &variables);
     let entries = match &tree.value {
         Node::Map(entries) => entries,
         Node::Null => {
@@ -159,7 +159,7 @@ fn build(cx: &mut Context<'_>, source: &Source, options: &Options<'_>) -> Option
             .with_hint("list the jobs under `services:`, as in Compose");
         return None;
     };
-    let drafts = read_jobs(cx, services_key, services);
+    let drafts = read_jobs(cx, services_key, services, &left_out);
     for draft in &drafts {
         secrets::check_references(cx, &declarations, &draft.job.name, &draft.secrets);
     }
@@ -196,12 +196,31 @@ fn read_jobs(
     cx: &mut Context<'_>,
     key: &Spanned<String>,
     services: &Spanned<Node>,
+    left_out: &project::LeftOut,
 ) -> Vec<JobDraft> {
     match &services.value {
         Node::Map(entries) if !entries.is_empty() => entries
             .iter()
             .map(|(name, job)| job::read(cx, name, job))
             .collect(),
+        // As Compose: a project whose every service is in an inactive profile is valid, and
+        // nothing of it runs.
+        Node::Map(_) if !left_out.jobs.is_empty() => {
+            let location = cx.at(key);
+            cx.note(
+                location,
+                format!(
+                    "every job is in a profile that is not active ({}): nothing runs",
+                    left_out.profiles.join(", ")
+                ),
+            )
+            .with_label("no active job")
+            .with_hint(format!(
+                "activate one with `--profile {}`",
+                left_out.profiles.first().map_or("NAME", String::as_str)
+            ));
+            Vec::new()
+        }
         Node::Map(_) | Node::Null => {
             let location = cx.at(key);
             cx.error(location, "`services` lists no jobs")

@@ -23,7 +23,7 @@ pub(crate) fn assemble(
     source: &Source,
     options: &Options<'_>,
     variables: &Variables,
-) -> Spanned<Node> {
+) -> (Spanned<Node>, LeftOut) {
     for over in &options.overrides {
         let Some(mut over_tree) = cx.read_file(&over.name, over.text.clone()) else {
             continue;
@@ -43,8 +43,16 @@ pub(crate) fn assemble(
     };
     include::apply(cx, &mut project, &mut tree, &mut vec![source.name.clone()]);
     extends::apply(cx, &mut project, &mut tree, &source.name);
-    profiles::apply(cx, options, &mut tree);
-    tree
+    let left_out = profiles::apply(cx, options, &mut tree);
+    (tree, left_out)
+}
+
+/// The jobs of inactive profiles, left out of the run.
+#[derive(Debug, Default)]
+pub(crate) struct LeftOut {
+    pub(crate) jobs: Vec<String>,
+    /// Their profiles, each once, in file order.
+    pub(crate) profiles: Vec<String>,
 }
 
 /// What the stages share: the options, and the files `extends` has read so far.

@@ -2,13 +2,17 @@
 //! is active (`--profile`, or `COMPOSE_PROFILES`; `*` activates every profile). The others
 //! are out of the run, as with `--only`.
 
-use super::{get, get_mut};
+use super::{LeftOut, get, get_mut};
 use crate::Options;
 use crate::context::Context;
 use crate::raw::{Node, Spanned};
 
 /// Removes the services of inactive profiles, and reports a service that needs one.
-pub(super) fn apply(cx: &mut Context<'_>, options: &Options<'_>, tree: &mut Spanned<Node>) {
+pub(super) fn apply(
+    cx: &mut Context<'_>,
+    options: &Options<'_>,
+    tree: &mut Spanned<Node>,
+) -> LeftOut {
     let mut active: Vec<String> = options.profiles.clone();
     if let Some(listed) = options.environment.get("COMPOSE_PROFILES") {
         active.extend(
@@ -25,7 +29,7 @@ pub(super) fn apply(cx: &mut Context<'_>, options: &Options<'_>, tree: &mut Span
         ..
     }) = get_mut(tree, "services")
     else {
-        return;
+        return LeftOut::default();
     };
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     services.retain(|(name, service)| {
@@ -38,8 +42,17 @@ pub(super) fn apply(cx: &mut Context<'_>, options: &Options<'_>, tree: &mut Span
         }
         !inactive
     });
+    let mut left_out = LeftOut::default();
+    for (name, profiles) in &out {
+        left_out.jobs.push(name.clone());
+        for profile in profiles {
+            if !left_out.profiles.contains(profile) {
+                left_out.profiles.push(profile.clone());
+            }
+        }
+    }
     if out.is_empty() {
-        return;
+        return left_out;
     }
     for (name, service) in services.iter_mut() {
         let Some(depends_on) = get_mut(service, "depends_on") else {
@@ -93,6 +106,7 @@ pub(super) fn apply(cx: &mut Context<'_>, options: &Options<'_>, tree: &mut Span
             _ => {}
         }
     }
+    left_out
 }
 
 /// The profile names a service lists.

@@ -300,3 +300,23 @@ fn a_field_set_to_nothing_by_the_later_file_is_reset() {
     assert_eq!(job(&parsed, "base").command, None);
     assert_eq!(job(&parsed, "base").image.as_deref(), Some("alpine"));
 }
+
+#[test]
+fn a_project_whose_every_job_is_in_an_inactive_profile_is_valid_and_runs_nothing() {
+    let parsed = ok(project(
+        "services:\n  c:\n    profiles: [test]\n    image: alpine\n",
+        &[],
+        &[],
+        &[],
+    ));
+    assert!(parsed.pipeline.jobs.is_empty());
+    let notes: Vec<&str> = parsed
+        .notes
+        .iter()
+        .map(|note| note.message.as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        ["every job is in a profile that is not active (test): nothing runs"]
+    );
+}
