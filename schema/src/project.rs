@@ -16,6 +16,11 @@ use crate::interpolate::{self, Variables};
 use crate::raw::{Node, Spanned};
 use crate::{Options, Source};
 
+/// How many files deep `include` may nest, and how many services deep `extends` may
+/// chain: real projects use two or three; the limit keeps a hostile chain from exhausting
+/// the stack or costing a walk of the whole chain per service.
+const MAX_DEPTH: usize = 32;
+
 /// The whole project's tree, from the first file's (already interpolated) tree.
 pub(crate) fn assemble(
     cx: &mut Context<'_>,

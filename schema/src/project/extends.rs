@@ -2,7 +2,7 @@
 //! or `{service: base}`) or of another (`{service: base, file: common.yml}`), merged by
 //! Compose's rules with the extending service winning.
 
-use super::{Project, get, get_mut, merge, paths, rebase_service, services, take};
+use super::{MAX_DEPTH, Project, get, get_mut, merge, paths, rebase_service, services, take};
 use crate::context::Context;
 use crate::fields;
 use crate::interpolate;
@@ -114,6 +114,16 @@ fn resolve(
         }
         return None;
     };
+    if stack.len() >= MAX_DEPTH {
+        let location = cx.at(&base_name.1);
+        cx.error(
+            location,
+            format!("`extends` chains more than {MAX_DEPTH} services deep"),
+        )
+        .with_label("too deep")
+        .with_hint("extend a service that extends fewer others");
+        return None;
+    }
     stack.push((base_file.clone(), base_name.0.clone()));
     let base = resolve(cx, project, base_siblings, &base_file, base.clone(), stack);
     stack.pop();

@@ -7,7 +7,7 @@
 //! its relative paths made relative to this project. A service defined in both is an
 //! error, as in Compose.
 
-use super::{Project, paths, rebase_service, take};
+use super::{MAX_DEPTH, Project, paths, rebase_service, take};
 use crate::Options;
 use crate::context::Context;
 use crate::fields;
@@ -45,6 +45,15 @@ pub(super) fn apply(
             cx.error(location, format!("include cycle: {}", cycle.join(" -> ")))
                 .with_label("includes a file that includes this one")
                 .with_hint("a file cannot include itself, even through other files");
+            continue;
+        }
+        if stack.len() > MAX_DEPTH {
+            let location = cx.at(&entry.path);
+            cx.error(
+                location,
+                format!("`include` nests more than {MAX_DEPTH} files deep"),
+            )
+            .with_label("too deep");
             continue;
         }
         let Some(mut included) =

@@ -320,3 +320,43 @@ fn a_project_whose_every_job_is_in_an_inactive_profile_is_valid_and_runs_nothing
         ["every job is in a profile that is not active (test): nothing runs"]
     );
 }
+
+#[test]
+fn hostile_chains_of_extends_and_includes_stop_at_a_depth() {
+    let mut main = String::from("services:\n  s0:\n    command: x\n");
+    for n in 1..5_000 {
+        main.push_str(&format!("  s{n}:\n    extends: s{}\n", n - 1));
+    }
+    let found = errors(project(&main, &[], &[], &[]));
+    assert!(
+        found
+            .iter()
+            .any(|error| error.ends_with("`extends` chains more than 32 services deep")),
+        "{:?}",
+        &found[..3]
+    );
+    // Each file includes the next: an endless chain of distinct files.
+    struct Endless;
+    impl FileReader for Endless {
+        fn read(&self, path: &str) -> Result<Option<String>, String> {
+            Ok(Some(format!(
+                "include: [\"{}x.yml\"]\n",
+                path.trim_end_matches(".yml")
+            )))
+        }
+    }
+    let options = Options {
+        files: Some(&Endless),
+        ..Options::default()
+    };
+    let found = errors(parse_with(
+        &source("a.yml", "include: [ax.yml]\nservices: {a: {command: x}}\n"),
+        &options,
+    ));
+    assert!(
+        found
+            .iter()
+            .any(|error| error.ends_with("`include` nests more than 32 files deep")),
+        "{found:?}"
+    );
+}
